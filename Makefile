@@ -1,0 +1,115 @@
+# tinymlp: GNU Make build.
+#   make              library (static + shared), CLI and examples under build/
+#   make check        unit tests (Check), installing Debian packages first if needed
+#   make asan         the unit tests built with -fsanitize=address,undefined
+#   make install      PREFIX=/usr/local: headers, libraries, tinymlp.pc, the CLI
+#   make clean        removes build/ and nothing else
+.SUFFIXES:
+.DELETE_ON_ERROR:
+
+PREFIX  ?= /usr/local
+BUILD   ?= build
+CC      ?= cc
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+WARN    := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CPPFLAGS_ALL := -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc $(CPPFLAGS)
+BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null || echo -I/usr/include/x86_64-linux-gnu/openblas-pthread)
+BLAS_LIBS   := $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
+LIBS    := $(BLAS_LIBS) -lz -lm -lpthread
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm -lpthread)
+
+ALL_CFLAGS = $(WARN) $(CPPFLAGS_ALL) $(BLAS_CFLAGS) $(CFLAGS)
+
+LIB_SRC  := $(sort $(wildcard src/*.c src/act/*.c))
+CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+EX_SRC   := $(sort $(wildcard examples/*.c))
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+PIC_OBJ  := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+EXAMPLES := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
+TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps check asan install uninstall clean examples
+all: $(BUILD)/libtinymlp.a $(BUILD)/libtinymlp.so $(BUILD)/tinymlp $(EXAMPLES)
+
+# Installs (as root) or names (otherwise) the Debian packages the build needs.
+deps:
+	@scripts/deps.sh build test
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIC -MMD -MP -c $< -o $@
+
+$(BUILD)/libtinymlp.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/libtinymlp.so: $(PIC_OBJ)
+	$(CC) -shared -Wl,-soname,libtinymlp.so.0 -o $@ $^ $(LDFLAGS) $(LIBS)
+
+$(BUILD)/tinymlp: $(CLI_OBJ) $(BUILD)/libtinymlp.a
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libtinymlp.a $(LDFLAGS) $(LIBS)
+
+$(BUILD)/examples/%: examples/%.c $(BUILD)/libtinymlp.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(BUILD)/libtinymlp.a $(LDFLAGS) $(LIBS)
+
+examples: $(EXAMPLES)
+
+$(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libtinymlp.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(BUILD)/libtinymlp.a $(LDFLAGS) $(CHECK_LIBS) $(LIBS)
+
+# The unit suites, then the CLI and examples end to end. deps.sh runs first so a fresh
+# machine needs nothing done by hand.
+check:
+	@scripts/deps.sh build test
+	@$(MAKE) --no-print-directory all $(TESTS)
+	@scripts/run-tests.sh $(BUILD) $(TESTS)
+
+# Sanitizer build of the same suites in its own tree.
+asan:
+	@scripts/deps.sh build test
+	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 \
+	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	    LDFLAGS="-fsanitize=address,undefined" build/asan/tinymlp \
+	    $(TESTS:$(BUILD)/%=build/asan/%) $(EXAMPLES:$(BUILD)/%=build/asan/%)
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    scripts/run-tests.sh build/asan $(TESTS:$(BUILD)/%=build/asan/%)
+
+$(BUILD)/tinymlp.pc: Makefile
+	@mkdir -p $(@D)
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+	    'Name: tinymlp' 'Description: small, fast multilayer perceptrons on OpenBLAS' \
+	    'Version: 0.1.0' 'Requires.private: openblas zlib' \
+	    'Libs: -L$${libdir} -ltinymlp' 'Libs.private: -lm -lpthread' \
+	    'Cflags: -I$${includedir}' > $@
+
+install: all $(BUILD)/tinymlp.pc
+	install -d $(DESTDIR)$(PREFIX)/include/tinymlp $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/bin
+	install -m 644 include/tinymlp.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/tinymlp/*.h $(DESTDIR)$(PREFIX)/include/tinymlp/
+	install -m 644 $(BUILD)/libtinymlp.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libtinymlp.so $(DESTDIR)$(PREFIX)/lib/libtinymlp.so.0.1.0
+	ln -sf libtinymlp.so.0.1.0 $(DESTDIR)$(PREFIX)/lib/libtinymlp.so.0
+	ln -sf libtinymlp.so.0 $(DESTDIR)$(PREFIX)/lib/libtinymlp.so
+	install -m 644 $(BUILD)/tinymlp.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 755 $(BUILD)/tinymlp $(DESTDIR)$(PREFIX)/bin/
+
+uninstall:
+	rm -rf $(DESTDIR)$(PREFIX)/include/tinymlp $(DESTDIR)$(PREFIX)/include/tinymlp.h
+	rm -f $(DESTDIR)$(PREFIX)/lib/libtinymlp.* $(DESTDIR)$(PREFIX)/lib/pkgconfig/tinymlp.pc
+	rm -f $(DESTDIR)$(PREFIX)/bin/tinymlp
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,19 @@
+/* tinymlp.h: everything in tinymlp, one include. */
+#ifndef TINYMLP_H
+#define TINYMLP_H
+
+#define TINYMLP_VERSION "0.1.0"
+
+#include "tinymlp/err.h"
+#include "tinymlp/tensor.h"
+#include "tinymlp/rng.h"
+#include "tinymlp/act.h"
+#include "tinymlp/init.h"
+#include "tinymlp/loss.h"
+#include "tinymlp/optim.h"
+#include "tinymlp/net.h"
+#include "tinymlp/data.h"
+#include "tinymlp/train.h"
+#include "tinymlp/gradcheck.h"
+
+#endif

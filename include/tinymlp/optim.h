@@ -1,0 +1,77 @@
+/* tinymlp/optim.h: optimizers over one flat parameter block.
+ *
+ * The net keeps all its parameters in one array and all its gradients in another of the same
+ * layout, so an optimizer is one loop over n floats and its state (velocity, moments) is an
+ * array of that layout too. Update rules and defaults match torch.optim:
+ *   sgd        p -= lr (g + wd p)
+ *   momentum   v = mu v + (g + wd p);            p -= lr v
+ *   nesterov   v = mu v + (g + wd p);            p -= lr ((g + wd p) + mu v)
+ *   adam       g' = g + wd p; m = b1 m + (1-b1) g'; s = b2 s + (1-b2) g'^2;
+ *              p -= lr (m / (1-b1^t)) / (sqrt(s / (1-b2^t)) + eps)
+ *   adamw      p -= lr wd p, then the adam step on g (decoupled weight decay) */
+#ifndef TINYMLP_OPTIM_H
+#define TINYMLP_OPTIM_H
+
+#include <stddef.h>
+#include "err.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+    TMLP_OPT_SGD = 0,
+    TMLP_OPT_MOMENTUM,
+    TMLP_OPT_NESTEROV,
+    TMLP_OPT_ADAM,
+    TMLP_OPT_ADAMW,
+    TMLP_OPT_COUNT
+};
+
+typedef struct tmlp_optim_cfg {
+    int kind;           /* TMLP_OPT_* */
+    float lr;           /* learning rate, > 0 */
+    float momentum;     /* momentum and nesterov, in [0, 1) */
+    float beta1, beta2; /* adam and adamw, in [0, 1) */
+    float eps;          /* adam and adamw, > 0 */
+    float weight_decay; /* >= 0: L2 added to the gradient, decoupled for adamw */
+} tmlp_optim_cfg;
+
+typedef struct tmlp_optim tmlp_optim;
+
+/* The defaults for kind: lr 0.01 (sgd family) or 0.001 (adam family), momentum 0.9,
+ * betas (0.9, 0.999), eps 1e-8, weight decay 0 (0.01 for adamw, as in PyTorch). */
+tmlp_optim_cfg tmlp_optim_defaults(int kind);
+
+/* An optimizer for n parameters; the caller frees it with tmlp_optim_free.
+ * Returns NULL and fills err for a bad configuration or a failed allocation. */
+tmlp_optim *tmlp_optim_new(const tmlp_optim_cfg *cfg, size_t n, tmlp_err *err);
+void tmlp_optim_free(tmlp_optim *o);
+
+/* One update of param[0..n) from grad[0..n). */
+void tmlp_optim_step(tmlp_optim *o, float *param, const float *grad);
+
+/* Reads or changes the learning rate (for schedules). */
+float tmlp_optim_lr(const tmlp_optim *o);
+void tmlp_optim_set_lr(tmlp_optim *o, float lr);
+
+/* The configuration it was made with (lr as currently set) and the number of steps taken. */
+tmlp_optim_cfg tmlp_optim_config(const tmlp_optim *o);
+long tmlp_optim_steps(const tmlp_optim *o);
+
+/* The number of parameters it was made for. */
+size_t tmlp_optim_size(const tmlp_optim *o);
+
+/* Zeroes the state (moments, step count), as if new. */
+void tmlp_optim_reset(tmlp_optim *o);
+
+/* "sgd", "momentum", "nesterov", "adam", "adamw"; NULL for an unknown kind. */
+const char *tmlp_optim_name(int kind);
+
+/* The kind called name, or TMLP_ENOTFOUND (the message lists the known names). */
+int tmlp_optim_find(const char *name, int *kind, tmlp_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,47 @@
+/* tinymlp/tensor.h: row-major float matrix views and the GEMM wrappers.
+ *
+ * A tmlp_mat is a view: it never owns its data. Every matrix product in tinymlp goes through
+ * tmlp_gemm (OpenBLAS cblas_sgemm); tmlp_gemm_ref is a plain triple loop kept for tests. */
+#ifndef TINYMLP_TENSOR_H
+#define TINYMLP_TENSOR_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tmlp_mat {
+    int rows, cols;
+    int stride; /* floats between the starts of consecutive rows, >= cols */
+    float *data;
+} tmlp_mat;
+
+/* A dense view of rows x cols floats at data (stride = cols). */
+tmlp_mat tmlp_mat_view(float *data, int rows, int cols);
+
+/* Pointer to element (r, c). */
+static inline float *tmlp_mat_at(tmlp_mat m, int r, int c)
+{
+    return m.data + (size_t)r * (size_t)m.stride + (size_t)c;
+}
+
+enum { TMLP_NOTRANS = 0, TMLP_TRANS = 1 };
+
+/* C = alpha * op(A) * op(B) + beta * C, where op(X) is X or Xᵀ as ta/tb say.
+ * Returns TMLP_EINVAL (and leaves C alone) if the shapes do not agree. */
+int tmlp_gemm(int ta, int tb, float alpha, tmlp_mat a, tmlp_mat b, float beta, tmlp_mat c);
+
+/* The same product by a naive triple loop in double precision: the reference for tests. */
+int tmlp_gemm_ref(int ta, int tb, float alpha, tmlp_mat a, tmlp_mat b, float beta, tmlp_mat c);
+
+/* Sets the number of threads OpenBLAS uses (n <= 0: OpenBLAS's own default). */
+void tmlp_blas_threads(int n);
+
+/* Euclidean norm of n floats, accumulated in double. */
+double tmlp_norm2(const float *x, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,78 @@
+/* tinymlp/train.h: the training loop and evaluation.
+ *
+ * tmlp_train runs epochs of minibatch gradient descent: each epoch shuffles the sample order
+ * (Fisher-Yates from the seeded RNG), gathers each batch into a buffer allocated once, then
+ * forward, loss, backward and one optimizer step. Given the same net, data, configuration and
+ * seed, it produces the same weights bit for bit (with one BLAS thread). It never prints:
+ * progress goes to observers, which the CLI turns into progress bars and logs. */
+#ifndef TINYMLP_TRAIN_H
+#define TINYMLP_TRAIN_H
+
+#include <stdint.h>
+#include "data.h"
+#include "err.h"
+#include "net.h"
+#include "optim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tmlp_train_cfg {
+    int epochs;    /* > 0 */
+    int batch;     /* rows per step, 1 .. the net's max_batch */
+    uint64_t seed; /* drives the shuffle */
+    int shuffle;   /* nonzero: reshuffle every epoch (the default from tmlp_train_defaults) */
+} tmlp_train_cfg;
+
+/* epochs 10, batch 32, seed 1, shuffle on. */
+tmlp_train_cfg tmlp_train_defaults(void);
+
+typedef struct tmlp_batch_info {
+    int epoch, epochs;     /* 1-based epoch of total */
+    int batch, n_batches;  /* 1-based batch within the epoch */
+    double loss;           /* this batch's mean loss */
+    double running_loss;   /* mean over the epoch's batches so far */
+    double seconds;        /* since the epoch began */
+    tmlp_net *net;         /* after backward, before the optimizer step */
+} tmlp_batch_info;
+
+typedef struct tmlp_epoch_info {
+    int epoch, epochs;
+    double train_loss;     /* mean of the epoch's batch losses */
+    double train_acc;      /* accuracy on the batches as they were trained; NAN without labels */
+    double val_loss;       /* NAN when there is no validation set */
+    double val_acc;
+    double seconds;        /* training time of the epoch, without the validation pass */
+    long steps;            /* optimizer steps so far */
+    float lr;              /* learning rate in force during the epoch */
+    tmlp_net *net;
+} tmlp_epoch_info;
+
+/* Callbacks the loop calls; any may be NULL. A nonzero return stops training early, cleanly
+ * (tmlp_train then returns TMLP_OK). */
+typedef struct tmlp_observer {
+    int (*on_batch)(void *ctx, const tmlp_batch_info *info);
+    int (*on_epoch)(void *ctx, const tmlp_epoch_info *info);
+    void *ctx;
+} tmlp_observer;
+
+/* Trains net on train (and reports on val, which may be NULL). obs may be NULL.
+ * Refuses nets with an activation that has no gradient (binary_step), data that does not fit
+ * the net, and stops with TMLP_ENUMERIC naming the epoch and batch if the loss stops being
+ * finite. */
+int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tmlp_data *val,
+               const tmlp_train_cfg *cfg, const tmlp_observer *obs, tmlp_err *err);
+
+/* Mean loss and accuracy of net on d (accuracy NAN when d has no labels). Either output
+ * pointer may be NULL. */
+int tmlp_evaluate(tmlp_net *net, const tmlp_data *d, double *loss, double *acc, tmlp_err *err);
+
+/* Class predicted for each row of x (n rows) into cls: argmax, or output > 0.5 for a single
+ * sigmoid output. */
+int tmlp_classify(tmlp_net *net, const float *x, int n, int *cls, tmlp_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

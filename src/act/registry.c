@@ -1,0 +1,175 @@
+/* act/registry.c: finds activation definitions by name.
+ *
+ * Built-in families are the tables listed in `families`; user definitions are appended at run
+ * time by tmlp_act_register (a fixed table guarded by a mutex, so registering from two threads
+ * is safe). Names are looked up built-ins first, so a user cannot shadow "relu". */
+#include <ctype.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "act_impl.h"
+
+static const tmlp_act *const families[] = {
+    tmlp_acts_basic, tmlp_acts_sigmoid, tmlp_acts_relu, tmlp_acts_softmax,
+};
+#define N_FAMILIES ((int)(sizeof families / sizeof families[0]))
+
+#define MAX_USER 64
+static const tmlp_act *user[MAX_USER];
+static int n_user;
+static pthread_mutex_t user_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int n_builtin(void)
+{
+    int n = 0;
+    for (int f = 0; f < N_FAMILIES; f++)
+        for (const tmlp_act *a = families[f]; a->name; a++)
+            n++;
+    return n;
+}
+
+int tmlp_act_count(void)
+{
+    pthread_mutex_lock(&user_lock);
+    int nu = n_user;
+    pthread_mutex_unlock(&user_lock);
+    return n_builtin() + nu;
+}
+
+const tmlp_act *tmlp_act_at(int i)
+{
+    if (i < 0)
+        return NULL;
+    for (int f = 0; f < N_FAMILIES; f++)
+        for (const tmlp_act *a = families[f]; a->name; a++)
+            if (i-- == 0)
+                return a;
+    const tmlp_act *a = NULL;
+    pthread_mutex_lock(&user_lock);
+    if (i < n_user)
+        a = user[i];
+    pthread_mutex_unlock(&user_lock);
+    return a;
+}
+
+/* Finds name[0..len) (not necessarily NUL-terminated there). */
+static const tmlp_act *find_n(const char *name, size_t len)
+{
+    for (int f = 0; f < N_FAMILIES; f++)
+        for (const tmlp_act *a = families[f]; a->name; a++)
+            if (strlen(a->name) == len && memcmp(a->name, name, len) == 0)
+                return a;
+    const tmlp_act *found = NULL;
+    pthread_mutex_lock(&user_lock);
+    for (int i = 0; i < n_user && !found; i++)
+        if (strlen(user[i]->name) == len && memcmp(user[i]->name, name, len) == 0)
+            found = user[i];
+    pthread_mutex_unlock(&user_lock);
+    return found;
+}
+
+const tmlp_act *tmlp_act_find(const char *name)
+{
+    return name ? find_n(name, strlen(name)) : NULL;
+}
+
+/* Writes the known names, comma separated, into buf (for "unknown activation" messages). */
+static void list_names(char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    int n = tmlp_act_count();
+    for (int i = 0; i < n && used + 1 < size; i++) {
+        const tmlp_act *a = tmlp_act_at(i);
+        int w = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", a ? a->name : "?");
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+}
+
+int tmlp_act_parse(const char *spec, const tmlp_act **act, float *arg, tmlp_err *err)
+{
+    if (!spec || !*spec)
+        return tmlp_fail(err, TMLP_EINVAL, "empty activation name");
+    const char *colon = strchr(spec, ':');
+    size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
+    const tmlp_act *a = find_n(spec, len);
+    if (!a) {
+        char names[160];
+        list_names(names, sizeof names);
+        return tmlp_fail(err, TMLP_ENOTFOUND, "unknown activation '%.*s' (known: %s)",
+                         (int)(len > 40 ? 40 : len), spec, names);
+    }
+    float v = a->arg;
+    if (colon) {
+        if (!(a->flags & TMLP_ACT_HAS_ARG))
+            return tmlp_fail(err, TMLP_EINVAL, "activation '%s' takes no ':value' (got '%s')",
+                             a->name, spec);
+        char *end;
+        v = strtof(colon + 1, &end);
+        if (end == colon + 1 || *end != '\0' || !isfinite(v))
+            return tmlp_fail(err, TMLP_EINVAL,
+                             "activation '%s': ':%s' is not a finite number", a->name, colon + 1);
+    }
+    *act = a;
+    if (arg)
+        *arg = v;
+    return TMLP_OK;
+}
+
+int tmlp_act_format(const tmlp_act *act, float arg, char *buf, size_t size)
+{
+    if (!(act->flags & TMLP_ACT_HAS_ARG))
+        return snprintf(buf, size, "%s", act->name);
+    /* The shortest of %g and %.9g that reads back as the same float. */
+    char tmp[48];
+    snprintf(tmp, sizeof tmp, "%g", (double)arg);
+    if (strtof(tmp, NULL) != arg)
+        snprintf(tmp, sizeof tmp, "%.9g", (double)arg);
+    return snprintf(buf, size, "%s:%s", act->name, tmp);
+}
+
+int tmlp_act_register(const tmlp_act *act, tmlp_err *err)
+{
+    if (!act || !act->name || !act->forward || !act->backward)
+        return tmlp_fail(err, TMLP_EINVAL, "activation to register needs a name, forward and backward");
+    size_t len = strlen(act->name);
+    if (len == 0 || len > 40)
+        return tmlp_fail(err, TMLP_EINVAL, "activation name must be 1 to 40 characters");
+    for (size_t i = 0; i < len; i++) {
+        char c = act->name[i];
+        if (!(islower((unsigned char)c) || isdigit((unsigned char)c) || c == '_'))
+            return tmlp_fail(err, TMLP_EINVAL,
+                             "activation name '%s': use lower-case letters, digits and '_'",
+                             act->name);
+    }
+    if (act->params < TMLP_ACT_PARAM_NONE || act->params > TMLP_ACT_PARAM_PER_UNIT ||
+        act->n_kinks < 0 || act->n_kinks > TMLP_ACT_MAX_KINKS)
+        return tmlp_fail(err, TMLP_EINVAL, "activation '%s': bad params or n_kinks", act->name);
+    if (tmlp_act_find(act->name))
+        return tmlp_fail(err, TMLP_EINVAL, "activation '%s' is already registered", act->name);
+    int rc = TMLP_OK;
+    pthread_mutex_lock(&user_lock);
+    for (int i = 0; i < n_user && rc == TMLP_OK; i++)  /* again, under the lock */
+        if (strcmp(user[i]->name, act->name) == 0)
+            rc = tmlp_fail(err, TMLP_EINVAL, "activation '%s' is already registered", act->name);
+    if (rc == TMLP_OK && n_user == MAX_USER)
+        rc = tmlp_fail(err, TMLP_ENOMEM, "activation table full (%d user activations)", MAX_USER);
+    else if (rc == TMLP_OK)
+        user[n_user++] = act;
+    pthread_mutex_unlock(&user_lock);
+    return rc;
+}
+
+int tmlp_act_n_params(const tmlp_act *act, int units)
+{
+    switch (act ? act->params : TMLP_ACT_PARAM_NONE) {
+    case TMLP_ACT_PARAM_SHARED: return 1;
+    case TMLP_ACT_PARAM_PER_UNIT: return units;
+    default: return 0;
+    }
+}

@@ -1,0 +1,27 @@
+/* cli.h: shared pieces of the tinymlp command-line tool. */
+#ifndef TINYMLP_CLI_H
+#define TINYMLP_CLI_H
+
+#include <stdint.h>
+#include "tinymlp.h"
+
+enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+int cmd_train(int argc, char **argv);
+int cmd_gradcheck(int argc, char **argv);
+
+/* Prints "tinymlp: <msg>" on stderr and returns EXIT_RUNTIME (or code if nonzero). */
+int cli_fail(const tmlp_err *err, int code);
+/* Prints "tinymlp <cmd>: <printf message>" on stderr and returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Strict number parsers: the whole string must be a finite number in range. */
+int cli_int(const char *s, long lo, long hi, long *out);
+int cli_float(const char *s, double *out);
+int cli_u64(const char *s, uint64_t *out);
+
+#endif

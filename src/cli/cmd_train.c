@@ -1,0 +1,262 @@
+/* cmd_train.c: `tinymlp train`: build a net for a dataset, train it, report accuracy. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "progress.h"
+
+static void help(void)
+{
+    printf(
+"usage: tinymlp train [OPTIONS]\n"
+"\n"
+"Trains a multilayer perceptron and prints its accuracy.\n"
+"\n"
+"data and network:\n"
+"  --data NAME         dataset: xor                                   [xor]\n"
+"  --layers SPEC       hidden layers, units[:activation[:arg]] joined by commas;\n"
+"                      the output layer follows from the data          [4:tanh]\n"
+"  --loss NAME         softmax_ce, sigmoid_bce or mse; default: sigmoid_bce for two\n"
+"                      classes (one output), softmax_ce for more\n"
+"  --init NAME         auto, glorot_uniform, glorot_normal, he_uniform, he_normal,\n"
+"                      lecun_normal (auto: what each activation prefers) [auto]\n"
+"optimizer:\n"
+"  --opt NAME          sgd, momentum, nesterov, adam, adamw            [adam]\n"
+"  --lr X              learning rate               [0.001 adam/adamw, 0.01 others]\n"
+"  --momentum X        momentum and nesterov                            [0.9]\n"
+"  --beta1 X, --beta2 X  adam and adamw                           [0.9, 0.999]\n"
+"  --eps X             adam and adamw                                   [1e-8]\n"
+"  --weight-decay X    L2 (decoupled for adamw)              [0; 0.01 for adamw]\n"
+"training:\n"
+"  --epochs N          passes over the training set                     [10]\n"
+"  --batch N           rows per step                          [32, or all of xor]\n"
+"  --seed N            seeds the weights and the batch order             [1]\n"
+"  --threads N         OpenBLAS threads (0: OpenBLAS default)            [0]\n"
+"output:\n"
+"  --quiet             only the final result\n"
+"  --every N           with no terminal, print every Nth epoch  [1, or epochs/20]\n"
+"  --log FILE          CSV, one row per epoch\n"
+"  -h, --help          this text\n");
+}
+
+enum { O_DATA = 256, O_LAYERS, O_LOSS, O_INIT, O_OPT, O_LR, O_MOMENTUM, O_BETA1, O_BETA2, O_EPS,
+       O_WD, O_EPOCHS, O_BATCH, O_SEED, O_THREADS, O_QUIET, O_EVERY, O_LOG };
+
+static const struct option options[] = {
+    { "data", required_argument, 0, O_DATA }, { "layers", required_argument, 0, O_LAYERS },
+    { "loss", required_argument, 0, O_LOSS }, { "init", required_argument, 0, O_INIT },
+    { "opt", required_argument, 0, O_OPT }, { "lr", required_argument, 0, O_LR },
+    { "momentum", required_argument, 0, O_MOMENTUM }, { "beta1", required_argument, 0, O_BETA1 },
+    { "beta2", required_argument, 0, O_BETA2 }, { "eps", required_argument, 0, O_EPS },
+    { "weight-decay", required_argument, 0, O_WD }, { "epochs", required_argument, 0, O_EPOCHS },
+    { "batch", required_argument, 0, O_BATCH }, { "seed", required_argument, 0, O_SEED },
+    { "threads", required_argument, 0, O_THREADS }, { "quiet", no_argument, 0, O_QUIET },
+    { "every", required_argument, 0, O_EVERY }, { "log", required_argument, 0, O_LOG },
+    { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+};
+
+typedef struct opts {
+    const char *data, *layers, *loss, *init, *opt, *log;
+    double lr, momentum, beta1, beta2, eps, wd; /* NAN: not given */
+    long epochs, batch, threads, every;
+    uint64_t seed;
+    int quiet;
+} opts;
+
+static const char *optname(int c)
+{
+    for (const struct option *op = options; op->name; op++)
+        if (op->val == c)
+            return op->name;
+    return "?";
+}
+
+static int parse(int argc, char **argv, opts *o)
+{
+    *o = (opts){ .data = "xor", .layers = "4:tanh", .opt = "adam", .lr = NAN, .momentum = NAN,
+                 .beta1 = NAN, .beta2 = NAN, .eps = NAN, .wd = NAN, .epochs = 10, .batch = 0,
+                 .seed = 1 };
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        double *fp = NULL;
+        long *ip = NULL, lo = 1, hi = 1L << 30;
+        switch (c) {
+        case 'h': help(); return -1;
+        case O_DATA: o->data = optarg; break;
+        case O_LAYERS: o->layers = optarg; break;
+        case O_LOSS: o->loss = optarg; break;
+        case O_INIT: o->init = optarg; break;
+        case O_OPT: o->opt = optarg; break;
+        case O_LOG: o->log = optarg; break;
+        case O_QUIET: o->quiet = 1; break;
+        case O_LR: fp = &o->lr; break;
+        case O_MOMENTUM: fp = &o->momentum; break;
+        case O_BETA1: fp = &o->beta1; break;
+        case O_BETA2: fp = &o->beta2; break;
+        case O_EPS: fp = &o->eps; break;
+        case O_WD: fp = &o->wd; break;
+        case O_EPOCHS: ip = &o->epochs; break;
+        case O_BATCH: ip = &o->batch; break;
+        case O_EVERY: ip = &o->every; break;
+        case O_THREADS: ip = &o->threads; lo = 0; hi = 256; break;
+        case O_SEED:
+            if (!cli_u64(optarg, &o->seed))
+                return cli_usage_error("train", "--seed wants a non-negative integer, got '%s'", optarg);
+            break;
+        case ':':
+            return cli_usage_error("train", "%s needs a value", argv[optind - 1]);
+        default:
+            return cli_usage_error("train", "unknown option '%s'", argv[optind - 1]);
+        }
+        if (fp && !cli_float(optarg, fp))
+            return cli_usage_error("train", "--%s wants a finite number, got '%s'", optname(c), optarg);
+        if (ip && !cli_int(optarg, lo, hi, ip))
+            return cli_usage_error("train", "--%s wants an integer in %ld..%ld, got '%s'",
+                                   optname(c), lo, hi, optarg);
+    }
+    if (optind < argc)
+        return cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
+    return 0;
+}
+
+/* Loads the dataset o->data names into *train and *test (test may be NULL). */
+static int load_data(const opts *o, tmlp_data **train, tmlp_data **test, tmlp_err *err)
+{
+    *test = NULL;
+    if (!strcmp(o->data, "xor")) {
+        *train = tmlp_data_xor(err);
+        return *train ? TMLP_OK : err->code;
+    }
+    return tmlp_fail(err, TMLP_ENOTFOUND, "unknown dataset '%s' (known: xor)", o->data);
+}
+
+static size_t n_params_of(tmlp_net *net)
+{
+    size_t n;
+    tmlp_net_params(net, &n);
+    return n;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    opts o;
+    int rc = parse(argc, argv, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+
+    tmlp_err err = { 0 };
+    tmlp_data *train = NULL, *test = NULL;
+    tmlp_net *net = NULL;
+    tmlp_optim *opt = NULL;
+    FILE *log = NULL;
+    int status = EXIT_RUNTIME;
+
+    /* Everything the user typed is checked before any work starts. */
+    int opt_kind, loss, init = TMLP_INIT_AUTO;
+    if (tmlp_optim_find(o.opt, &opt_kind, &err) ||
+        (o.init && tmlp_init_find(o.init, &init, &err)) ||
+        (o.loss && tmlp_loss_find(o.loss, &loss, &err))) {
+        fprintf(stderr, "tinymlp train: %s\n", err.msg);
+        return EXIT_USAGE;
+    }
+    tmlp_optim_cfg ocfg = tmlp_optim_defaults(opt_kind);
+    if (!isnan(o.lr)) ocfg.lr = (float)o.lr;
+    if (!isnan(o.momentum)) ocfg.momentum = (float)o.momentum;
+    if (!isnan(o.beta1)) ocfg.beta1 = (float)o.beta1;
+    if (!isnan(o.beta2)) ocfg.beta2 = (float)o.beta2;
+    if (!isnan(o.eps)) ocfg.eps = (float)o.eps;
+    if (!isnan(o.wd)) ocfg.weight_decay = (float)o.wd;
+
+    if (load_data(&o, &train, &test, &err) != TMLP_OK) {
+        status = cli_fail(&err, err.code == TMLP_ENOTFOUND ? EXIT_USAGE : EXIT_RUNTIME);
+        goto done;
+    }
+    int classes = train->n_classes;
+    if (!o.loss)
+        loss = classes == 2 ? TMLP_LOSS_SIGMOID_BCE : TMLP_LOSS_SOFTMAX_CE;
+    int n_out = (classes == 2 && loss != TMLP_LOSS_SOFTMAX_CE) ? 1 : classes;
+    tmlp_net_spec spec;
+    tmlp_net_spec_init(&spec, train->n_in, loss);
+    if (tmlp_net_spec_parse(&spec, o.layers, &err) ||
+        tmlp_net_spec_add(&spec, n_out, NULL, 0.0f, &err)) {
+        status = cli_fail(&err, EXIT_USAGE);
+        goto done;
+    }
+    for (int i = 0; i < spec.n_layers; i++)
+        spec.layer[i].init = init;
+    long batch = o.batch ? o.batch : (train->n < 32 ? train->n : 32);
+    if (batch > train->n)
+        batch = train->n;
+    tmlp_blas_threads((int)o.threads);
+
+    if (!(net = tmlp_net_new(&spec, (int)batch, &err)) ||
+        !(opt = tmlp_optim_new(&ocfg, n_params_of(net), &err))) {
+        status = cli_fail(&err, err.code == TMLP_EINVAL ? EXIT_USAGE : EXIT_RUNTIME);
+        goto done;
+    }
+    tmlp_rng rng;
+    tmlp_rng_seed(&rng, o.seed, 1);
+    if (tmlp_net_init(net, &rng, &err)) {
+        status = cli_fail(&err, 0);
+        goto done;
+    }
+    if (o.log) {
+        if (!(log = fopen(o.log, "w"))) {
+            fprintf(stderr, "tinymlp: cannot write the log '%s': ", o.log);
+            perror(NULL);
+            goto done;
+        }
+        fprintf(log, "epoch,train_loss,train_acc,val_loss,val_acc,seconds,lr\n");
+    }
+
+    progress prog;
+    progress_init(&prog, stderr, o.quiet, o.every ? (int)o.every : (o.epochs > 100 ? (int)(o.epochs / 20) : 1));
+    prog.log = log;
+    for (long e = o.epochs; e; e /= 10)
+        prog.epoch_width++;
+    tmlp_observer obs = { progress_on_batch, progress_on_epoch, &prog };
+    tmlp_train_cfg tcfg = tmlp_train_defaults();
+    tcfg.epochs = (int)o.epochs;
+    tcfg.batch = (int)batch;
+    tcfg.seed = o.seed;
+    if (!o.quiet)
+        fprintf(stderr, "training %s: %d samples, layers %s -> %d (%s), %s lr %g, batch %ld, %ld epochs\n",
+                o.data, train->n, o.layers, n_out, tmlp_loss_name(loss), tmlp_optim_name(opt_kind),
+                (double)ocfg.lr, batch, o.epochs);
+    if (tmlp_train(net, opt, train, NULL, &tcfg, &obs, &err)) {
+        status = cli_fail(&err, 0);
+        goto done;
+    }
+
+    const tmlp_data *eval = test ? test : train;
+    double acc, eloss;
+    if (tmlp_evaluate(net, eval, &eloss, &acc, &err)) {
+        status = cli_fail(&err, 0);
+        goto done;
+    }
+    if (!strcmp(o.data, "xor")) { /* the whole truth table, it is only four rows */
+        float out[4];
+        if (tmlp_net_predict(net, train->x, 4, out, &err) == TMLP_OK && n_out == 1)
+            for (int i = 0; i < 4; i++)
+                printf("%g xor %g = %d   net says %.4f\n", (double)train->x[2 * i],
+                       (double)train->x[2 * i + 1], train->label[i], (double)out[i]);
+    }
+    printf("%s accuracy: %.2f%% (%ld/%d)  loss %.4f\n", test ? "test" : "training", 100.0 * acc,
+           lround(acc * eval->n), eval->n, eloss);
+    status = 0;
+done:
+    if (log && fclose(log) != 0 && status == 0) {
+        fprintf(stderr, "tinymlp: writing the log '%s' failed\n", o.log);
+        status = EXIT_RUNTIME;
+    }
+    tmlp_optim_free(opt);
+    tmlp_net_free(net);
+    tmlp_data_free(train);
+    tmlp_data_free(test);
+    return status;
+}

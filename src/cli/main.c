@@ -1,0 +1,45 @@
+/* tinymlp: the command-line tool. It parses, calls the library and prints; nothing more. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "tinymlp.h"
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *what;
+} commands[] = {
+    { "train", cmd_train, "train a network and report its accuracy" },
+    { "gradcheck", cmd_gradcheck, "check activations' derivatives against finite differences" },
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: tinymlp COMMAND [OPTIONS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].what);
+    fprintf(f, "\n`tinymlp COMMAND --help` describes each command's options.\n"
+               "Exit status: 0 success, 1 runtime error, 2 usage error.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("tinymlp %s\n", TINYMLP_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "tinymlp: unknown command '%s' (try tinymlp --help)\n", argv[1]);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,225 @@
+/* gradcheck.c: analytic gradients against central differences.
+ *
+ * For an activation, the scalar probed is L = Σ dy ⊙ f(x) for a fixed random dy, so
+ * dL/dx = backward(dy) covers elementwise and row-wise functions alike, and dL/dparam covers
+ * learnable parameters. Each x is nudged by ±h with h shrunk near a kink so the two probes
+ * never straddle it; the difference quotient divides by the step actually taken in float.
+ * For a net, the scalar is the loss itself, probed per parameter (small nets) or along random
+ * directions (large ones). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tinymlp/gradcheck.h"
+#include "tinymlp/loss.h"
+
+#define DEFAULT_TOL 2e-3
+/* Errors are relative to the larger of the two derivatives, but never to less than this floor:
+ * below it float rounding of the probed sums dominates, so the error is judged absolutely. */
+#define ACT_FLOOR 1e-1
+#define NET_FLOOR 1e-2
+
+/* Records one comparison. */
+static void tally(tmlp_gradcheck_result *res, double analytic, double numeric, double x,
+                  double floor)
+{
+    double e = fabs(analytic - numeric) / fmax(floor, fmax(fabs(analytic), fabs(numeric)));
+    res->n_checked++;
+    res->sum_abs_grad += fabs(analytic);
+    if (e > res->tol)
+        res->n_failed++;
+    if (e > res->max_err || res->n_checked == 1) {
+        res->max_err = e;
+        res->worst_x = x;
+    }
+}
+
+/* Σ dy ⊙ f(x) in double. */
+static double probe(const tmlp_act *act, int rows, int cols, const float *x, float *y,
+                    const float *dy, float arg, const float *param)
+{
+    act->forward(rows, cols, x, y, arg, param);
+    double s = 0.0;
+    for (int i = 0; i < rows * cols; i++)
+        s += (double)dy[i] * y[i];
+    return s;
+}
+
+/* Step for x: relative to |x|, and at most half the distance to the nearest kink. */
+static float step_for(const tmlp_act *act, float arg, float x)
+{
+    double h = 1e-3 * fmax(1.0, fabs(x));
+    (void)arg;
+    for (int k = 0; k < act->n_kinks; k++) {
+        double d = fabs((double)x - act->kinks[k]);
+        if (d < 2.0 * h)
+            h = d / 2.0;
+    }
+    return (float)h;
+}
+
+int tmlp_gradcheck_act(const tmlp_act *act, float arg, float lim, double tol,
+                       tmlp_gradcheck_result *res, tmlp_err *err)
+{
+    memset(res, 0, sizeof *res);
+    res->tol = tol > 0 ? tol : DEFAULT_TOL;
+    if (!act || !act->forward || !act->backward)
+        return tmlp_fail(err, TMLP_EINVAL, "gradcheck: no activation given");
+    if (!(lim > 0))
+        lim = 8.0f;
+
+    /* The points: an even grid over [-lim, lim] (off the kinks), far tails, and pairs of
+     * points just beside each kink. */
+    enum { GRID = 33, TAIL = 8, MAXPTS = GRID + TAIL + 4 * TMLP_ACT_MAX_KINKS };
+    float pts[MAXPTS];
+    int np = 0;
+    for (int i = 0; i < GRID; i++)
+        pts[np++] = -lim + 2.0f * lim * ((float)i + 0.37f) / GRID;
+    static const float tails[TAIL] = { -100.0f, -50.0f, -20.0f, -12.0f, 12.0f, 20.0f, 50.0f, 100.0f };
+    for (int i = 0; i < TAIL; i++)
+        pts[np++] = tails[i];
+    for (int k = 0; k < act->n_kinks && k < TMLP_ACT_MAX_KINKS; k++) {
+        pts[np++] = act->kinks[k] - 1e-2f;
+        pts[np++] = act->kinks[k] + 1e-2f;
+        pts[np++] = act->kinks[k] - 1e-3f;
+        pts[np++] = act->kinks[k] + 1e-3f;
+    }
+    /* Row-wise functions see rows of 5; elementwise ones one row of all points, twice (so a
+     * per-unit parameter's gradient sums two rows). */
+    int rowwise = (act->flags & TMLP_ACT_ROWWISE) != 0;
+    int cols = rowwise ? 5 : np, rows = rowwise ? (np + 4) / 5 : 2;
+    int n = rows * cols;
+    int n_param = tmlp_act_n_params(act, cols);
+    float *buf = calloc((size_t)6 * n + 2 * (size_t)n_param + 1, sizeof *buf);
+    if (!buf)
+        return tmlp_fail(err, TMLP_ENOMEM, "gradcheck: no memory");
+    float *x = buf, *y = x + n, *dy = y + n, *dx = dy + n, *xp = dx + n, *tmp = xp + n;
+    float *param = tmp + n, *dparam = param + n_param;
+    tmlp_rng rng;
+    tmlp_rng_seed(&rng, 12345, 7);
+    for (int i = 0; i < n; i++) {
+        int r = i / cols, c = i % cols;
+        int k = rowwise ? i % np : (r == 0 ? c : np - 1 - c);
+        x[i] = pts[k];
+        dy[i] = 0.5f + tmlp_rng_uniform(&rng); /* positive, away from 0: no cancellation */
+    }
+    for (int k = 0; k < n_param; k++) /* spread the parameters a little around their start */
+        param[k] = act->param_init * (0.8f + 0.4f * tmlp_rng_uniform(&rng));
+    const float *pp = n_param ? param : NULL;
+
+    act->forward(rows, cols, x, y, arg, pp);
+    act->backward(rows, cols, x, y, dy, dx, arg, pp, n_param ? dparam : NULL);
+
+    for (int i = 0; i < n; i++) {
+        float h = step_for(act, arg, x[i]);
+        if (!(h > 0))
+            continue; /* exactly on a kink: no derivative to compare */
+        memcpy(xp, x, (size_t)n * sizeof *xp);
+        xp[i] = x[i] + h;
+        float hp = xp[i] - x[i];
+        double lp = probe(act, rows, cols, xp, tmp, dy, arg, pp);
+        xp[i] = x[i] - h;
+        float hm = x[i] - xp[i];
+        double lm = probe(act, rows, cols, xp, tmp, dy, arg, pp);
+        tally(res, dx[i], (lp - lm) / ((double)hp + hm), x[i], ACT_FLOOR);
+    }
+    for (int k = 0; k < n_param; k++) {
+        float keep = param[k], h = 1e-3f * fmaxf(1.0f, fabsf(keep));
+        param[k] = keep + h;
+        double lp = probe(act, rows, cols, x, tmp, dy, arg, param);
+        float hp = param[k] - keep;
+        param[k] = keep - h;
+        double lm = probe(act, rows, cols, x, tmp, dy, arg, param);
+        float hm = keep - param[k];
+        param[k] = keep;
+        tally(res, dparam[k], (lp - lm) / ((double)hp + hm), keep, ACT_FLOOR);
+    }
+    free(buf);
+    return TMLP_OK;
+}
+
+static int net_loss(tmlp_net *net, const float *x, int batch, tmlp_targets t, double *loss,
+                    tmlp_err *err)
+{
+    const float *z = tmlp_net_forward(net, x, batch, err);
+    if (!z)
+        return err ? err->code : TMLP_EINVAL;
+    return tmlp_loss_eval(tmlp_net_get_spec(net)->loss, z, batch, tmlp_net_n_out(net), t, loss,
+                          NULL, err);
+}
+
+int tmlp_gradcheck_net(tmlp_net *net, const float *x, int batch, const int *label,
+                       const float *target, double tol, tmlp_rng *rng,
+                       tmlp_gradcheck_result *res, tmlp_err *err)
+{
+    memset(res, 0, sizeof *res);
+    res->tol = tol > 0 ? tol : DEFAULT_TOL;
+    size_t np;
+    float *p = tmlp_net_params(net, &np);
+    int n_out = tmlp_net_n_out(net), rc;
+    tmlp_targets t = { label, target };
+    float *g = malloc(np * sizeof *g), *dz = malloc((size_t)batch * n_out * sizeof *dz);
+    float *u = malloc(np * sizeof *u), *keep = malloc(np * sizeof *keep);
+    if (!g || !dz || !u || !keep) {
+        rc = tmlp_fail(err, TMLP_ENOMEM, "gradcheck: no memory");
+        goto done;
+    }
+    double loss;
+    const float *z = tmlp_net_forward(net, x, batch, err);
+    if (!z) {
+        rc = err ? err->code : TMLP_EINVAL;
+        goto done;
+    }
+    if ((rc = tmlp_loss_eval(tmlp_net_get_spec(net)->loss, z, batch, n_out, t, &loss, dz, err)) ||
+        (rc = tmlp_net_backward(net, dz, batch, err)))
+        goto done;
+    memcpy(g, tmlp_net_grads(net, NULL), np * sizeof *g);
+    memcpy(keep, p, np * sizeof *keep);
+    const float h = 5e-3f;
+    if (np <= 4000) { /* every parameter on its own */
+        for (size_t i = 0; i < np; i++) {
+            double lp, lm;
+            p[i] = keep[i] + h;
+            float hp = p[i] - keep[i];
+            if ((rc = net_loss(net, x, batch, t, &lp, err)))
+                goto done;
+            p[i] = keep[i] - h;
+            float hm = keep[i] - p[i];
+            if ((rc = net_loss(net, x, batch, t, &lm, err)))
+                goto done;
+            p[i] = keep[i];
+            tally(res, g[i], (lp - lm) / ((double)hp + hm), (double)i, NET_FLOOR);
+        }
+    } else { /* along random unit directions */
+        for (int d = 0; d < 16; d++) {
+            double norm = 0.0, dir = 0.0, lp, lm;
+            for (size_t i = 0; i < np; i++) {
+                u[i] = tmlp_rng_normal(rng);
+                norm += (double)u[i] * u[i];
+            }
+            norm = sqrt(norm);
+            for (size_t i = 0; i < np; i++) {
+                u[i] = (float)(u[i] / norm);
+                dir += (double)g[i] * u[i];
+            }
+            for (size_t i = 0; i < np; i++)
+                p[i] = keep[i] + h * u[i];
+            if ((rc = net_loss(net, x, batch, t, &lp, err)))
+                goto done;
+            for (size_t i = 0; i < np; i++)
+                p[i] = keep[i] - h * u[i];
+            if ((rc = net_loss(net, x, batch, t, &lm, err)))
+                goto done;
+            tally(res, dir, (lp - lm) / (2.0 * h), d, NET_FLOOR);
+        }
+    }
+    rc = TMLP_OK;
+done:
+    if (keep)
+        memcpy(p, keep, np * sizeof *keep);
+    free(g);
+    free(dz);
+    free(u);
+    free(keep);
+    return rc;
+}

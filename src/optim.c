@@ -1,0 +1,170 @@
+/* optim.c: SGD, momentum, Nesterov, Adam and AdamW as single loops over a flat block.
+ * Update rules are written out in tinymlp/optim.h and match torch.optim. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tinymlp/optim.h"
+
+struct tmlp_optim {
+    tmlp_optim_cfg cfg;
+    size_t n;
+    long t;   /* steps taken */
+    float *m; /* (n) velocity (sgd family) or first moment (adam family); NULL for plain sgd */
+    float *v; /* (n) second moment (adam family) or NULL */
+};
+
+static const char *const names[TMLP_OPT_COUNT] = { "sgd", "momentum", "nesterov", "adam", "adamw" };
+
+const char *tmlp_optim_name(int kind)
+{
+    return kind >= 0 && kind < TMLP_OPT_COUNT ? names[kind] : NULL;
+}
+
+int tmlp_optim_find(const char *name, int *kind, tmlp_err *err)
+{
+    for (int k = 0; k < TMLP_OPT_COUNT; k++)
+        if (name && strcmp(name, names[k]) == 0) {
+            *kind = k;
+            return TMLP_OK;
+        }
+    return tmlp_fail(err, TMLP_ENOTFOUND,
+                     "unknown optimizer '%s' (known: sgd, momentum, nesterov, adam, adamw)",
+                     name ? name : "(null)");
+}
+
+tmlp_optim_cfg tmlp_optim_defaults(int kind)
+{
+    int adam = kind == TMLP_OPT_ADAM || kind == TMLP_OPT_ADAMW;
+    tmlp_optim_cfg c = {
+        .kind = kind,
+        .lr = adam ? 1e-3f : 1e-2f,
+        .momentum = 0.9f,
+        .beta1 = 0.9f,
+        .beta2 = 0.999f,
+        .eps = 1e-8f,
+        .weight_decay = kind == TMLP_OPT_ADAMW ? 1e-2f : 0.0f,
+    };
+    return c;
+}
+
+static int in_unit(float x) { return x >= 0.0f && x < 1.0f; }
+
+tmlp_optim *tmlp_optim_new(const tmlp_optim_cfg *cfg, size_t n, tmlp_err *err)
+{
+    const char *name = tmlp_optim_name(cfg->kind);
+    if (!name) {
+        tmlp_fail(err, TMLP_EINVAL, "optimizer: unknown kind %d", cfg->kind);
+        return NULL;
+    }
+    /* Written as !(x > 0) so that NaN is refused too. */
+    if (!(cfg->lr > 0.0f) || !isfinite(cfg->lr) || !(cfg->weight_decay >= 0.0f) ||
+        !isfinite(cfg->weight_decay) || !in_unit(cfg->momentum) || !in_unit(cfg->beta1) ||
+        !in_unit(cfg->beta2) || !(cfg->eps > 0.0f)) {
+        tmlp_fail(err, TMLP_EINVAL,
+                  "%s: need lr > 0 (got %g), weight_decay >= 0 (got %g), momentum, beta1, beta2 in "
+                  "[0, 1) (got %g, %g, %g), eps > 0 (got %g)",
+                  name, (double)cfg->lr, (double)cfg->weight_decay, (double)cfg->momentum,
+                  (double)cfg->beta1, (double)cfg->beta2, (double)cfg->eps);
+        return NULL;
+    }
+    if (n == 0 || n > ((size_t)-1) / (2 * sizeof(float))) {
+        tmlp_fail(err, TMLP_EINVAL, "%s: bad parameter count %zu", name, n);
+        return NULL;
+    }
+    tmlp_optim *o = calloc(1, sizeof *o);
+    if (!o)
+        goto nomem;
+    o->cfg = *cfg;
+    o->n = n;
+    if (cfg->kind != TMLP_OPT_SGD && !(o->m = calloc(n, sizeof *o->m)))
+        goto nomem;
+    if ((cfg->kind == TMLP_OPT_ADAM || cfg->kind == TMLP_OPT_ADAMW) &&
+        !(o->v = calloc(n, sizeof *o->v)))
+        goto nomem;
+    return o;
+nomem:
+    tmlp_optim_free(o);
+    tmlp_fail(err, TMLP_ENOMEM, "%s: no memory for the state of %zu parameters", name, n);
+    return NULL;
+}
+
+void tmlp_optim_free(tmlp_optim *o)
+{
+    if (!o)
+        return;
+    free(o->m);
+    free(o->v);
+    free(o);
+}
+
+static void sgd_step(tmlp_optim *o, float *restrict p, const float *restrict g)
+{
+    const float lr = o->cfg.lr, wd = o->cfg.weight_decay, mu = o->cfg.momentum;
+    float *restrict v = o->m;
+    const size_t n = o->n;
+    switch (o->cfg.kind) {
+    case TMLP_OPT_SGD:
+        for (size_t i = 0; i < n; i++)
+            p[i] -= lr * (g[i] + wd * p[i]);
+        break;
+    case TMLP_OPT_MOMENTUM:
+        for (size_t i = 0; i < n; i++) {
+            float gi = g[i] + wd * p[i];
+            /* PyTorch starts the buffer at the first gradient, the same as mu*0 + g. */
+            v[i] = mu * v[i] + gi;
+            p[i] -= lr * v[i];
+        }
+        break;
+    default: /* nesterov */
+        for (size_t i = 0; i < n; i++) {
+            float gi = g[i] + wd * p[i];
+            v[i] = mu * v[i] + gi;
+            p[i] -= lr * (gi + mu * v[i]);
+        }
+        break;
+    }
+}
+
+static void adam_step(tmlp_optim *o, float *restrict p, const float *restrict g)
+{
+    const float lr = o->cfg.lr, wd = o->cfg.weight_decay, b1 = o->cfg.beta1, b2 = o->cfg.beta2;
+    const float eps = o->cfg.eps;
+    float *restrict m = o->m, *restrict v = o->v;
+    const size_t n = o->n;
+    /* Bias corrections in double: b^t underflows gracefully and 1 - b^t keeps its digits. */
+    const double c1 = 1.0 - pow(b1, (double)o->t), c2 = 1.0 - pow(b2, (double)o->t);
+    const float step = (float)(lr / c1), inv_sqrt_c2 = (float)(1.0 / sqrt(c2));
+    const int decoupled = o->cfg.kind == TMLP_OPT_ADAMW;
+    const float coupled_wd = decoupled ? 0.0f : wd, shrink = decoupled ? 1.0f - lr * wd : 1.0f;
+    for (size_t i = 0; i < n; i++) {
+        float gi = g[i] + coupled_wd * p[i];
+        m[i] = b1 * m[i] + (1.0f - b1) * gi;
+        v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
+        p[i] = shrink * p[i] - step * m[i] / (sqrtf(v[i]) * inv_sqrt_c2 + eps);
+    }
+}
+
+void tmlp_optim_step(tmlp_optim *o, float *param, const float *grad)
+{
+    o->t++;
+    if (o->cfg.kind == TMLP_OPT_ADAM || o->cfg.kind == TMLP_OPT_ADAMW)
+        adam_step(o, param, grad);
+    else
+        sgd_step(o, param, grad);
+}
+
+float tmlp_optim_lr(const tmlp_optim *o) { return o->cfg.lr; }
+void tmlp_optim_set_lr(tmlp_optim *o, float lr) { o->cfg.lr = lr; }
+tmlp_optim_cfg tmlp_optim_config(const tmlp_optim *o) { return o->cfg; }
+long tmlp_optim_steps(const tmlp_optim *o) { return o->t; }
+size_t tmlp_optim_size(const tmlp_optim *o) { return o->n; }
+
+void tmlp_optim_reset(tmlp_optim *o)
+{
+    o->t = 0;
+    if (o->m)
+        memset(o->m, 0, o->n * sizeof *o->m);
+    if (o->v)
+        memset(o->v, 0, o->n * sizeof *o->v);
+}
