@@ -32,7 +32,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 EXAMPLES := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps check asan install uninstall clean examples
+.PHONY: all deps check asan install uninstall clean examples demo
 all: $(BUILD)/libtinymlp.a $(BUILD)/libtinymlp.so $(BUILD)/tinymlp $(EXAMPLES)
 
 # Installs (as root) or names (otherwise) the Debian packages the build needs.
@@ -62,6 +62,12 @@ $(BUILD)/examples/%: examples/%.c $(BUILD)/libtinymlp.a
 	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(BUILD)/libtinymlp.a $(LDFLAGS) $(LIBS)
 
 examples: $(EXAMPLES)
+
+# The main job: install what is missing, build, train, print the accuracy.
+demo:
+	@scripts/deps.sh build
+	@$(MAKE) --no-print-directory all
+	$(BUILD)/tinymlp train --data xor --layers 4:tanh --opt adam --lr 0.05 --epochs 2000
 
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libtinymlp.a
 	@mkdir -p $(@D)

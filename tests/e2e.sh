@@ -1,0 +1,92 @@
+#!/bin/sh
+# e2e.sh BUILD: the CLI, the examples and `make install` as a user meets them.
+# Prints one line per check and ends with "e2e: N passed, N failed".
+set -u
+build="${1:-build}"
+bin="$build/tinymlp"
+pass=0; fail=0
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+ok()  { pass=$((pass + 1)); echo "ok    $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL  $1"; [ -s "$tmp/err" ] && sed 's/^/      /' "$tmp/err" | head -n 5; }
+
+# expect NAME CODE CMD...: CMD exits with CODE; on failure exit codes, stderr is one line.
+expect() {
+    name=$1; want=$2; shift 2
+    "$@" >"$tmp/out" 2>"$tmp/err"; got=$?
+    if [ "$got" -ne "$want" ]; then bad "$name (exit $got, want $want)"; return 1; fi
+    if [ "$want" -ne 0 ] && [ "$(wc -l <"$tmp/err")" -ne 1 ]; then
+        bad "$name (stderr should be one line)"; return 1
+    fi
+    ok "$name"
+}
+
+expect "train xor solves it" 0 "$bin" train --data xor --epochs 2000 --lr 0.05 &&
+    { grep -q "training accuracy: 100.00%" "$tmp/out" && ok "xor accuracy is 100%" || bad "xor accuracy is 100%"; }
+if grep -q "$(printf '\033')" "$tmp/err"; then bad "no escape codes without a terminal"; else ok "no escape codes without a terminal"; fi
+expect "train --quiet prints no progress" 0 "$bin" train --data xor --quiet --epochs 5 &&
+    { [ ! -s "$tmp/err" ] && ok "quiet stderr is empty" || bad "quiet stderr is empty"; }
+expect "train --log writes a CSV row per epoch" 0 "$bin" train --data xor --epochs 7 --quiet --log "$tmp/run.csv" &&
+    { [ "$(wc -l <"$tmp/run.csv")" -eq 8 ] && ok "log has header + 7 rows" || bad "log has header + 7 rows"; }
+expect "sigmoid + momentum also solves xor" 0 "$bin" train --data xor --layers 4:sigmoid --opt momentum --lr 0.5 --epochs 2000 --quiet &&
+    { grep -q "100.00%" "$tmp/out" && ok "momentum accuracy is 100%" || bad "momentum accuracy is 100%"; }
+
+expect "--lr 0 is a usage error"          2 "$bin" train --data xor --lr 0
+expect "--lr -1 is a usage error"         2 "$bin" train --data xor --lr -1
+expect "--lr nan is a usage error"        2 "$bin" train --data xor --lr nan
+expect "--epochs 0 is a usage error"      2 "$bin" train --data xor --epochs 0
+expect "--batch 0 is a usage error"       2 "$bin" train --data xor --batch 0
+expect "--layers 0:relu is a usage error" 2 "$bin" train --data xor --layers 0:relu
+expect "unknown activation"               2 "$bin" train --data xor --layers 4:swoosh
+expect "unknown optimizer"                2 "$bin" train --data xor --opt adamax
+expect "unknown option"                   2 "$bin" train --frobnicate
+expect "unknown dataset"                  2 "$bin" train --data nosuchset
+expect "unknown command"                  2 "$bin" frobnicate
+expect "log in a missing folder"          1 "$bin" train --data xor --log "$tmp/no/such/dir/run.csv"
+expect "train --help"                     0 "$bin" train --help
+expect "gradcheck passes"                 0 "$bin" gradcheck
+
+for ex in "$build"/examples/*; do
+    [ -x "$ex" ] || continue
+    case "$(basename "$ex")" in mnist|inference|observe) continue ;; esac # need data / a model
+    expect "example $(basename "$ex")" 0 "$ex"
+done
+
+# make install + a program built against it with pkg-config.
+if make -s install PREFIX="$tmp/prefix" BUILD="$build" >"$tmp/out" 2>"$tmp/err"; then
+    cat >"$tmp/app.c" <<'C'
+#include <stdio.h>
+#include <tinymlp.h>
+int main(void)
+{
+    tmlp_net_spec s;
+    tmlp_net_spec_init(&s, 2, TMLP_LOSS_SIGMOID_BCE);
+    tmlp_err err;
+    if (tmlp_net_spec_parse(&s, "4:tanh,1", &err)) return 1;
+    tmlp_net *net = tmlp_net_new(&s, 4, &err);
+    if (!net) return 1;
+    puts(tmlp_act_find("tanh")->formula);
+    tmlp_net_free(net);
+    return 0;
+}
+C
+    export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig"
+    if cc "$tmp/app.c" -o "$tmp/app" $(pkg-config --cflags --libs tinymlp) 2>"$tmp/err" &&
+        LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/app" >"$tmp/out" 2>"$tmp/err"; then
+        ok "make install + pkg-config build (shared)"
+    else
+        bad "make install + pkg-config build (shared)"
+    fi
+    if cc "$tmp/app.c" -o "$tmp/app-static" $(pkg-config --static --cflags tinymlp) \
+        "$tmp/prefix/lib/libtinymlp.a" $(pkg-config --static --libs-only-other --libs-only-L tinymlp) \
+        $(pkg-config --static --libs tinymlp | sed 's/-ltinymlp//') 2>"$tmp/err" && "$tmp/app-static" >/dev/null; then
+        ok "static link against libtinymlp.a"
+    else
+        bad "static link against libtinymlp.a"
+    fi
+else
+    bad "make install"
+fi
+
+echo "e2e: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

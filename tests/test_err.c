@@ -1,0 +1,33 @@
+/* test_err.c: the error record: formatting, truncation, NULL handling, code names. */
+#include "testutil.h"
+
+START_TEST(errors_format_and_name_codes)
+{
+    tmlp_err err;
+    ck_assert_int_eq(tmlp_fail(&err, TMLP_EFORMAT, "%s: offset %d", "f.idx", 16), TMLP_EFORMAT);
+    ck_assert_str_eq(err.msg, "f.idx: offset 16");
+    ck_assert_int_eq(err.code, TMLP_EFORMAT);
+    ck_assert_int_eq(tmlp_fail(NULL, TMLP_EIO, "ignored"), TMLP_EIO);
+    char big[600];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    tmlp_fail(&err, TMLP_EINVAL, "%s", big); /* truncated, still terminated */
+    ck_assert_uint_eq(strlen(err.msg), TMLP_ERR_MSG - 1);
+    tmlp_err_clear(&err);
+    ck_assert_int_eq(err.code, TMLP_OK);
+    ck_assert_str_eq(err.msg, "");
+    tmlp_err_clear(NULL);
+    for (int c = 0; c >= TMLP_ESTATE; c--)
+        ck_assert_str_ne(tmlp_strerror(c), "unknown error");
+    ck_assert_str_eq(tmlp_strerror(-99), "unknown error");
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("err");
+    TMLP_ADD(s, errors_format_and_name_codes);
+    return s;
+}
+
+TMLP_TEST_MAIN()

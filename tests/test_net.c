@@ -1,0 +1,237 @@
+/* test_net.c: layer specs, construction errors, forward against a naive computation, and the
+ * gradient of every parameter against central differences of the loss. */
+#include "testutil.h"
+
+static tmlp_net *make(int n_in, int loss, const char *layers, int max_batch, uint64_t seed)
+{
+    tmlp_net_spec spec;
+    tmlp_err err = { 0 };
+    tmlp_net_spec_init(&spec, n_in, loss);
+    ck_assert_msg(tmlp_net_spec_parse(&spec, layers, &err) == TMLP_OK, "%s", err.msg);
+    tmlp_net *net = tmlp_net_new(&spec, max_batch, &err);
+    ck_assert_msg(net != NULL, "%s", err.msg);
+    tmlp_rng r;
+    tmlp_rng_seed(&r, seed, 9);
+    ck_assert_int_eq(tmlp_net_init(net, &r, &err), TMLP_OK);
+    return net;
+}
+
+START_TEST(spec_parse_reads_units_activations_and_args)
+{
+    tmlp_net_spec s;
+    tmlp_net_spec_init(&s, 784, TMLP_LOSS_SOFTMAX_CE);
+    ck_assert_int_eq(tmlp_net_spec_parse(&s, "128:relu,64:leaky_relu:0.2,10", NULL), TMLP_OK);
+    ck_assert_int_eq(s.n_layers, 3);
+    ck_assert_int_eq(s.layer[0].units, 128);
+    ck_assert_str_eq(s.layer[0].act->name, "relu");
+    ck_assert_float_eq(s.layer[1].act_arg, 0.2f);
+    ck_assert_ptr_null(s.layer[2].act);
+}
+END_TEST
+
+START_TEST(spec_parse_names_the_bad_item)
+{
+    static const struct { const char *spec, *needle; int code; } bad[] = {
+        { "0:relu", "layer 1", TMLP_EINVAL },
+        { "8:relu,,4", "layer 2", TMLP_EINVAL },
+        { "8:relu,", "layer 2", TMLP_EINVAL },
+        { "8:swoosh", "unknown activation 'swoosh'", TMLP_ENOTFOUND },
+        { "8:relu:0.5", "takes no", TMLP_EINVAL },
+        { "8:leaky_relu:abc", "not a finite number", TMLP_EINVAL },
+        { "x8", "units", TMLP_EINVAL },
+        { "", "empty", TMLP_EINVAL },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        tmlp_net_spec s;
+        tmlp_err err = { 0 };
+        tmlp_net_spec_init(&s, 4, TMLP_LOSS_MSE);
+        ck_assert_int_eq(tmlp_net_spec_parse(&s, bad[i].spec, &err), bad[i].code);
+        ck_assert_msg(strstr(err.msg, bad[i].needle), "'%s' -> '%s'", bad[i].spec, err.msg);
+    }
+}
+END_TEST
+
+START_TEST(new_refuses_bad_specs)
+{
+    tmlp_net_spec s;
+    tmlp_err err;
+    tmlp_net_spec_init(&s, 4, TMLP_LOSS_SOFTMAX_CE);
+    tmlp_net_spec_parse(&s, "8:relu,3:sigmoid", NULL);
+    ck_assert_ptr_null(tmlp_net_new(&s, 16, &err)); /* fused loss wants raw outputs */
+    ck_assert_ptr_nonnull(strstr(err.msg, "no activation"));
+    tmlp_net_spec_init(&s, 4, TMLP_LOSS_SOFTMAX_CE);
+    tmlp_net_spec_parse(&s, "8:relu,1", NULL);
+    ck_assert_ptr_null(tmlp_net_new(&s, 16, &err));
+    tmlp_net_spec_init(&s, 0, TMLP_LOSS_MSE);
+    tmlp_net_spec_parse(&s, "1", NULL);
+    ck_assert_ptr_null(tmlp_net_new(&s, 16, &err));
+    tmlp_net_spec_init(&s, 4, TMLP_LOSS_MSE);
+    ck_assert_ptr_null(tmlp_net_new(&s, 16, &err)); /* no layers */
+    tmlp_net_spec_parse(&s, "2", NULL);
+    ck_assert_ptr_null(tmlp_net_new(&s, 0, &err));
+    ck_assert_ptr_null(tmlp_net_new(&s, -5, &err));
+    tmlp_net_free(NULL);
+}
+END_TEST
+
+START_TEST(forward_matches_naive_computation)
+{
+    tmlp_net *net = make(5, TMLP_LOSS_MSE, "7:tanh,3:sigmoid", 4, 3);
+    float x[4 * 5];
+    tmlp_rng r;
+    tmlp_rng_seed(&r, 11, 0);
+    for (int i = 0; i < 20; i++)
+        x[i] = tmlp_rng_normal(&r);
+    tmlp_layer_view l0, l1;
+    tmlp_net_layer(net, 0, &l0, NULL);
+    tmlp_net_layer(net, 1, &l1, NULL);
+    for (int j = 0; j < 7; j++)
+        l0.b[j] = 0.1f * (float)j; /* nonzero biases, so their broadcast is tested */
+    const float *out = tmlp_net_forward(net, x, 4, NULL);
+    ck_assert_ptr_nonnull(out);
+    for (int i = 0; i < 4; i++)
+        for (int k = 0; k < 3; k++) {
+            double z2 = l1.b[k];
+            for (int j = 0; j < 7; j++) {
+                double z1 = l0.b[j];
+                for (int p = 0; p < 5; p++)
+                    z1 += (double)x[i * 5 + p] * l0.W[j * 5 + p];
+                z2 += tanh(z1) * l1.W[k * 7 + j];
+            }
+            ck_assert_close(out[i * 3 + k], 1.0 / (1.0 + exp(-z2)), 1e-5);
+        }
+    tmlp_net_free(net);
+}
+END_TEST
+
+START_TEST(forward_refuses_bad_batch)
+{
+    tmlp_net *net = make(2, TMLP_LOSS_MSE, "3:relu,1", 4, 1);
+    float x[10] = { 0 };
+    tmlp_err err;
+    ck_assert_ptr_null(tmlp_net_forward(net, x, 5, &err));
+    ck_assert_ptr_nonnull(strstr(err.msg, "batch 5"));
+    ck_assert_ptr_null(tmlp_net_forward(net, x, 0, &err));
+    ck_assert_ptr_nonnull(tmlp_net_forward(net, x, 2, &err));
+    float dz[4] = { 0 };
+    ck_assert_int_eq(tmlp_net_backward(net, dz, 3, &err), TMLP_ESTATE);
+    tmlp_net_free(net);
+}
+END_TEST
+
+/* Every parameter of a small net, perturbed one at a time. Layer 2's input gradient
+ * dX = dZ·W feeds layer 1's dW, so a wrong dX fails the check of layer 1's parameters. */
+static void gradcheck(int loss, const char *layers, int n_out)
+{
+    const int n_in = 4, batch = 6;
+    tmlp_net *net = make(n_in, loss, layers, batch, 21);
+    tmlp_rng r;
+    tmlp_rng_seed(&r, 77, 0);
+    float x[6 * 4], t[6 * 3];
+    int lab[6];
+    for (int i = 0; i < batch * n_in; i++)
+        x[i] = tmlp_rng_normal(&r);
+    for (int i = 0; i < batch; i++)
+        lab[i] = (int)tmlp_rng_below(&r, n_out == 1 ? 2 : (uint32_t)n_out);
+    for (int i = 0; i < batch * n_out; i++)
+        t[i] = tmlp_rng_uniform(&r);
+    size_t np;
+    tmlp_net_params(net, &np);
+    for (size_t i = 0; i < np; i++) /* biases away from 0 too */
+        tmlp_net_params(net, NULL)[i] += 0.05f * tmlp_rng_normal(&r);
+    tmlp_gradcheck_result res;
+    tmlp_err err = { 0 };
+    ck_assert_int_eq(tmlp_gradcheck_net(net, x, batch, loss == TMLP_LOSS_SOFTMAX_CE ? lab : NULL,
+                                        loss == TMLP_LOSS_SOFTMAX_CE ? NULL : t, 1e-3, &r, &res, &err),
+                     TMLP_OK);
+    ck_assert_int_eq(res.n_checked, (int)np);
+    ck_assert_msg(res.n_failed == 0, "%s %s: %d of %d parameters off, worst error %.3g at %g",
+                  tmlp_loss_name(loss), layers, res.n_failed, res.n_checked, res.max_err, res.worst_x);
+    ck_assert_msg(res.sum_abs_grad > 1e-3, "gradient is all zeros");
+    tmlp_net_free(net);
+}
+
+START_TEST(dense_layers_pass_the_gradient_check_under_every_loss)
+{
+    gradcheck(TMLP_LOSS_SOFTMAX_CE, "5:tanh,4:sigmoid,3", 3);
+    gradcheck(TMLP_LOSS_SIGMOID_BCE, "5:leaky_relu:0.3,3", 3);
+    gradcheck(TMLP_LOSS_MSE, "5:tanh,3:sigmoid", 3);
+    gradcheck(TMLP_LOSS_MSE, "5:sigmoid,3:softmax", 3);
+    gradcheck(TMLP_LOSS_SIGMOID_BCE, "1", 1); /* a single layer: logistic regression */
+}
+END_TEST
+
+START_TEST(predict_in_chunks_matches_single_batches)
+{
+    tmlp_net *net = make(3, TMLP_LOSS_SOFTMAX_CE, "6:relu,4", 4, 5);
+    float x[11 * 3], all[11 * 4], one[4];
+    tmlp_rng r;
+    tmlp_rng_seed(&r, 1, 1);
+    for (int i = 0; i < 33; i++)
+        x[i] = tmlp_rng_normal(&r);
+    ck_assert_int_eq(tmlp_net_predict(net, x, 11, all, NULL), TMLP_OK);
+    for (int i = 0; i < 11; i++) {
+        tmlp_net_predict(net, x + 3 * i, 1, one, NULL);
+        double sum = 0;
+        for (int k = 0; k < 4; k++) {
+            ck_assert_float_eq_tol(all[i * 4 + k], one[k], 1e-6f);
+            sum += one[k];
+        }
+        ck_assert_close(sum, 1.0, 1e-6);
+    }
+    tmlp_net_free(net);
+}
+END_TEST
+
+START_TEST(params_are_one_block_in_layer_order)
+{
+    tmlp_net *net = make(3, TMLP_LOSS_MSE, "4:tanh,2", 8, 5);
+    size_t n;
+    float *p = tmlp_net_params(net, &n);
+    ck_assert_uint_eq(n, 4 * 3 + 4 + 2 * 4 + 2);
+    tmlp_layer_view v0, v1;
+    tmlp_net_layer(net, 0, &v0, NULL);
+    tmlp_net_layer(net, 1, &v1, NULL);
+    ck_assert_ptr_eq(v0.W, p);
+    ck_assert_ptr_eq(v0.b, p + 12);
+    ck_assert_ptr_eq(v1.W, p + 16);
+    ck_assert_ptr_eq(v1.b, p + 24);
+    ck_assert_ptr_eq(v1.dW, tmlp_net_grads(net, NULL) + 16);
+    ck_assert_int_eq(tmlp_net_layer(net, 2, &v0, NULL), TMLP_EINVAL);
+    ck_assert_int_eq(tmlp_net_n_in(net), 3);
+    ck_assert_int_eq(tmlp_net_n_out(net), 2);
+    ck_assert_int_eq(tmlp_net_max_batch(net), 8);
+    tmlp_net_free(net);
+}
+END_TEST
+
+START_TEST(init_is_reproducible_for_a_seed)
+{
+    tmlp_net *a = make(10, TMLP_LOSS_MSE, "20:relu,5", 2, 99), *b = make(10, TMLP_LOSS_MSE, "20:relu,5", 2, 99);
+    tmlp_net *c = make(10, TMLP_LOSS_MSE, "20:relu,5", 2, 100);
+    size_t n;
+    float *pa = tmlp_net_params(a, &n), *pb = tmlp_net_params(b, NULL), *pc = tmlp_net_params(c, NULL);
+    ck_assert_int_eq(memcmp(pa, pb, n * sizeof *pa), 0);
+    ck_assert_int_ne(memcmp(pa, pc, n * sizeof *pa), 0);
+    tmlp_net_free(a);
+    tmlp_net_free(b);
+    tmlp_net_free(c);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("net");
+    TMLP_ADD(s, spec_parse_reads_units_activations_and_args);
+    TMLP_ADD(s, spec_parse_names_the_bad_item);
+    TMLP_ADD(s, new_refuses_bad_specs);
+    TMLP_ADD(s, forward_matches_naive_computation);
+    TMLP_ADD(s, forward_refuses_bad_batch);
+    TMLP_ADD(s, dense_layers_pass_the_gradient_check_under_every_loss);
+    TMLP_ADD(s, predict_in_chunks_matches_single_batches);
+    TMLP_ADD(s, params_are_one_block_in_layer_order);
+    TMLP_ADD(s, init_is_reproducible_for_a_seed);
+    return s;
+}
+
+TMLP_TEST_MAIN()

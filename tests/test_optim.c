@@ -1,0 +1,105 @@
+/* test_optim.c: each optimizer's first steps against values worked out by hand.
+ *
+ * One parameter starts at 1.0 and sees the gradients 0.5, -0.25, 1.0; lr = 0.1.
+ *   sgd       1 - .05 = .95;  .95 + .025 = .975;  .975 - .1 = .875
+ *   momentum  v = .5, p = .95;  v = .45 - .25 = .2, p = .93;  v = .18 + 1 = 1.18, p = .812
+ *   nesterov  p = 1 - .1 (.5 + .45) = .905;  v = .2: p = .905 - .1 (-.25 + .18) = .912;
+ *             v = 1.18: p = .912 - .1 (1 + 1.062) = .7058
+ *   adam      step 1: m̂ = .5, v̂ = .25, p = 1 - .1 * .5 / .5 = .9; steps 2-3 by the same formula
+ *   adamw     step 1: p = 1 (1 - .1 * .1) - .1 = .89 */
+#include "testutil.h"
+
+static const float grads[3] = { 0.5f, -0.25f, 1.0f };
+
+static void run(int kind, float wd, const double want[3])
+{
+    tmlp_optim_cfg c = tmlp_optim_defaults(kind);
+    c.lr = 0.1f;
+    c.weight_decay = wd;
+    tmlp_optim *o = tmlp_optim_new(&c, 1, NULL);
+    ck_assert_ptr_nonnull(o);
+    float p = 1.0f;
+    for (int t = 0; t < 3; t++) {
+        tmlp_optim_step(o, &p, &grads[t]);
+        ck_assert_msg(fabs(p - want[t]) < 2e-6, "%s wd %g step %d: got %.9g, want %.9g",
+                      tmlp_optim_name(kind), (double)wd, t + 1, (double)p, want[t]);
+    }
+    ck_assert_int_eq(tmlp_optim_steps(o), 3);
+    tmlp_optim_free(o);
+}
+
+START_TEST(sgd_family_matches_hand_values)
+{
+    run(TMLP_OPT_SGD, 0.0f, (const double[]){ 0.95, 0.975, 0.875 });
+    run(TMLP_OPT_MOMENTUM, 0.0f, (const double[]){ 0.95, 0.93, 0.812 });
+    run(TMLP_OPT_NESTEROV, 0.0f, (const double[]){ 0.905, 0.912, 0.7058 });
+    /* coupled L2: the first step sees g + wd p = .5 + .1 */
+    run(TMLP_OPT_SGD, 0.1f, (const double[]){ 0.94, 0.94 - 0.1 * (-0.25 + 0.094),
+                                              0.9556 - 0.1 * (1.0 + 0.09556) });
+}
+END_TEST
+
+START_TEST(adam_and_adamw_match_hand_values)
+{
+    run(TMLP_OPT_ADAM, 0.0f, (const double[]){ 0.9000000020, 0.8733662987, 0.8075551397 });
+    run(TMLP_OPT_ADAMW, 0.1f, (const double[]){ 0.8900000020, 0.8544662987, 0.7801104767 });
+    run(TMLP_OPT_ADAM, 0.1f, (const double[]){ 0.9000000017, 0.8544413675, 0.7815043999 });
+}
+END_TEST
+
+START_TEST(bad_configs_are_refused)
+{
+    tmlp_err err;
+    tmlp_optim_cfg c = tmlp_optim_defaults(TMLP_OPT_ADAM);
+    float bad_lr[] = { 0.0f, -1.0f, NAN, INFINITY };
+    for (int i = 0; i < 4; i++) {
+        c.lr = bad_lr[i];
+        ck_assert_ptr_null(tmlp_optim_new(&c, 10, &err));
+        ck_assert_int_eq(err.code, TMLP_EINVAL);
+        ck_assert_ptr_nonnull(strstr(err.msg, "lr > 0"));
+    }
+    c = tmlp_optim_defaults(TMLP_OPT_MOMENTUM);
+    c.momentum = 1.0f;
+    ck_assert_ptr_null(tmlp_optim_new(&c, 10, &err));
+    c = tmlp_optim_defaults(TMLP_OPT_SGD);
+    ck_assert_ptr_null(tmlp_optim_new(&c, 0, &err));
+    c.kind = 42;
+    ck_assert_ptr_null(tmlp_optim_new(&c, 10, &err));
+    int k;
+    ck_assert_int_eq(tmlp_optim_find("rmsprop2", &k, &err), TMLP_ENOTFOUND);
+    ck_assert_ptr_nonnull(strstr(err.msg, "adamw"));
+    tmlp_optim_free(NULL);
+}
+END_TEST
+
+START_TEST(reset_and_lr_accessors)
+{
+    tmlp_optim_cfg c = tmlp_optim_defaults(TMLP_OPT_ADAM);
+    tmlp_optim *o = tmlp_optim_new(&c, 2, NULL);
+    float p[2] = { 1, 1 }, g[2] = { 1, -1 };
+    tmlp_optim_step(o, p, g);
+    float after_one = p[0];
+    tmlp_optim_reset(o);
+    ck_assert_int_eq(tmlp_optim_steps(o), 0);
+    p[0] = p[1] = 1;
+    tmlp_optim_step(o, p, g);
+    ck_assert_float_eq(p[0], after_one);
+    tmlp_optim_set_lr(o, 0.5f);
+    ck_assert_float_eq(tmlp_optim_lr(o), 0.5f);
+    ck_assert_float_eq(tmlp_optim_config(o).lr, 0.5f);
+    ck_assert_uint_eq(tmlp_optim_size(o), 2);
+    tmlp_optim_free(o);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("optim");
+    TMLP_ADD(s, sgd_family_matches_hand_values);
+    TMLP_ADD(s, adam_and_adamw_match_hand_values);
+    TMLP_ADD(s, bad_configs_are_refused);
+    TMLP_ADD(s, reset_and_lr_accessors);
+    return s;
+}
+
+TMLP_TEST_MAIN()

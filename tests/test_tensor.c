@@ -1,0 +1,88 @@
+/* test_tensor.c: the GEMM wrapper against the naive reference, in all four transpose forms. */
+#include "testutil.h"
+
+static void fill(tmlp_rng *r, float *x, int n)
+{
+    for (int i = 0; i < n; i++)
+        x[i] = 2.0f * tmlp_rng_uniform(r) - 1.0f;
+}
+
+START_TEST(gemm_matches_reference_in_every_transpose_form)
+{
+    tmlp_rng r;
+    tmlp_rng_seed(&r, 42, 0);
+    const int m = 7, n = 5, k = 9;
+    float a[7 * 9], b[9 * 5], c1[7 * 5], c2[7 * 5];
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+            fill(&r, a, m * k);
+            fill(&r, b, k * n);
+            fill(&r, c1, m * n);
+            memcpy(c2, c1, sizeof c1);
+            tmlp_mat A = ta ? tmlp_mat_view(a, k, m) : tmlp_mat_view(a, m, k);
+            tmlp_mat B = tb ? tmlp_mat_view(b, n, k) : tmlp_mat_view(b, k, n);
+            ck_assert_int_eq(tmlp_gemm(ta, tb, 0.5f, A, B, 0.25f, tmlp_mat_view(c1, m, n)), TMLP_OK);
+            ck_assert_int_eq(tmlp_gemm_ref(ta, tb, 0.5f, A, B, 0.25f, tmlp_mat_view(c2, m, n)), TMLP_OK);
+            for (int i = 0; i < m * n; i++)
+                ck_assert_close(c1[i], c2[i], 1e-5);
+        }
+}
+END_TEST
+
+START_TEST(gemm_respects_row_stride)
+{
+    /* A 2x2 block inside a 2x3 buffer: the third column must be skipped. */
+    float a[6] = { 1, 2, 99, 3, 4, 99 }, b[4] = { 1, 0, 0, 1 }, c[4] = { 0 };
+    tmlp_mat A = { 2, 2, 3, a };
+    ck_assert_int_eq(tmlp_gemm(TMLP_NOTRANS, TMLP_NOTRANS, 1.0f, A, tmlp_mat_view(b, 2, 2), 0.0f,
+                               tmlp_mat_view(c, 2, 2)), TMLP_OK);
+    ck_assert_float_eq(c[0], 1.0f);
+    ck_assert_float_eq(c[1], 2.0f);
+    ck_assert_float_eq(c[2], 3.0f);
+    ck_assert_float_eq(c[3], 4.0f);
+}
+END_TEST
+
+START_TEST(gemm_rejects_mismatched_shapes)
+{
+    float a[6] = { 0 }, b[6] = { 0 }, c[4] = { 7, 7, 7, 7 };
+    int rc = tmlp_gemm(TMLP_NOTRANS, TMLP_NOTRANS, 1.0f, tmlp_mat_view(a, 2, 3),
+                       tmlp_mat_view(b, 2, 3), 0.0f, tmlp_mat_view(c, 2, 2));
+    ck_assert_int_eq(rc, TMLP_EINVAL);
+    ck_assert_float_eq(c[0], 7.0f); /* untouched */
+    ck_assert_int_eq(tmlp_gemm_ref(TMLP_NOTRANS, TMLP_NOTRANS, 1.0f, tmlp_mat_view(a, 2, 3),
+                                   tmlp_mat_view(b, 2, 3), 0.0f, tmlp_mat_view(c, 2, 2)),
+                     TMLP_EINVAL);
+}
+END_TEST
+
+START_TEST(beta_zero_ignores_nan_in_output)
+{
+    float a[1] = { 2 }, b[1] = { 3 }, c[1] = { NAN }, d[1] = { NAN };
+    tmlp_gemm(0, 0, 1.0f, tmlp_mat_view(a, 1, 1), tmlp_mat_view(b, 1, 1), 0.0f, tmlp_mat_view(c, 1, 1));
+    tmlp_gemm_ref(0, 0, 1.0f, tmlp_mat_view(a, 1, 1), tmlp_mat_view(b, 1, 1), 0.0f, tmlp_mat_view(d, 1, 1));
+    ck_assert_float_eq(c[0], 6.0f);
+    ck_assert_float_eq(d[0], 6.0f);
+}
+END_TEST
+
+START_TEST(norm2_is_euclidean)
+{
+    float x[3] = { 3, 4, 0 };
+    ck_assert_close(tmlp_norm2(x, 3), 5.0, 1e-12);
+    ck_assert_close(tmlp_norm2(x, 0), 0.0, 1e-12);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("tensor");
+    TMLP_ADD(s, gemm_matches_reference_in_every_transpose_form);
+    TMLP_ADD(s, gemm_respects_row_stride);
+    TMLP_ADD(s, gemm_rejects_mismatched_shapes);
+    TMLP_ADD(s, beta_zero_ignores_nan_in_output);
+    TMLP_ADD(s, norm2_is_euclidean);
+    return s;
+}
+
+TMLP_TEST_MAIN()

@@ -1,0 +1,233 @@
+/* test_train.c: the training loop end to end on XOR, reproducibility, and refusals. */
+#include "testutil.h"
+
+/* Trains a 2-4-1 net on XOR; returns 1 if all four outputs are right. */
+static int xor_run(const char *hidden, int opt_kind, float lr, uint64_t seed, float *params_out)
+{
+    tmlp_err err = { 0 };
+    tmlp_data *d = tmlp_data_xor(&err);
+    tmlp_net_spec spec;
+    tmlp_net_spec_init(&spec, 2, TMLP_LOSS_SIGMOID_BCE);
+    ck_assert_int_eq(tmlp_net_spec_parse(&spec, hidden, &err), TMLP_OK);
+    tmlp_net_spec_add(&spec, 1, NULL, 0.0f, &err);
+    tmlp_net *net = tmlp_net_new(&spec, 4, &err);
+    tmlp_rng r;
+    tmlp_rng_seed(&r, seed, 1);
+    tmlp_net_init(net, &r, &err);
+    tmlp_optim_cfg oc = tmlp_optim_defaults(opt_kind);
+    oc.lr = lr;
+    size_t np;
+    tmlp_net_params(net, &np);
+    tmlp_optim *opt = tmlp_optim_new(&oc, np, &err);
+    tmlp_train_cfg tc = tmlp_train_defaults();
+    tc.epochs = 2000;
+    tc.batch = 4;
+    tc.seed = seed;
+    ck_assert_msg(tmlp_train(net, opt, d, NULL, &tc, NULL, &err) == TMLP_OK, "%s", err.msg);
+    int cls[4], right = 0;
+    tmlp_classify(net, d->x, 4, cls, &err);
+    for (int i = 0; i < 4; i++)
+        right += cls[i] == d->label[i];
+    if (params_out)
+        memcpy(params_out, tmlp_net_params(net, NULL), np * sizeof(float));
+    tmlp_optim_free(opt);
+    tmlp_net_free(net);
+    tmlp_data_free(d);
+    return right == 4;
+}
+
+START_TEST(xor_tanh_adam_solves_95_of_100_seeds)
+{
+    int solved = 0;
+    for (uint64_t seed = 1; seed <= 100; seed++)
+        solved += xor_run("4:tanh", TMLP_OPT_ADAM, 0.05f, seed, NULL);
+    ck_assert_msg(solved >= 95, "solved %d of 100", solved);
+}
+END_TEST
+
+START_TEST(xor_sigmoid_momentum_solves_95_of_100_seeds)
+{
+    int solved = 0;
+    for (uint64_t seed = 1; seed <= 100; seed++)
+        solved += xor_run("4:sigmoid", TMLP_OPT_MOMENTUM, 0.5f, seed, NULL);
+    ck_assert_msg(solved >= 95, "solved %d of 100", solved);
+}
+END_TEST
+
+START_TEST(same_seed_gives_identical_weights)
+{
+    tmlp_blas_threads(1);
+    float a[17], b[17], c[17];
+    xor_run("4:tanh", TMLP_OPT_ADAM, 0.05f, 7, a);
+    xor_run("4:tanh", TMLP_OPT_ADAM, 0.05f, 7, b);
+    xor_run("4:tanh", TMLP_OPT_ADAM, 0.05f, 8, c);
+    ck_assert_int_eq(memcmp(a, b, sizeof a), 0);
+    ck_assert_int_ne(memcmp(a, c, sizeof a), 0);
+}
+END_TEST
+
+typedef struct { int epochs_seen, batches_seen, stop_after; } counter;
+
+static int count_batch(void *ctx, const tmlp_batch_info *b)
+{
+    counter *c = ctx;
+    c->batches_seen++;
+    ck_assert(b->batch >= 1 && b->batch <= b->n_batches);
+    ck_assert(isfinite(b->loss));
+    return 0;
+}
+
+static int count_epoch(void *ctx, const tmlp_epoch_info *e)
+{
+    counter *c = ctx;
+    c->epochs_seen++;
+    ck_assert_int_eq(e->epoch, c->epochs_seen);
+    ck_assert(!isnan(e->val_loss));
+    return c->epochs_seen == c->stop_after;
+}
+
+/* A small separable problem: label = x0 > x1. */
+static tmlp_data *two_blobs(int n)
+{
+    tmlp_data *d = tmlp_data_new(n, 2, 2, 0, NULL);
+    tmlp_rng r;
+    tmlp_rng_seed(&r, 3, 3);
+    for (int i = 0; i < n; i++) {
+        d->x[2 * i] = tmlp_rng_normal(&r);
+        d->x[2 * i + 1] = tmlp_rng_normal(&r);
+        d->label[i] = d->x[2 * i] > d->x[2 * i + 1];
+    }
+    return d;
+}
+
+START_TEST(observers_see_every_batch_and_can_stop_early)
+{
+    tmlp_data *d = two_blobs(100);
+    tmlp_net_spec spec;
+    tmlp_net_spec_init(&spec, 2, TMLP_LOSS_SOFTMAX_CE);
+    tmlp_net_spec_parse(&spec, "8:relu,2", NULL);
+    tmlp_net *net = tmlp_net_new(&spec, 16, NULL);
+    tmlp_rng r;
+    tmlp_rng_seed(&r, 1, 1);
+    tmlp_net_init(net, &r, NULL);
+    tmlp_optim_cfg oc = tmlp_optim_defaults(TMLP_OPT_ADAM);
+    oc.lr = 0.01f;
+    size_t np;
+    tmlp_net_params(net, &np);
+    tmlp_optim *opt = tmlp_optim_new(&oc, np, NULL);
+    tmlp_train_cfg tc = tmlp_train_defaults();
+    tc.batch = 16;
+    tc.epochs = 50;
+    counter c = { 0, 0, 20 };
+    tmlp_observer obs = { count_batch, count_epoch, &c };
+    ck_assert_int_eq(tmlp_train(net, opt, d, d, &tc, &obs, NULL), TMLP_OK);
+    ck_assert_int_eq(c.epochs_seen, 20);
+    ck_assert_int_eq(c.batches_seen, 20 * 7); /* 100 rows in batches of 16: 6 full + 1 of 4 */
+    ck_assert_int_eq(tmlp_optim_steps(opt), 20 * 7);
+    double acc;
+    tmlp_evaluate(net, d, NULL, &acc, NULL);
+    ck_assert_msg(acc > 0.95, "accuracy %g", acc);
+    tmlp_optim_free(opt);
+    tmlp_net_free(net);
+    tmlp_data_free(d);
+}
+END_TEST
+
+START_TEST(bad_inputs_are_refused_with_a_reason)
+{
+    tmlp_data *d = two_blobs(10);
+    tmlp_net_spec spec;
+    tmlp_net_spec_init(&spec, 3, TMLP_LOSS_SOFTMAX_CE); /* 3 inputs, data has 2 */
+    tmlp_net_spec_parse(&spec, "4:tanh,2", NULL);
+    tmlp_net *net = tmlp_net_new(&spec, 8, NULL);
+    size_t np;
+    tmlp_net_params(net, &np);
+    tmlp_optim_cfg oc = tmlp_optim_defaults(TMLP_OPT_SGD);
+    tmlp_optim *opt = tmlp_optim_new(&oc, np, NULL), *wrong = tmlp_optim_new(&oc, np + 1, NULL);
+    tmlp_train_cfg tc = tmlp_train_defaults();
+    tmlp_err err;
+    tc.batch = 8;
+    ck_assert_int_eq(tmlp_train(net, opt, d, NULL, &tc, NULL, &err), TMLP_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "2 inputs per sample, the net takes 3"));
+    ck_assert_int_eq(tmlp_train(net, wrong, d, NULL, &tc, NULL, &err), TMLP_EINVAL);
+    tc.batch = 9; /* larger than the net's max batch */
+    ck_assert_int_eq(tmlp_train(net, opt, d, NULL, &tc, NULL, &err), TMLP_EINVAL);
+    tc.batch = 8;
+    tc.epochs = 0;
+    ck_assert_int_eq(tmlp_train(net, opt, d, NULL, &tc, NULL, &err), TMLP_EINVAL);
+    tmlp_optim_free(opt);
+    tmlp_optim_free(wrong);
+    tmlp_net_free(net);
+    tmlp_data_free(d);
+}
+END_TEST
+
+START_TEST(non_finite_loss_stops_training_naming_epoch_and_batch)
+{
+    tmlp_data *d = two_blobs(8);
+    d->x[5] = NAN; /* row 2 */
+    tmlp_net_spec spec;
+    tmlp_net_spec_init(&spec, 2, TMLP_LOSS_SOFTMAX_CE);
+    tmlp_net_spec_parse(&spec, "4:tanh,2", NULL);
+    tmlp_net *net = tmlp_net_new(&spec, 8, NULL);
+    size_t np;
+    tmlp_net_params(net, &np);
+    tmlp_optim_cfg oc = tmlp_optim_defaults(TMLP_OPT_SGD);
+    tmlp_optim *opt = tmlp_optim_new(&oc, np, NULL);
+    tmlp_train_cfg tc = tmlp_train_defaults();
+    tc.batch = 8;
+    tmlp_err err;
+    ck_assert_int_eq(tmlp_train(net, opt, d, NULL, &tc, NULL, &err), TMLP_ENUMERIC);
+    ck_assert_ptr_nonnull(strstr(err.msg, "epoch 1, batch 1"));
+    tmlp_optim_free(opt);
+    tmlp_net_free(net);
+    tmlp_data_free(d);
+}
+END_TEST
+
+START_TEST(data_split_is_seeded_and_complete)
+{
+    tmlp_data *d = two_blobs(50), *tr, *va, *tr2, *va2;
+    tmlp_rng r1, r2;
+    tmlp_rng_seed(&r1, 4, 0);
+    tmlp_rng_seed(&r2, 4, 0);
+    ck_assert_int_eq(tmlp_data_split(d, 0.2, &r1, &tr, &va, NULL), TMLP_OK);
+    ck_assert_int_eq(tmlp_data_split(d, 0.2, &r2, &tr2, &va2, NULL), TMLP_OK);
+    ck_assert_int_eq(tr->n, 40);
+    ck_assert_int_eq(va->n, 10);
+    ck_assert_int_eq(memcmp(va->x, va2->x, 20 * sizeof(float)), 0);
+    double sum = 0, want = 0; /* every row lands in exactly one part */
+    for (int i = 0; i < 100; i++)
+        want += d->x[i];
+    for (int i = 0; i < 80; i++)
+        sum += tr->x[i];
+    for (int i = 0; i < 20; i++)
+        sum += va->x[i];
+    ck_assert_close(sum, want, 1e-5);
+    tmlp_data_free(tr2);
+    tmlp_data_free(va2);
+    tmlp_err err;
+    ck_assert_int_eq(tmlp_data_split(d, 1.0, &r1, &tr2, &va2, &err), TMLP_EINVAL);
+    ck_assert_int_eq(tmlp_data_split(d, NAN, &r1, &tr2, &va2, &err), TMLP_EINVAL);
+    tmlp_data_free(d);
+    tmlp_data_free(tr);
+    tmlp_data_free(va);
+    ck_assert_ptr_null(tr2);
+    ck_assert_ptr_null(va2);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("train");
+    TMLP_ADD(s, xor_tanh_adam_solves_95_of_100_seeds);
+    TMLP_ADD(s, xor_sigmoid_momentum_solves_95_of_100_seeds);
+    TMLP_ADD(s, same_seed_gives_identical_weights);
+    TMLP_ADD(s, observers_see_every_batch_and_can_stop_early);
+    TMLP_ADD(s, bad_inputs_are_refused_with_a_reason);
+    TMLP_ADD(s, non_finite_loss_stops_training_naming_epoch_and_batch);
+    TMLP_ADD(s, data_split_is_seeded_and_complete);
+    return s;
+}
+
+TMLP_TEST_MAIN()
