@@ -87,7 +87,7 @@ asan:
 	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    LDFLAGS="-fsanitize=address,undefined" build/asan/tinymlp \
 	    $(TESTS:$(BUILD)/%=build/asan/%) $(EXAMPLES:$(BUILD)/%=build/asan/%)
-	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 E2E_SKIP_INSTALL=1 \
 	    scripts/run-tests.sh build/asan $(TESTS:$(BUILD)/%=build/asan/%)
 
 $(BUILD)/tinymlp.pc: Makefile
