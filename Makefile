@@ -71,7 +71,10 @@ demo:
 
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libtinymlp.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(BUILD)/libtinymlp.a $(LDFLAGS) $(CHECK_LIBS) $(LIBS)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(BUILD)/libtinymlp.a $(LDFLAGS) $(TEST_LDFLAGS) $(CHECK_LIBS) $(LIBS)
+
+# test_alloc counts libtinymlp's heap allocations through the linker's --wrap.
+$(BUILD)/tests/test_alloc: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 
 # The unit suites, then the CLI and examples end to end. deps.sh runs first so a fresh
 # machine needs nothing done by hand.
