@@ -16,10 +16,12 @@ WARN    := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmiss
 CPPFLAGS_ALL := -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc $(CPPFLAGS)
 BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null || echo -I/usr/include/x86_64-linux-gnu/openblas-pthread)
 BLAS_LIBS   := $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
-LIBS    := $(BLAS_LIBS) -lz -lm -lpthread
+CJSON_CFLAGS := $(shell pkg-config --cflags libcjson 2>/dev/null || echo -I/usr/include/cjson)
+CJSON_LIBS   := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson)
+LIBS    := $(BLAS_LIBS) $(CJSON_LIBS) -lz -lm -lpthread
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm -lpthread)
 
-ALL_CFLAGS = $(WARN) $(CPPFLAGS_ALL) $(BLAS_CFLAGS) $(CFLAGS)
+ALL_CFLAGS = $(WARN) $(CPPFLAGS_ALL) $(BLAS_CFLAGS) $(CJSON_CFLAGS) $(CFLAGS)
 
 LIB_SRC  := $(sort $(wildcard src/*.c src/act/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
@@ -93,11 +95,11 @@ asan:
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 E2E_SKIP_INSTALL=1 \
 	    scripts/run-tests.sh build/asan $(TESTS:$(BUILD)/%=build/asan/%)
 
-$(BUILD)/tinymlp.pc: Makefile
+$(BUILD)/tinymlp.pc: FORCE
 	@mkdir -p $(@D)
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
 	    'Name: tinymlp' 'Description: small, fast multilayer perceptrons on OpenBLAS' \
-	    'Version: 0.1.0' 'Requires.private: openblas zlib' \
+	    'Version: 0.1.0' 'Requires.private: openblas zlib libcjson' \
 	    'Libs: -L$${libdir} -ltinymlp' 'Libs.private: -lm -lpthread' \
 	    'Cflags: -I$${includedir}' > $@
 
@@ -120,5 +122,8 @@ uninstall:
 
 clean:
 	rm -rf $(BUILD)
+
+FORCE:
+.PHONY: FORCE
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

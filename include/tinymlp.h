@@ -12,6 +12,7 @@
 #include "tinymlp/loss.h"
 #include "tinymlp/optim.h"
 #include "tinymlp/net.h"
+#include "tinymlp/model_io.h"
 #include "tinymlp/data.h"
 #include "tinymlp/train.h"
 #include "tinymlp/gradcheck.h"
