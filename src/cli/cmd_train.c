@@ -6,7 +6,10 @@
 #include <string.h>
 
 #include "cli.h"
+#include "datasets.h"
 #include "progress.h"
+
+#include <cJSON.h>
 
 static void help(void)
 {
@@ -16,7 +19,12 @@ static void help(void)
 "Trains a multilayer perceptron and prints its accuracy.\n"
 "\n"
 "data and network:\n"
-"  --data NAME         dataset: xor                                   [xor]\n"
+"  --data NAME         mnist, fashion-mnist, xor, a folder of MNIST-named IDX\n"
+"                      files (plain or .gz), or a CSV file (label in the last\n"
+"                      column)                                         [xor]\n"
+"  --val FRAC          validation fraction taken from the training set,\n"
+"                      seeded                      [0.1 with a test set, else 0]\n"
+"  --standardize       scale each input to mean 0, std 1 (saved with the model)\n"
 "  --layers SPEC       hidden layers, units[:activation[:arg]] joined by commas;\n"
 "                      the output layer follows from the data          [4:tanh]\n"
 "  --loss NAME         softmax_ce, sigmoid_bce or mse; default: sigmoid_bce for two\n"
@@ -39,11 +47,14 @@ static void help(void)
 "  --quiet             only the final result\n"
 "  --every N           with no terminal, print every Nth epoch  [1, or epochs/20]\n"
 "  --log FILE          CSV, one row per epoch\n"
+"  --save FILE         write the trained model (safetensors, atomically)\n"
+"  --json              print one JSON object with the results on stdout\n"
 "  -h, --help          this text\n");
 }
 
 enum { O_DATA = 256, O_LAYERS, O_LOSS, O_INIT, O_OPT, O_LR, O_MOMENTUM, O_BETA1, O_BETA2, O_EPS,
-       O_WD, O_EPOCHS, O_BATCH, O_SEED, O_THREADS, O_QUIET, O_EVERY, O_LOG };
+       O_WD, O_EPOCHS, O_BATCH, O_SEED, O_THREADS, O_QUIET, O_EVERY, O_LOG, O_VAL, O_STD,
+       O_SAVE, O_JSON };
 
 static const struct option options[] = {
     { "data", required_argument, 0, O_DATA }, { "layers", required_argument, 0, O_LAYERS },
@@ -55,15 +66,17 @@ static const struct option options[] = {
     { "batch", required_argument, 0, O_BATCH }, { "seed", required_argument, 0, O_SEED },
     { "threads", required_argument, 0, O_THREADS }, { "quiet", no_argument, 0, O_QUIET },
     { "every", required_argument, 0, O_EVERY }, { "log", required_argument, 0, O_LOG },
+    { "val", required_argument, 0, O_VAL }, { "standardize", no_argument, 0, O_STD },
+    { "save", required_argument, 0, O_SAVE }, { "json", no_argument, 0, O_JSON },
     { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 };
 
 typedef struct opts {
-    const char *data, *layers, *loss, *init, *opt, *log;
-    double lr, momentum, beta1, beta2, eps, wd; /* NAN: not given */
+    const char *data, *layers, *loss, *init, *opt, *log, *save;
+    double lr, momentum, beta1, beta2, eps, wd, val; /* NAN: not given */
     long epochs, batch, threads, every;
     uint64_t seed;
-    int quiet;
+    int quiet, json, standardize;
 } opts;
 
 static const char *optname(int c)
@@ -77,7 +90,7 @@ static const char *optname(int c)
 static int parse(int argc, char **argv, opts *o)
 {
     *o = (opts){ .data = "xor", .layers = "4:tanh", .opt = "adam", .lr = NAN, .momentum = NAN,
-                 .beta1 = NAN, .beta2 = NAN, .eps = NAN, .wd = NAN, .epochs = 10, .batch = 0,
+                 .beta1 = NAN, .beta2 = NAN, .eps = NAN, .wd = NAN, .val = NAN, .epochs = 10, .batch = 0,
                  .seed = 1 };
     int c;
     optind = 1;
@@ -93,6 +106,10 @@ static int parse(int argc, char **argv, opts *o)
         case O_INIT: o->init = optarg; break;
         case O_OPT: o->opt = optarg; break;
         case O_LOG: o->log = optarg; break;
+        case O_SAVE: o->save = optarg; break;
+        case O_JSON: o->json = 1; break;
+        case O_STD: o->standardize = 1; break;
+        case O_VAL: fp = &o->val; break;
         case O_QUIET: o->quiet = 1; break;
         case O_LR: fp = &o->lr; break;
         case O_MOMENTUM: fp = &o->momentum; break;
@@ -121,18 +138,9 @@ static int parse(int argc, char **argv, opts *o)
     }
     if (optind < argc)
         return cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
+    if (!isnan(o->val) && !(o->val >= 0.0 && o->val < 1.0))
+        return cli_usage_error("train", "--val wants a fraction in [0, 1), got %g", o->val);
     return 0;
-}
-
-/* Loads the dataset o->data names into *train and *test (test may be NULL). */
-static int load_data(const opts *o, tmlp_data **train, tmlp_data **test, tmlp_err *err)
-{
-    *test = NULL;
-    if (!strcmp(o->data, "xor")) {
-        *train = tmlp_data_xor(err);
-        return *train ? TMLP_OK : err->code;
-    }
-    return tmlp_fail(err, TMLP_ENOTFOUND, "unknown dataset '%s' (known: xor)", o->data);
 }
 
 static size_t n_params_of(tmlp_net *net)
@@ -140,6 +148,61 @@ static size_t n_params_of(tmlp_net *net)
     size_t n;
     tmlp_net_params(net, &n);
     return n;
+}
+
+/* What the loop reports, kept for --json and the model's metadata. */
+typedef struct run_log {
+    progress prog;
+    int n;                 /* epochs recorded */
+    double *epoch_seconds; /* (epochs) */
+    tmlp_epoch_info last;
+} run_log;
+
+static int log_epoch(void *ctx, const tmlp_epoch_info *e)
+{
+    run_log *r = ctx;
+    r->epoch_seconds[r->n++] = e->seconds;
+    r->last = *e;
+    return progress_on_epoch(&r->prog, e);
+}
+
+/* A float as the short decimal a person typed (0.001, not 0.0010000000474974513). */
+static double tidy(float v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%g", (double)v);
+    return strtod(buf, NULL);
+}
+
+/* The effective configuration as a JSON object (caller frees with cJSON_Delete). */
+static cJSON *config_json(const opts *o, const tmlp_optim_cfg *oc, int loss, long batch, double val)
+{
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "data", o->data);
+    cJSON_AddStringToObject(c, "layers", o->layers);
+    cJSON_AddStringToObject(c, "loss", tmlp_loss_name(loss));
+    cJSON_AddStringToObject(c, "init", o->init ? o->init : "auto");
+    cJSON_AddStringToObject(c, "opt", tmlp_optim_name(oc->kind));
+    cJSON_AddNumberToObject(c, "lr", tidy(oc->lr));
+    cJSON_AddNumberToObject(c, "momentum", tidy(oc->momentum));
+    cJSON_AddNumberToObject(c, "beta1", tidy(oc->beta1));
+    cJSON_AddNumberToObject(c, "beta2", tidy(oc->beta2));
+    cJSON_AddNumberToObject(c, "eps", tidy(oc->eps));
+    cJSON_AddNumberToObject(c, "weight_decay", tidy(oc->weight_decay));
+    cJSON_AddNumberToObject(c, "epochs", (double)o->epochs);
+    cJSON_AddNumberToObject(c, "batch", (double)batch);
+    cJSON_AddNumberToObject(c, "seed", (double)o->seed);
+    cJSON_AddNumberToObject(c, "val", val);
+    cJSON_AddBoolToObject(c, "standardize", o->standardize);
+    return c;
+}
+
+static void add_num(cJSON *obj, const char *key, double v)
+{
+    if (isnan(v))
+        cJSON_AddNullToObject(obj, key);
+    else
+        cJSON_AddNumberToObject(obj, key, v);
 }
 
 int cmd_train(int argc, char **argv)
@@ -150,14 +213,19 @@ int cmd_train(int argc, char **argv)
         return rc < 0 ? 0 : rc;
 
     tmlp_err err = { 0 };
-    tmlp_data *train = NULL, *test = NULL;
+    cli_dataset ds = { 0 };
+    tmlp_data *train = NULL, *val = NULL;
     tmlp_net *net = NULL;
     tmlp_optim *opt = NULL;
+    cli_prep prep = { 0 };
+    tmlp_model_meta meta = { 0 };
+    run_log rl = { 0 };
+    cJSON *cfg_json = NULL;
     FILE *log = NULL;
     int status = EXIT_RUNTIME;
 
     /* Everything the user typed is checked before any work starts. */
-    int opt_kind, loss, init = TMLP_INIT_AUTO;
+    int opt_kind, loss = 0, init = TMLP_INIT_AUTO;
     if (tmlp_optim_find(o.opt, &opt_kind, &err) ||
         (o.init && tmlp_init_find(o.init, &init, &err)) ||
         (o.loss && tmlp_loss_find(o.loss, &loss, &err))) {
@@ -172,11 +240,39 @@ int cmd_train(int argc, char **argv)
     if (!isnan(o.eps)) ocfg.eps = (float)o.eps;
     if (!isnan(o.wd)) ocfg.weight_decay = (float)o.wd;
 
-    if (load_data(&o, &train, &test, &err) != TMLP_OK) {
+    if (cli_dataset_load(o.data, &ds, &err) != TMLP_OK) {
         status = cli_fail(&err, err.code == TMLP_ENOTFOUND ? EXIT_USAGE : EXIT_RUNTIME);
         goto done;
     }
+    /* The validation rows come out of the training set, chosen by the seed. */
+    double val_frac = !isnan(o.val) ? o.val : (ds.test ? 0.1 : 0.0);
+    train = ds.train;
+    if (val_frac > 0.0) {
+        tmlp_rng split_rng;
+        tmlp_rng_seed(&split_rng, o.seed, 2);
+        if (tmlp_data_split(ds.train, val_frac, &split_rng, &train, &val, &err)) {
+            train = NULL;
+            status = cli_fail(&err, 0);
+            goto done;
+        }
+    }
+    prep.scale = ds.input_scale;
+    if (o.standardize) {
+        if (cli_prep_fit(&prep, train, &err)) {
+            status = cli_fail(&err, 0);
+            goto done;
+        }
+        cli_prep_apply(&prep, train);
+        cli_prep_apply(&prep, val);
+        cli_prep_apply(&prep, ds.test);
+    }
+
     int classes = train->n_classes;
+    if (classes < 2) {
+        tmlp_fail(&err, TMLP_EINVAL, "%s: training labels take only %d value(s)", o.data, classes);
+        status = cli_fail(&err, 0);
+        goto done;
+    }
     if (!o.loss)
         loss = classes == 2 ? TMLP_LOSS_SIGMOID_BCE : TMLP_LOSS_SOFTMAX_CE;
     int n_out = (classes == 2 && loss != TMLP_LOSS_SOFTMAX_CE) ? 1 : classes;
@@ -189,7 +285,7 @@ int cmd_train(int argc, char **argv)
     }
     for (int i = 0; i < spec.n_layers; i++)
         spec.layer[i].init = init;
-    long batch = o.batch ? o.batch : (train->n < 32 ? train->n : 32);
+    long batch = o.batch ? o.batch : 32;
     if (batch > train->n)
         batch = train->n;
     tmlp_blas_threads((int)o.threads);
@@ -214,49 +310,105 @@ int cmd_train(int argc, char **argv)
         fprintf(log, "epoch,train_loss,train_acc,val_loss,val_acc,seconds,lr\n");
     }
 
-    progress prog;
-    progress_init(&prog, stderr, o.quiet, o.every ? (int)o.every : (o.epochs > 100 ? (int)(o.epochs / 20) : 1));
-    prog.log = log;
+    if (!(rl.epoch_seconds = calloc((size_t)o.epochs, sizeof *rl.epoch_seconds))) {
+        tmlp_fail(&err, TMLP_ENOMEM, "no memory");
+        status = cli_fail(&err, 0);
+        goto done;
+    }
+    progress_init(&rl.prog, stderr, o.quiet,
+                  o.every ? (int)o.every : (o.epochs > 100 ? (int)(o.epochs / 20) : 1));
+    rl.prog.log = log;
     for (long e = o.epochs; e; e /= 10)
-        prog.epoch_width++;
-    tmlp_observer obs = { progress_on_batch, progress_on_epoch, &prog };
+        rl.prog.epoch_width++;
+    tmlp_observer obs = { progress_on_batch, log_epoch, &rl };
     tmlp_train_cfg tcfg = tmlp_train_defaults();
     tcfg.epochs = (int)o.epochs;
     tcfg.batch = (int)batch;
     tcfg.seed = o.seed;
     if (!o.quiet)
-        fprintf(stderr, "training %s: %d samples, layers %s -> %d (%s), %s lr %g, batch %ld, %ld epochs\n",
-                o.data, train->n, o.layers, n_out, tmlp_loss_name(loss), tmlp_optim_name(opt_kind),
+        fprintf(stderr, "training on %s: %d samples (%d for validation), %d inputs, layers %s -> %d "
+                "(%s); %s lr %g, batch %ld, %ld epochs\n", o.data, train->n, val ? val->n : 0,
+                train->n_in, o.layers, n_out, tmlp_loss_name(loss), tmlp_optim_name(opt_kind),
                 (double)ocfg.lr, batch, o.epochs);
-    if (tmlp_train(net, opt, train, NULL, &tcfg, &obs, &err)) {
+    if (tmlp_train(net, opt, train, val, &tcfg, &obs, &err)) {
         status = cli_fail(&err, 0);
         goto done;
     }
 
-    const tmlp_data *eval = test ? test : train;
+    const tmlp_data *eval = ds.test ? ds.test : train;
+    const char *eval_name = ds.test ? "test" : "training";
     double acc, eloss;
     if (tmlp_evaluate(net, eval, &eloss, &acc, &err)) {
         status = cli_fail(&err, 0);
         goto done;
     }
-    if (!strcmp(o.data, "xor")) { /* the whole truth table, it is only four rows */
-        float out[4];
-        if (tmlp_net_predict(net, train->x, 4, out, &err) == TMLP_OK && n_out == 1)
-            for (int i = 0; i < 4; i++)
-                printf("%g xor %g = %d   net says %.4f\n", (double)train->x[2 * i],
-                       (double)train->x[2 * i + 1], train->label[i], (double)out[i]);
+    cfg_json = config_json(&o, &ocfg, loss, batch, val_frac);
+    if (o.save) {
+        char *cfg_text = cJSON_PrintUnformatted(cfg_json), num[64];
+        snprintf(num, sizeof num, "%.6f", acc);
+        int r = !cfg_text ? tmlp_fail(&err, TMLP_ENOMEM, "no memory")
+                          : tmlp_model_meta_set(&meta, "config", cfg_text, &err);
+        free(cfg_text);
+        if (!r)
+            r = tmlp_model_meta_set(&meta, "data", o.data, &err);
+        if (!r)
+            r = tmlp_model_meta_set(&meta, ds.test ? "test_accuracy" : "train_accuracy", num, &err);
+        if (!r)
+            r = cli_prep_save(&prep, &meta, &err);
+        if (!r)
+            r = tmlp_model_write(o.save, net, &meta, &err);
+        if (r) {
+            status = cli_fail(&err, 0);
+            goto done;
+        }
     }
-    printf("%s accuracy: %.2f%% (%ld/%d)  loss %.4f\n", test ? "test" : "training", 100.0 * acc,
-           lround(acc * eval->n), eval->n, eloss);
+
+    if (o.json) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddItemToObject(j, "config", cJSON_Duplicate(cfg_json, 1));
+        cJSON_AddNumberToObject(j, "epochs", rl.n);
+        add_num(j, "train_loss", rl.last.train_loss);
+        add_num(j, "train_accuracy", rl.last.train_acc);
+        add_num(j, "val_loss", rl.last.val_loss);
+        add_num(j, "val_accuracy", rl.last.val_acc);
+        add_num(j, ds.test ? "test_loss" : "final_train_loss", eloss);
+        add_num(j, ds.test ? "test_accuracy" : "final_train_accuracy", acc);
+        cJSON_AddItemToObject(j, "epoch_seconds", cJSON_CreateDoubleArray(rl.epoch_seconds, rl.n));
+        if (o.save)
+            cJSON_AddStringToObject(j, "model", o.save);
+        char *text = cJSON_PrintUnformatted(j);
+        if (text)
+            printf("%s\n", text);
+        free(text);
+        cJSON_Delete(j);
+    } else {
+        if (!strcmp(o.data, "xor") && n_out == 1) { /* the whole truth table: four rows */
+            float out[4];
+            if (tmlp_net_predict(net, ds.train->x, 4, out, &err) == TMLP_OK)
+                for (int i = 0; i < 4; i++)
+                    printf("%g xor %g = %d   net says %.4f\n", (double)ds.train->x[2 * i],
+                           (double)ds.train->x[2 * i + 1], ds.train->label[i], (double)out[i]);
+        }
+        printf("%s accuracy: %.2f%% (%ld/%d)  loss %.4f\n", eval_name, 100.0 * acc,
+               lround(acc * eval->n), eval->n, eloss);
+        if (o.save)
+            printf("model saved to %s\n", o.save);
+    }
     status = 0;
 done:
     if (log && fclose(log) != 0 && status == 0) {
         fprintf(stderr, "tinymlp: writing the log '%s' failed\n", o.log);
         status = EXIT_RUNTIME;
     }
+    cJSON_Delete(cfg_json);
+    free(rl.epoch_seconds);
+    tmlp_model_meta_free(&meta);
+    cli_prep_free(&prep);
     tmlp_optim_free(opt);
     tmlp_net_free(net);
-    tmlp_data_free(train);
-    tmlp_data_free(test);
+    if (train != ds.train)
+        tmlp_data_free(train);
+    tmlp_data_free(val);
+    cli_dataset_free(&ds);
     return status;
 }

@@ -1,0 +1,158 @@
+/* datasets.c: --data names to datasets, and the preprocessing saved with a model. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "datasets.h"
+
+int cli_dataset_load(const char *spec, cli_dataset *ds, tmlp_err *err)
+{
+    memset(ds, 0, sizeof *ds);
+    snprintf(ds->name, sizeof ds->name, "%s", spec);
+    ds->input_scale = 1.0f;
+    if (!strcmp(spec, "xor")) {
+        ds->train = tmlp_data_xor(err);
+        return ds->train ? TMLP_OK : err->code;
+    }
+    return tmlp_fail(err, TMLP_ENOTFOUND, "unknown dataset '%s' (known: xor)", spec);
+}
+
+void cli_dataset_free(cli_dataset *ds)
+{
+    tmlp_data_free(ds->train);
+    tmlp_data_free(ds->test);
+    ds->train = ds->test = NULL;
+}
+
+int cli_prep_fit(cli_prep *p, const tmlp_data *d, tmlp_err *err)
+{
+    p->n = d->n_in;
+    p->mean = calloc((size_t)d->n_in, sizeof *p->mean);
+    p->inv_std = calloc((size_t)d->n_in, sizeof *p->inv_std);
+    double *s = calloc((size_t)d->n_in, sizeof *s), *s2 = calloc((size_t)d->n_in, sizeof *s2);
+    if (!p->mean || !p->inv_std || !s || !s2) {
+        free(s);
+        free(s2);
+        cli_prep_free(p);
+        return tmlp_fail(err, TMLP_ENOMEM, "standardise: no memory");
+    }
+    for (int i = 0; i < d->n; i++)
+        for (int j = 0; j < d->n_in; j++) {
+            double v = d->x[(size_t)i * d->n_in + j];
+            s[j] += v;
+            s2[j] += v * v;
+        }
+    for (int j = 0; j < d->n_in; j++) {
+        double m = s[j] / d->n, var = s2[j] / d->n - m * m;
+        p->mean[j] = (float)m;
+        /* A constant feature (a border pixel) carries no information: map it to 0. */
+        p->inv_std[j] = var > 1e-12 ? (float)(1.0 / sqrt(var)) : 0.0f;
+    }
+    free(s);
+    free(s2);
+    return TMLP_OK;
+}
+
+void cli_prep_apply(const cli_prep *p, tmlp_data *d)
+{
+    if (!p->n || !d)
+        return;
+    for (int i = 0; i < d->n; i++) {
+        float *x = d->x + (size_t)i * d->n_in;
+        for (int j = 0; j < p->n; j++)
+            x[j] = (x[j] - p->mean[j]) * p->inv_std[j];
+    }
+}
+
+void cli_prep_apply_raw(const cli_prep *p, float *x, int n_rows, int n_in)
+{
+    for (int i = 0; i < n_rows; i++) {
+        float *r = x + (size_t)i * n_in;
+        for (int j = 0; j < n_in; j++) {
+            r[j] *= p->scale;
+            if (p->n)
+                r[j] = (r[j] - p->mean[j]) * p->inv_std[j];
+        }
+    }
+}
+
+/* Writes n floats as a comma-separated list in a new string (for metadata). */
+static char *join(const float *v, int n)
+{
+    size_t cap = (size_t)n * 16 + 1, used = 0;
+    char *s = malloc(cap);
+    if (!s)
+        return NULL;
+    s[0] = '\0';
+    for (int i = 0; i < n; i++)
+        used += (size_t)snprintf(s + used, cap - used, "%s%.9g", i ? "," : "", (double)v[i]);
+    return s;
+}
+
+/* Reads exactly n comma-separated floats from s into v. */
+static int split(const char *s, float *v, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char *end;
+        v[i] = strtof(s, &end);
+        if (end == s || !isfinite(v[i]) || (*end != (i + 1 < n ? ',' : '\0')))
+            return 0;
+        s = end + (i + 1 < n);
+    }
+    return 1;
+}
+
+int cli_prep_save(const cli_prep *p, tmlp_model_meta *meta, tmlp_err *err)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.9g", (double)p->scale);
+    int rc = tmlp_model_meta_set(meta, "input_scale", buf, err);
+    if (rc || !p->n)
+        return rc;
+    char *m = join(p->mean, p->n), *s = join(p->inv_std, p->n);
+    if (!m || !s)
+        rc = tmlp_fail(err, TMLP_ENOMEM, "standardise: no memory");
+    else if (!(rc = tmlp_model_meta_set(meta, "input_mean", m, err)))
+        rc = tmlp_model_meta_set(meta, "input_inv_std", s, err);
+    free(m);
+    free(s);
+    return rc;
+}
+
+int cli_prep_load(cli_prep *p, const tmlp_model_meta *meta, int n_in, tmlp_err *err)
+{
+    memset(p, 0, sizeof *p);
+    p->scale = 1.0f;
+    const char *sc = tmlp_model_meta_get(meta, "input_scale");
+    const char *m = tmlp_model_meta_get(meta, "input_mean"), *s = tmlp_model_meta_get(meta, "input_inv_std");
+    if (sc) {
+        char *end;
+        p->scale = strtof(sc, &end);
+        if (end == sc || *end || !isfinite(p->scale))
+            return tmlp_fail(err, TMLP_EFORMAT, "model metadata: input_scale '%.40s' is not a number", sc);
+    }
+    if (!m && !s)
+        return TMLP_OK;
+    p->n = n_in;
+    p->mean = malloc((size_t)n_in * sizeof *p->mean);
+    p->inv_std = malloc((size_t)n_in * sizeof *p->inv_std);
+    if (!p->mean || !p->inv_std) {
+        cli_prep_free(p);
+        return tmlp_fail(err, TMLP_ENOMEM, "standardise: no memory");
+    }
+    if (!m || !s || !split(m, p->mean, n_in) || !split(s, p->inv_std, n_in)) {
+        cli_prep_free(p);
+        return tmlp_fail(err, TMLP_EFORMAT, "model metadata: input_mean/input_inv_std must both "
+                         "hold %d numbers", n_in);
+    }
+    return TMLP_OK;
+}
+
+void cli_prep_free(cli_prep *p)
+{
+    free(p->mean);
+    free(p->inv_std);
+    p->mean = p->inv_std = NULL;
+    p->n = 0;
+}
