@@ -26,7 +26,8 @@ enum {
     TMLP_ACT_NOGRAD = 1u << 1,     /* derivative is zero everywhere: training through it is refused */
     TMLP_ACT_CAN_DIE = 1u << 2,    /* ReLU-like: a unit that outputs 0 for every input is dead */
     TMLP_ACT_SATURATES = 1u << 3,  /* sigmoid-like: |f'| -> 0 at both ends */
-    TMLP_ACT_HAS_ARG = 1u << 4     /* takes a ":value" argument (default in .arg) */
+    TMLP_ACT_HAS_ARG = 1u << 4,    /* takes a ":value" argument (default in .arg) */
+    TMLP_ACT_ARG_POSITIVE = 1u << 5 /* that argument must be > 0 (softplus beta, celu alpha) */
 };
 
 /* tmlp_act.params */
@@ -59,7 +60,8 @@ const tmlp_act *tmlp_act_find(const char *name);
 
 /* Parses "name" or "name:value" into its definition and argument.
  * Returns TMLP_ENOTFOUND for an unknown name (the message lists the known ones) and
- * TMLP_EINVAL for a bad or unexpected ":value". */
+ * TMLP_EINVAL for a bad or unexpected ":value" (not a finite number, or not > 0 for a
+ * TMLP_ACT_ARG_POSITIVE definition). */
 int tmlp_act_parse(const char *spec, const tmlp_act **act, float *arg, tmlp_err *err);
 
 /* Writes the canonical spelling of (act, arg) into buf: "relu", "leaky_relu:0.1".

@@ -13,7 +13,8 @@
 #include "act_impl.h"
 
 static const tmlp_act *const families[] = {
-    tmlp_acts_basic, tmlp_acts_sigmoid, tmlp_acts_relu, tmlp_acts_softmax,
+    tmlp_acts_basic, tmlp_acts_sigmoid, tmlp_acts_relu, tmlp_acts_elu, tmlp_acts_smooth,
+    tmlp_acts_softmax,
 };
 #define N_FAMILIES ((int)(sizeof families / sizeof families[0]))
 
@@ -76,18 +77,23 @@ const tmlp_act *tmlp_act_find(const char *name)
     return name ? find_n(name, strlen(name)) : NULL;
 }
 
-/* Writes the known names, comma separated, into buf (for "unknown activation" messages). */
+/* Writes the known names, comma separated, into buf (for "unknown activation" messages),
+ * ending in "..." if they do not all fit. */
 static void list_names(char *buf, size_t size)
 {
     size_t used = 0;
     buf[0] = '\0';
     int n = tmlp_act_count();
-    for (int i = 0; i < n && used + 1 < size; i++) {
+    for (int i = 0; i < n; i++) {
         const tmlp_act *a = tmlp_act_at(i);
-        int w = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", a ? a->name : "?");
-        if (w < 0)
-            break;
-        used += (size_t)w;
+        const char *name = a ? a->name : "?";
+        /* keep room for ", ..." after this name unless it is the last */
+        size_t need = strlen(name) + (i ? 2 : 0) + (i + 1 < n ? 5 : 0);
+        if (used + need >= size) {
+            snprintf(buf + used, size - used, "%s...", i ? ", " : "");
+            return;
+        }
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", name);
     }
 }
 
@@ -99,10 +105,12 @@ int tmlp_act_parse(const char *spec, const tmlp_act **act, float *arg, tmlp_err 
     size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
     const tmlp_act *a = find_n(spec, len);
     if (!a) {
-        char names[160];
-        list_names(names, sizeof names);
-        return tmlp_fail(err, TMLP_ENOTFOUND, "unknown activation '%.*s' (known: %s)",
-                         (int)(len > 40 ? 40 : len), spec, names);
+        /* the whole message must fit one tmlp_err: cap the echoed name, fit the list */
+        int shown = (int)(len > 24 ? 24 : len);
+        char names[TMLP_ERR_MSG];
+        list_names(names, sizeof names - 34 - (size_t)shown);
+        return tmlp_fail(err, TMLP_ENOTFOUND, "unknown activation '%.*s%s' (known: %s)", shown,
+                         spec, len > 24 ? "..." : "", names);
     }
     float v = a->arg;
     if (colon) {
@@ -114,6 +122,9 @@ int tmlp_act_parse(const char *spec, const tmlp_act **act, float *arg, tmlp_err 
         if (end == colon + 1 || *end != '\0' || !isfinite(v))
             return tmlp_fail(err, TMLP_EINVAL,
                              "activation '%s': ':%s' is not a finite number", a->name, colon + 1);
+        if ((a->flags & TMLP_ACT_ARG_POSITIVE) && !(v > 0.0f))
+            return tmlp_fail(err, TMLP_EINVAL, "activation '%s': ':%s' must be greater than 0",
+                             a->name, colon + 1);
     }
     *act = a;
     if (arg)

@@ -1,10 +1,15 @@
-/* act/sigmoid.c: the saturating S-shaped family: sigmoid and tanh. */
+/* act/sigmoid.c: the saturating S-shaped family: sigmoid, hard_sigmoid, tanh, hardtanh and
+ * softsign. Their derivatives vanish at both ends, which is what TMLP_ACT_SATURATES marks.
+ *
+ * Derivatives are computed from x with e = exp(-|x|) rather than from the cached output as
+ * y (1 - y): near saturation 1 - y cancels to a few bits (or to 0 once y rounds to 1), while
+ * e / (1 + e)^2 keeps full float precision out to |x| = 100. */
 #include <math.h>
 
 #include "act_impl.h"
 
-/* reference: torch.nn.Sigmoid. Evaluated so exp never overflows: for x < 0 use
- * e^x / (1 + e^x), which is the same function. */
+/* reference: torch.nn.Sigmoid. sigma(x) = 1 / (1 + e^-x), and e^x / (1 + e^x) for x < 0 so
+ * that exp never overflows. */
 static float sigmoid1(float x)
 {
     if (x >= 0.0f)
@@ -26,10 +31,34 @@ static void sigmoid_backward(int rows, int cols, const float *x, const float *y,
                              const float *dy, float *dx, float arg, const float *param,
                              float *dparam)
 {
-    (void)x; (void)arg; (void)param; (void)dparam;
+    (void)y; (void)arg; (void)param; (void)dparam;
     long n = (long)rows * cols;
-    for (long i = 0; i < n; i++)
-        dx[i] = dy[i] * y[i] * (1.0f - y[i]);       /* f'(x) = f(x) (1 - f(x)) */
+    for (long i = 0; i < n; i++) {
+        float e = expf(-fabsf(x[i]));
+        dx[i] = dy[i] * (e / ((1.0f + e) * (1.0f + e)));  /* f' = f(x) f(-x) = e/(1+e)^2 */
+    }
+}
+
+/* reference: torch.nn.Hardsigmoid: relu6(x + 3) / 6; f' = 1/6 strictly inside (-3, 3), 0 at
+ * and beyond the corners. x + 3 is formed in double: in float, x / 6 + 1/2 or x + 3 would
+ * cancel to a few bits just above -3. */
+static void hard_sigmoid_forward(int rows, int cols, const float *x, float *y, float arg,
+                                 const float *param)
+{
+    (void)arg; (void)param;
+    long n = (long)rows * cols;
+    for (long i = 0; i < n; i++)                    /* f(x) = clamp((x + 3) / 6, 0, 1) */
+        y[i] = x[i] <= -3.0f ? 0.0f : x[i] >= 3.0f ? 1.0f : (float)(((double)x[i] + 3.0) / 6.0);
+}
+
+static void hard_sigmoid_backward(int rows, int cols, const float *x, const float *y,
+                                  const float *dy, float *dx, float arg, const float *param,
+                                  float *dparam)
+{
+    (void)y; (void)arg; (void)param; (void)dparam;
+    long n = (long)rows * cols;
+    for (long i = 0; i < n; i++)                    /* f'(x) = [-3 < x < 3] / 6 */
+        dx[i] = x[i] > -3.0f && x[i] < 3.0f ? dy[i] / 6.0f : 0.0f;
 }
 
 /* reference: torch.nn.Tanh */
@@ -45,18 +74,73 @@ static void tanh_forward(int rows, int cols, const float *x, float *y, float arg
 static void tanh_backward(int rows, int cols, const float *x, const float *y, const float *dy,
                           float *dx, float arg, const float *param, float *dparam)
 {
-    (void)x; (void)arg; (void)param; (void)dparam;
+    (void)y; (void)arg; (void)param; (void)dparam;
+    long n = (long)rows * cols;
+    for (long i = 0; i < n; i++) {
+        float e = expf(-2.0f * fabsf(x[i]));
+        dx[i] = dy[i] * (4.0f * e / ((1.0f + e) * (1.0f + e))); /* f' = 1 - f^2 = 4e/(1+e)^2, e = e^-2|x| */
+    }
+}
+
+/* reference: torch.nn.Hardtanh(min_val=-1, max_val=1); f' = 1 strictly inside (-1, 1). */
+static void hardtanh_forward(int rows, int cols, const float *x, float *y, float arg,
+                             const float *param)
+{
+    (void)arg; (void)param;
+    long n = (long)rows * cols;
+    for (long i = 0; i < n; i++)                    /* f(x) = clamp(x, -1, 1) */
+        y[i] = x[i] < -1.0f ? -1.0f : x[i] > 1.0f ? 1.0f : x[i];
+}
+
+static void hardtanh_backward(int rows, int cols, const float *x, const float *y,
+                              const float *dy, float *dx, float arg, const float *param,
+                              float *dparam)
+{
+    (void)y; (void)arg; (void)param; (void)dparam;
+    long n = (long)rows * cols;
+    for (long i = 0; i < n; i++)                    /* f'(x) = [-1 < x < 1] */
+        dx[i] = x[i] > -1.0f && x[i] < 1.0f ? dy[i] : 0.0f;
+}
+
+/* reference: torch.nn.Softsign */
+static void softsign_forward(int rows, int cols, const float *x, float *y, float arg,
+                             const float *param)
+{
+    (void)arg; (void)param;
     long n = (long)rows * cols;
     for (long i = 0; i < n; i++)
-        dx[i] = dy[i] * (1.0f - y[i] * y[i]);       /* f'(x) = 1 - f(x)^2 */
+        y[i] = x[i] / (1.0f + fabsf(x[i]));         /* f(x) = x / (1 + |x|) */
+}
+
+static void softsign_backward(int rows, int cols, const float *x, const float *y,
+                              const float *dy, float *dx, float arg, const float *param,
+                              float *dparam)
+{
+    (void)y; (void)arg; (void)param; (void)dparam;
+    long n = (long)rows * cols;
+    for (long i = 0; i < n; i++) {
+        float d = 1.0f / (1.0f + fabsf(x[i]));
+        dx[i] = dy[i] * d * d;                      /* f'(x) = 1 / (1 + |x|)^2 */
+    }
 }
 
 const tmlp_act tmlp_acts_sigmoid[] = {
     { .name = "sigmoid", .formula = "1 / (1 + exp(-x))", .range = "(0, 1)",
       .flags = TMLP_ACT_SATURATES, .init = TMLP_INIT_GLOROT_UNIFORM,
       .forward = sigmoid_forward, .backward = sigmoid_backward },
+    { .name = "hard_sigmoid", .formula = "clamp(x/6 + 1/2, 0, 1) = relu6(x + 3) / 6",
+      .range = "[0, 1]", .flags = TMLP_ACT_SATURATES, .init = TMLP_INIT_GLOROT_UNIFORM,
+      .n_kinks = 2, .kinks = { -3.0f, 3.0f },
+      .forward = hard_sigmoid_forward, .backward = hard_sigmoid_backward },
     { .name = "tanh", .formula = "(exp(x) - exp(-x)) / (exp(x) + exp(-x))", .range = "(-1, 1)",
       .flags = TMLP_ACT_SATURATES, .init = TMLP_INIT_GLOROT_UNIFORM,
       .forward = tanh_forward, .backward = tanh_backward },
+    { .name = "hardtanh", .formula = "clamp(x, -1, 1)", .range = "[-1, 1]",
+      .flags = TMLP_ACT_SATURATES, .init = TMLP_INIT_GLOROT_UNIFORM,
+      .n_kinks = 2, .kinks = { -1.0f, 1.0f },
+      .forward = hardtanh_forward, .backward = hardtanh_backward },
+    { .name = "softsign", .formula = "x / (1 + |x|)", .range = "(-1, 1)",
+      .flags = TMLP_ACT_SATURATES, .init = TMLP_INIT_GLOROT_UNIFORM,
+      .forward = softsign_forward, .backward = softsign_backward },
     { .name = NULL }
 };

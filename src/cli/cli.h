@@ -9,6 +9,8 @@ enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
 int cmd_train(int argc, char **argv);
 int cmd_gradcheck(int argc, char **argv);
+int cmd_act(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 /* Prints "tinymlp: <msg>" on stderr and returns EXIT_RUNTIME (or code if nonzero). */
 int cli_fail(const tmlp_err *err, int code);

@@ -11,7 +11,9 @@ static const struct {
     const char *what;
 } commands[] = {
     { "train", cmd_train, "train a network and report its accuracy" },
+    { "eval", cmd_eval, "evaluate a saved model: accuracy, per-class accuracy, confusion matrix" },
     { "gradcheck", cmd_gradcheck, "check activations' derivatives against finite differences" },
+    { "act", cmd_act, "print activations' values and derivatives, or list them" },
 };
 
 static void usage(FILE *f)

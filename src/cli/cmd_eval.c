@@ -1,0 +1,155 @@
+/* cmd_eval.c: `tinymlp eval MODEL --data NAME`: accuracy, per-class accuracy and the confusion
+ * matrix of a saved model on a dataset's test set (or its only set). */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "cli.h"
+#include "datasets.h"
+
+static void help(void)
+{
+    printf("usage: tinymlp eval MODEL --data NAME [--json]\n"
+           "\n"
+           "Evaluates a saved model: accuracy, loss, per-class accuracy and the confusion matrix\n"
+           "(rows: true class, columns: predicted class).\n"
+           "\n"
+           "  --data NAME    as for train; the test set is used when the data has one    [the\n"
+           "                 data the model was trained on, from its metadata]\n"
+           "  --threads N    OpenBLAS threads (0: OpenBLAS default)                      [0]\n"
+           "  --json         print one JSON object on stdout instead of the table\n"
+           "  -h, --help     this text\n");
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    static const struct option options[] = {
+        { "data", required_argument, 0, 'd' }, { "json", no_argument, 0, 'j' },
+        { "threads", required_argument, 0, 't' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+    };
+    const char *data = NULL, *path = NULL;
+    int json = 0, c;
+    long threads = 0;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (c) {
+        case 'h': help(); return 0;
+        case 'd': data = optarg; break;
+        case 'j': json = 1; break;
+        case 't':
+            if (!cli_int(optarg, 0, 256, &threads))
+                return cli_usage_error("eval", "--threads wants an integer in 0..256, got '%s'", optarg);
+            break;
+        case ':': return cli_usage_error("eval", "%s needs a value", argv[optind - 1]);
+        default: return cli_usage_error("eval", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage_error("eval", "give exactly one model file");
+    path = argv[optind];
+    tmlp_blas_threads((int)threads);
+
+    tmlp_err err = { 0 };
+    tmlp_model_meta meta = { 0 };
+    cli_dataset ds = { 0 };
+    cli_prep prep = { 0 };
+    long *confusion = NULL;
+    int status = EXIT_RUNTIME;
+    tmlp_net *net = tmlp_model_read(path, 256, &meta, &err);
+    if (!net)
+        return cli_fail(&err, 0);
+    if (!data)
+        data = tmlp_model_meta_get(&meta, "data");
+    if (!data) {
+        status = cli_usage_error("eval", "the model does not say what data it was trained on: give --data");
+        goto done;
+    }
+    if (cli_dataset_load(data, &ds, &err) ||
+        cli_prep_load(&prep, &meta, tmlp_net_n_in(net), &err)) {
+        status = cli_fail(&err, err.code == TMLP_ENOTFOUND ? EXIT_USAGE : 0);
+        goto done;
+    }
+    tmlp_data *d = ds.test ? ds.test : ds.train;
+    cli_prep_apply(&prep, d);
+    double loss, acc;
+    if (tmlp_evaluate(net, d, &loss, &acc, &err)) {
+        status = cli_fail(&err, 0);
+        goto done;
+    }
+    int k = tmlp_net_n_out(net) == 1 ? 2 : tmlp_net_n_out(net);
+    int *pred = malloc((size_t)d->n * sizeof *pred);
+    confusion = calloc((size_t)k * k, sizeof *confusion);
+    if (!pred || !confusion || tmlp_classify(net, d->x, d->n, pred, &err)) {
+        if (!pred || !confusion)
+            tmlp_fail(&err, TMLP_ENOMEM, "no memory");
+        free(pred);
+        status = cli_fail(&err, 0);
+        goto done;
+    }
+    for (int i = 0; i < d->n; i++)
+        if (d->label[i] >= 0 && d->label[i] < k)
+            confusion[(size_t)d->label[i] * k + pred[i]]++;
+    free(pred);
+
+    if (json) {
+        cJSON *j = cJSON_CreateObject(), *per = cJSON_CreateArray(), *cm = cJSON_CreateArray();
+        cJSON_AddStringToObject(j, "model", path);
+        cJSON_AddStringToObject(j, "data", data);
+        cJSON_AddStringToObject(j, "split", ds.test ? "test" : "all");
+        cJSON_AddNumberToObject(j, "samples", d->n);
+        cJSON_AddNumberToObject(j, "accuracy", acc);
+        cJSON_AddNumberToObject(j, "loss", loss);
+        for (int t = 0; t < k; t++) {
+            long row = 0;
+            cJSON *r = cJSON_CreateArray();
+            for (int p = 0; p < k; p++) {
+                row += confusion[(size_t)t * k + p];
+                cJSON_AddItemToArray(r, cJSON_CreateNumber((double)confusion[(size_t)t * k + p]));
+            }
+            cJSON_AddItemToArray(cm, r);
+            if (row)
+                cJSON_AddItemToArray(per, cJSON_CreateNumber((double)confusion[(size_t)t * k + t] / row));
+            else
+                cJSON_AddItemToArray(per, cJSON_CreateNull());
+        }
+        cJSON_AddItemToObject(j, "per_class_accuracy", per);
+        cJSON_AddItemToObject(j, "confusion", cm);
+        char *text = cJSON_PrintUnformatted(j);
+        if (text)
+            printf("%s\n", text);
+        free(text);
+        cJSON_Delete(j);
+    } else {
+        printf("%s on %s (%s, %d samples)\n", path, data, ds.test ? "test set" : "all rows", d->n);
+        printf("accuracy: %.2f%% (%ld/%d)  loss %.4f\n\n", 100.0 * acc, lround(acc * d->n), d->n, loss);
+        printf("confusion matrix (rows: true class, columns: predicted)\n      ");
+        for (int p = 0; p < k; p++)
+            printf("%6d", p);
+        printf("   accuracy\n");
+        for (int t = 0; t < k; t++) {
+            long row = 0;
+            printf("%6d", t);
+            for (int p = 0; p < k; p++) {
+                row += confusion[(size_t)t * k + p];
+                printf("%6ld", confusion[(size_t)t * k + p]);
+            }
+            if (row)
+                printf("   %6.2f%%\n", 100.0 * confusion[(size_t)t * k + t] / row);
+            else
+                printf("        -\n");
+        }
+    }
+    status = 0;
+done:
+    free(confusion);
+    cli_prep_free(&prep);
+    cli_dataset_free(&ds);
+    tmlp_model_meta_free(&meta);
+    tmlp_net_free(net);
+    return status;
+}
