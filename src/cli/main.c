@@ -11,6 +11,7 @@ static const struct {
     const char *what;
 } commands[] = {
     { "train", cmd_train, "train a network and report its accuracy" },
+    { "predict", cmd_predict, "predict the class of each input row with a saved model" },
     { "eval", cmd_eval, "evaluate a saved model: accuracy, per-class accuracy, confusion matrix" },
     { "gradcheck", cmd_gradcheck, "check activations' derivatives against finite differences" },
     { "act", cmd_act, "print activations' values and derivatives, or list them" },

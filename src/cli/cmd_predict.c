@@ -1,0 +1,167 @@
+/* cmd_predict.c: `tinymlp predict MODEL [FILE]`: one class and its probability per input row.
+ *
+ * Rows are comma-separated numbers, n_in per row, in the same units as the data the model was
+ * trained on (MNIST pixels 0..255): the model's saved preprocessing is applied here. A first
+ * row that is not numeric is taken as a header and skipped. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "datasets.h"
+
+static void help(void)
+{
+    printf("usage: tinymlp predict MODEL [FILE]\n"
+           "\n"
+           "Reads rows of comma-separated inputs from FILE (default: standard input) and prints,\n"
+           "for each, the predicted class and its probability: \"7 0.9981\". Inputs are in the\n"
+           "units of the training data (MNIST: pixels 0..255); the model's own scaling and\n"
+           "standardisation are applied. A non-numeric first row is skipped as a header.\n"
+           "\n"
+           "  --probs        print every class probability instead, comma-separated\n"
+           "  --json         print one JSON object per row: {\"class\": 7, \"probability\": 0.99}\n"
+           "  -h, --help     this text\n");
+}
+
+/* Parses one line into x[0..n_in); returns 1 if it held exactly n_in numbers, 0 if it is not
+ * numeric at its first field (a header), -1 with a message otherwise. */
+static int parse_row(char *line, float *x, int n_in, const char *src, long lineno, int *col)
+{
+    char *p = line;
+    for (int j = 0; j < n_in; j++) {
+        char *end;
+        errno = 0;
+        double v = strtod(p, &end);
+        while (*end == ' ' || *end == '\t' || *end == '\r')
+            end++;
+        if (end == p || errno || !isfinite(v) || (*end != ',' && *end != '\0' && *end != '\n')) {
+            *col = j + 1;
+            if (j == 0 && lineno == 1)
+                return 0;
+            return -1;
+        }
+        x[j] = (float)v;
+        if ((*end == '\0' || *end == '\n') && j + 1 < n_in) {
+            fprintf(stderr, "tinymlp: %s:%ld: %d values, the model takes %d\n", src, lineno, j + 1, n_in);
+            return -2;
+        }
+        p = end + (*end == ',');
+    }
+    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+        p++;
+    if (*p) {
+        fprintf(stderr, "tinymlp: %s:%ld: more than %d values, the model takes %d\n", src, lineno,
+                n_in, n_in);
+        return -2;
+    }
+    return 1;
+}
+
+int cmd_predict(int argc, char **argv)
+{
+    static const struct option options[] = {
+        { "probs", no_argument, 0, 'p' }, { "json", no_argument, 0, 'j' },
+        { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+    };
+    int probs = 0, json = 0, c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (c) {
+        case 'h': help(); return 0;
+        case 'p': probs = 1; break;
+        case 'j': json = 1; break;
+        default: return cli_usage_error("predict", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1 && optind != argc - 2)
+        return cli_usage_error("predict", "give a model file and optionally an input file");
+    const char *path = argv[optind], *src = optind + 1 < argc ? argv[optind + 1] : "-";
+
+    tmlp_err err = { 0 };
+    tmlp_model_meta meta = { 0 };
+    cli_prep prep = { 0 };
+    FILE *in = NULL;
+    char *line = NULL;
+    size_t cap = 0;
+    float *x = NULL, *out = NULL;
+    int status = EXIT_RUNTIME;
+    tmlp_net *net = tmlp_model_read(path, 1, &meta, &err);
+    if (!net)
+        return cli_fail(&err, 0);
+    if (cli_prep_load(&prep, &meta, tmlp_net_n_in(net), &err)) {
+        status = cli_fail(&err, 0);
+        goto done;
+    }
+    in = strcmp(src, "-") ? fopen(src, "r") : stdin;
+    if (!in) {
+        fprintf(stderr, "tinymlp: cannot read '%s': %s\n", src, strerror(errno));
+        goto done;
+    }
+    int n_in = tmlp_net_n_in(net), n_out = tmlp_net_n_out(net);
+    x = malloc((size_t)n_in * sizeof *x);
+    out = malloc((size_t)n_out * sizeof *out);
+    if (!x || !out) {
+        fprintf(stderr, "tinymlp: no memory\n");
+        goto done;
+    }
+    const char *name = strcmp(src, "-") ? src : "stdin";
+    long lineno = 0;
+    while (getline(&line, &cap, in) != -1) {
+        lineno++;
+        if (strspn(line, " \t\r\n") == strlen(line))
+            continue; /* blank */
+        int col = 0, r = parse_row(line, x, n_in, name, lineno, &col);
+        if (r == 0)
+            continue; /* header */
+        if (r < 0) {
+            if (r == -1)
+                fprintf(stderr, "tinymlp: %s:%ld: column %d is not a number\n", name, lineno, col);
+            goto done;
+        }
+        cli_prep_apply_raw(&prep, x, 1, n_in);
+        if (tmlp_net_predict(net, x, 1, out, &err)) {
+            status = cli_fail(&err, 0);
+            goto done;
+        }
+        int cls = 0;
+        float p;
+        if (n_out == 1) {
+            cls = out[0] > 0.5f;
+            p = cls ? out[0] : 1.0f - out[0];
+        } else {
+            for (int k = 1; k < n_out; k++)
+                if (out[k] > out[cls])
+                    cls = k;
+            p = out[cls];
+        }
+        if (json) {
+            printf("{\"row\": %ld, \"class\": %d, \"probability\": %.6g}\n", lineno, cls, (double)p);
+        } else if (probs) {
+            for (int k = 0; k < n_out; k++)
+                printf("%s%.6g", k ? "," : "", (double)out[k]);
+            printf("\n");
+        } else {
+            printf("%d %.4f\n", cls, (double)p);
+        }
+    }
+    if (ferror(in)) {
+        fprintf(stderr, "tinymlp: reading '%s' failed: %s\n", name, strerror(errno));
+        goto done;
+    }
+    status = 0;
+done:
+    if (in && in != stdin)
+        fclose(in);
+    free(line);
+    free(x);
+    free(out);
+    cli_prep_free(&prep);
+    tmlp_model_meta_free(&meta);
+    tmlp_net_free(net);
+    return status;
+}
