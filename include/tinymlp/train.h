@@ -13,6 +13,7 @@
 #include "err.h"
 #include "net.h"
 #include "optim.h"
+#include "schedule.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -23,6 +24,8 @@ typedef struct tmlp_train_cfg {
     int batch;     /* rows per step, 1 .. the net's max_batch */
     uint64_t seed; /* drives the shuffle */
     int shuffle;   /* nonzero: reshuffle every epoch (the default from tmlp_train_defaults) */
+    tmlp_schedule *schedule; /* learning rate per step; NULL keeps the optimizer's. The loop
+                              * updates reduce-on-plateau's state in it. */
 } tmlp_train_cfg;
 
 /* epochs 10, batch 32, seed 1, shuffle on. */

@@ -4,7 +4,40 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "datasets.h"
+
+/* Where the fetched MNIST lives: $TINYMLP_DATA/mnist, ./data/mnist, or data/mnist beside the
+ * tinymlp build (the executable's ../data/mnist), the first that exists. */
+static void mnist_dir(char *dir, size_t size)
+{
+    const char *env = getenv("TINYMLP_DATA");
+    struct stat st;
+    if (env && *env) {
+        snprintf(dir, size, "%s/mnist", env);
+        return;
+    }
+    snprintf(dir, size, "data/mnist");
+    if (stat(dir, &st) == 0)
+        return;
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            char cand[4096];
+            snprintf(cand, sizeof cand, "%.4000s/../data/mnist", exe);
+            if (stat(cand, &st) == 0)
+                snprintf(dir, size, "%s", cand);
+        }
+    }
+}
+
+#define FASHION_DIR "/usr/share/datasets/fashion-mnist"
 
 int cli_dataset_load(const char *spec, cli_dataset *ds, tmlp_err *err)
 {
@@ -15,7 +48,36 @@ int cli_dataset_load(const char *spec, cli_dataset *ds, tmlp_err *err)
         ds->train = tmlp_data_xor(err);
         return ds->train ? TMLP_OK : err->code;
     }
-    return tmlp_fail(err, TMLP_ENOTFOUND, "unknown dataset '%s' (known: xor)", spec);
+    char dir[4096];
+    int rc;
+    struct stat st;
+    if (!strcmp(spec, "mnist") || !strcmp(spec, "fashion-mnist")) {
+        int fashion = spec[0] == 'f';
+        if (fashion)
+            snprintf(dir, sizeof dir, "%s", FASHION_DIR);
+        else
+            mnist_dir(dir, sizeof dir);
+        rc = tmlp_idx_load_folder(dir, &ds->train, &ds->test, err);
+        if (rc == TMLP_ENOTFOUND) /* say how to get it, keeping what was missing */
+            return tmlp_fail(err, TMLP_EIO, "%s is not in %s: %s", spec, dir,
+                             fashion ? "install it with: scripts/deps.sh data (as root) or "
+                                       "sudo apt-get install dataset-fashion-mnist"
+                                     : "fetch it with: make data");
+        ds->input_scale = 1.0f / 255.0f;
+        return rc;
+    }
+    if (stat(spec, &st) == 0 && S_ISDIR(st.st_mode)) {
+        rc = tmlp_idx_load_folder(spec, &ds->train, &ds->test, err);
+        ds->input_scale = 1.0f / 255.0f;
+        return rc == TMLP_ENOTFOUND ? (err->code = TMLP_EIO) : rc;
+    }
+    if (stat(spec, &st) == 0) {
+        tmlp_csv_opts o = tmlp_csv_defaults();
+        ds->train = tmlp_csv_read(spec, &o, err);
+        return ds->train ? TMLP_OK : (err->code == TMLP_ENOTFOUND ? TMLP_EIO : err->code);
+    }
+    return tmlp_fail(err, TMLP_ENOTFOUND, "unknown dataset '%s': expected mnist, fashion-mnist, "
+                     "xor, a folder of MNIST-named IDX files or a CSV file", spec);
 }
 
 void cli_dataset_free(cli_dataset *ds)

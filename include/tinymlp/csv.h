@@ -1,0 +1,32 @@
+/* tinymlp/csv.h: a person's own data as CSV: numeric feature columns and one label column.
+ *
+ * Comma-separated, one sample per line; blank lines are skipped, CRLF line ends are fine, a
+ * first line that is not numeric is a header. Labels are whole numbers 0..K-1 (classification)
+ * or, with as_targets, any number (regression: one float target). Every error names the file,
+ * the line and the column. */
+#ifndef TINYMLP_CSV_H
+#define TINYMLP_CSV_H
+
+#include "data.h"
+#include "err.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tmlp_csv_opts {
+    int label_col;  /* 0-based column of the label; -1: the last column */
+    int header;     /* 1: the first line is a header, 0: it is data, -1: decide by looking */
+    int as_targets; /* nonzero: the label column is a float target (n_targets = 1), not a class */
+} tmlp_csv_opts;
+
+/* label_col -1, header -1, as_targets 0. */
+tmlp_csv_opts tmlp_csv_defaults(void);
+
+/* Reads path into a new dataset (caller frees with tmlp_data_free). */
+tmlp_data *tmlp_csv_read(const char *path, const tmlp_csv_opts *opts, tmlp_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

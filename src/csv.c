@@ -1,0 +1,159 @@
+/* csv.c: numeric CSV files into datasets, two passes: count and check, then fill. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tinymlp/csv.h"
+
+#define MAX_LABEL (1 << 20)
+
+tmlp_csv_opts tmlp_csv_defaults(void)
+{
+    tmlp_csv_opts o = { .label_col = -1, .header = -1, .as_targets = 0 };
+    return o;
+}
+
+static int blank(const char *s)
+{
+    return s[strspn(s, " \t\r\n")] == '\0';
+}
+
+/* Parses the next field at *p as a number; advances *p past it and its comma. Returns 1 on a
+ * number, 0 on a non-number (field copied to bad), -1 at the end of the line. */
+static int field(char **p, double *v, char *bad, size_t bad_size)
+{
+    char *s = *p;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if (*s == '\0' || *s == '\n' || *s == '\r')
+        return -1;
+    char *end;
+    errno = 0;
+    *v = strtod(s, &end);
+    char *e = end;
+    while (*e == ' ' || *e == '\t')
+        e++;
+    int ok = end != s && !errno && isfinite(*v) && (*e == ',' || *e == '\0' || *e == '\n' || *e == '\r');
+    if (!ok) {
+        size_t len = strcspn(s, ",\r\n");
+        snprintf(bad, bad_size, "%.*s", (int)(len > 30 ? 30 : len), s);
+    }
+    e = s + strcspn(s, ",\r\n");
+    *p = *e == ',' ? e + 1 : e;
+    return ok ? 1 : 0;
+}
+
+/* Counts the fields of a line. */
+static int n_fields(const char *s)
+{
+    int n = 1;
+    for (; *s && *s != '\n' && *s != '\r'; s++)
+        n += *s == ',';
+    return n;
+}
+
+tmlp_data *tmlp_csv_read(const char *path, const tmlp_csv_opts *opts, tmlp_err *err)
+{
+    tmlp_csv_opts o = opts ? *opts : tmlp_csv_defaults();
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        tmlp_fail(err, errno == ENOENT ? TMLP_ENOTFOUND : TMLP_EIO, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *line = NULL, bad[40];
+    size_t cap = 0;
+    tmlp_data *d = NULL;
+    int cols = 0, rows = 0, header = 0, label_col = 0, max_label = -1;
+    long lineno = 0, first = 0;
+    double v;
+    /* Pass 1 finds the shape and checks every field; pass 2 fills the dataset. */
+    for (int pass = 1; pass <= 2; pass++) {
+        rewind(f);
+        lineno = 0;
+        int r = 0;
+        while (getline(&line, &cap, f) != -1) {
+            lineno++;
+            if (blank(line))
+                continue;
+            if (!first) {
+                first = lineno;
+                cols = n_fields(line);
+                if (cols < 2) {
+                    tmlp_fail(err, TMLP_EFORMAT, "%s:%ld: one column; expected features and a label",
+                              path, lineno);
+                    goto fail;
+                }
+                label_col = o.label_col < 0 ? cols - 1 : o.label_col;
+                if (label_col >= cols) {
+                    tmlp_fail(err, TMLP_EINVAL, "%s: label column %d, but lines have %d columns",
+                              path, label_col + 1, cols);
+                    goto fail;
+                }
+                char *p = line;
+                header = o.header;
+                if (header < 0)
+                    header = field(&p, &v, bad, sizeof bad) != 1;
+            }
+            if (lineno == first && header)
+                continue;
+            int nf = n_fields(line);
+            if (nf != cols) {
+                tmlp_fail(err, TMLP_EFORMAT, "%s:%ld: %d columns, expected %d", path, lineno, nf, cols);
+                goto fail;
+            }
+            char *p = line;
+            for (int c = 0, j = 0; c < cols; c++) {
+                int k = field(&p, &v, bad, sizeof bad);
+                if (k != 1) {
+                    tmlp_fail(err, TMLP_EFORMAT, "%s:%ld: column %d: '%s' is not a number", path,
+                              lineno, c + 1, k < 0 ? "" : bad);
+                    goto fail;
+                }
+                if (c == label_col) {
+                    if (!o.as_targets && (v != floor(v) || v < 0 || v >= MAX_LABEL)) {
+                        tmlp_fail(err, TMLP_EFORMAT, "%s:%ld: column %d: label %g is not a whole "
+                                  "number in 0..%d", path, lineno, c + 1, v, MAX_LABEL - 1);
+                        goto fail;
+                    }
+                    if (pass == 1 && !o.as_targets && (int)v > max_label)
+                        max_label = (int)v;
+                    if (pass == 2) {
+                        if (o.as_targets)
+                            d->target[r] = (float)v;
+                        else
+                            d->label[r] = (int)v;
+                    }
+                } else {
+                    if (pass == 2)
+                        d->x[(size_t)r * (cols - 1) + j] = (float)v;
+                    j++;
+                }
+            }
+            r++;
+        }
+        if (ferror(f)) {
+            tmlp_fail(err, TMLP_EIO, "%s: read failed: %s", path, strerror(errno));
+            goto fail;
+        }
+        if (pass == 1) {
+            rows = r;
+            if (rows == 0) {
+                tmlp_fail(err, TMLP_EFORMAT, "%s: no data rows", path);
+                goto fail;
+            }
+            d = tmlp_data_new(rows, cols - 1, o.as_targets ? 0 : max_label + 1, o.as_targets ? 1 : 0, err);
+            if (!d)
+                goto fail;
+        }
+    }
+    free(line);
+    fclose(f);
+    return d;
+fail:
+    free(line);
+    fclose(f);
+    tmlp_data_free(d);
+    return NULL;
+}
