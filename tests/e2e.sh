@@ -21,7 +21,7 @@ expect() {
     ok "$name"
 }
 
-expect "train xor solves it" 0 "$bin" train --data xor --epochs 2000 --lr 0.05 &&
+expect "train xor solves it" 0 "$bin" train --data xor &&
     { grep -q "training accuracy: 100.00%" "$tmp/out" && ok "xor accuracy is 100%" || bad "xor accuracy is 100%"; }
 if grep -q "$(printf '\033')" "$tmp/err"; then bad "no escape codes without a terminal"; else ok "no escape codes without a terminal"; fi
 expect "train --quiet prints no progress" 0 "$bin" train --data xor --quiet --epochs 5 &&
@@ -45,6 +45,49 @@ expect "unknown command"                  2 "$bin" frobnicate
 expect "log in a missing folder"          1 "$bin" train --data xor --log "$tmp/no/such/dir/run.csv"
 expect "train --help"                     0 "$bin" train --help
 expect "gradcheck passes"                 0 "$bin" gradcheck
+
+# MNIST: a short real run, saved, then evaluated: eval must reproduce the test accuracy exactly.
+if [ -f data/mnist/train-images-idx3-ubyte ]; then
+    if "$bin" train --data mnist --layers 64:relu --epochs 1 --batch 64 --quiet --json \
+        --save "$tmp/m.safetensors" >"$tmp/train.json" 2>"$tmp/err" &&
+        "$bin" eval "$tmp/m.safetensors" --json >"$tmp/eval.json" 2>"$tmp/err"; then
+        a=$(sed -E 's/.*"test_accuracy":([0-9.eE+-]+).*/\1/' "$tmp/train.json")
+        b=$(sed -E 's/.*"accuracy":([0-9.eE+-]+).*/\1/' "$tmp/eval.json")
+        if [ -n "$a" ] && [ "$a" = "$b" ] && awk -v a="$a" 'BEGIN { exit !(a > 0.9) }'; then
+            ok "mnist: eval reproduces the test accuracy exactly ($a)"
+        else
+            bad "mnist: eval reproduces the test accuracy exactly (train $a, eval $b)"
+        fi
+    else
+        bad "mnist train + eval"
+    fi
+    expect "eval prints the confusion matrix" 0 "$bin" eval "$tmp/m.safetensors" &&
+        { grep -q "confusion matrix" "$tmp/out" && ok "confusion matrix present" || bad "confusion matrix present"; }
+    head -c 784 /dev/zero | od -An -v -tu1 | tr -s ' \n' ',' | sed 's/^,//; s/,$/\n/' >"$tmp/row.csv"
+    expect "predict reads a CSV row" 0 "$bin" predict "$tmp/m.safetensors" "$tmp/row.csv" &&
+        { grep -Eq '^[0-9] 0\.[0-9]{4}$' "$tmp/out" && ok "predict prints class and probability" || bad "predict prints class and probability"; }
+else
+    echo "skip  mnist checks: data/mnist not fetched (make data)"
+fi
+
+# Hostile files through the CLI: one line on stderr and exit 1, never a crash.
+mkdir -p "$tmp/bad"
+printf '\000\000\010\003\000\000\352\140\000\000\000\034\000\000\000\034' >"$tmp/bad/train-images-idx3-ubyte"
+for f in train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do cp "$tmp/bad/train-images-idx3-ubyte" "$tmp/bad/$f"; done
+expect "lying IDX header"                 1 "$bin" train --data "$tmp/bad" --epochs 1
+printf 'XXXX' >"$tmp/bad/train-images-idx3-ubyte"
+expect "IDX with a wrong magic"           1 "$bin" train --data "$tmp/bad" --epochs 1
+printf '1,2,0\n3,x,1\n' >"$tmp/bad.csv"
+expect "CSV with a bad number"            1 "$bin" train --data "$tmp/bad.csv" --epochs 1 &&
+    { grep -q "bad.csv:2: column 2" "$tmp/err" && ok "CSV error names line and column" || bad "CSV error names line and column"; }
+printf 'not a model' >"$tmp/bad.safetensors"
+expect "corrupt model file (eval)"        1 "$bin" eval "$tmp/bad.safetensors" --data xor
+expect "corrupt model file (predict)"     1 "$bin" predict "$tmp/bad.safetensors" "$tmp/bad.csv"
+expect "missing model file"               1 "$bin" eval "$tmp/none.safetensors" --data xor
+expect "save into a missing folder"       1 "$bin" train --data xor --epochs 5 --quiet --save "$tmp/no/such/m.safetensors"
+printf '0,0,0\n0,1,1\n1,0,1\n1,1,0\n' >"$tmp/xor.csv"
+expect "train on a CSV file"              0 "$bin" train --data "$tmp/xor.csv" --epochs 2000 --lr 0.05 --schedule constant --quiet &&
+    { grep -q "training accuracy: 100.00%" "$tmp/out" && ok "CSV xor learned" || bad "CSV xor learned"; }
 
 for ex in "$build"/examples/*; do
     [ -x "$ex" ] || continue
