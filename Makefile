@@ -10,8 +10,8 @@
 PREFIX  ?= /usr/local
 BUILD   ?= build
 CC      ?= cc
-OPT     ?= -O2
-CFLAGS  ?= $(OPT) -g
+OPT     ?= -O3
+CFLAGS  ?= $(OPT) -g -fno-math-errno
 WARN    := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CPPFLAGS_ALL := -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc $(CPPFLAGS)
 BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null || echo -I/usr/include/x86_64-linux-gnu/openblas-pthread)
