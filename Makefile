@@ -34,7 +34,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 EXAMPLES := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps check asan install uninstall clean examples demo data
+.PHONY: all deps check asan install uninstall clean examples demo data bench
 all: $(BUILD)/libtinymlp.a $(BUILD)/libtinymlp.so $(BUILD)/tinymlp $(EXAMPLES)
 
 # Installs (as root) or names (otherwise) the Debian packages the build needs.
@@ -79,6 +79,18 @@ demo: data
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libtinymlp.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(BUILD)/libtinymlp.a $(LDFLAGS) $(TEST_LDFLAGS) $(CHECK_LIBS) $(LIBS)
+
+# Speed against the GEMM floor and PyTorch (python3-torch), side by side in one run.
+$(BUILD)/bench/bench: bench/bench.c $(BUILD)/libtinymlp.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(BUILD)/libtinymlp.a $(LDFLAGS) \
+	    -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc $(LIBS)
+
+bench: data
+	@scripts/deps.sh build bench
+	@$(MAKE) --no-print-directory $(BUILD)/bench/bench
+	$(BUILD)/bench/bench $(BENCH_ARGS)
+	/usr/bin/python3 bench/torch_ref.py bench/results.json
 
 # test_alloc counts libtinymlp's heap allocations through the linker's --wrap.
 $(BUILD)/tests/test_alloc: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc

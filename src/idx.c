@@ -198,8 +198,8 @@ static int find_file(const char *dir, const char *name, const char *dotted, char
     return 0;
 }
 
-/* Builds a dataset from an images file and a labels file already read. */
-static int to_data(const char *ipath, const tmlp_idx *im, const char *lpath, const tmlp_idx *lb,
+/* Builds a dataset from an images file and a labels file already read; takes im->data. */
+static int to_data(const char *ipath, tmlp_idx *im, const char *lpath, const tmlp_idx *lb,
                    tmlp_data **out, int *max_label, tmlp_err *err)
 {
     if (lb->n_dims != 1)
@@ -210,12 +210,18 @@ static int to_data(const char *ipath, const tmlp_idx *im, const char *lpath, con
     size_t n_in = im->count / (size_t)im->dims[0];
     if (n_in > INT32_MAX)
         return tmlp_fail(err, TMLP_EFORMAT, "%s: %zu values per image is too many", ipath, n_in);
-    tmlp_data *d = tmlp_data_new(im->dims[0], (int)n_in, 1, 0, err);
+    /* A one-row dataset for the labels, then the images' own buffer becomes x: it already
+     * holds (n, n_in) row-major floats, so MNIST is never held twice. */
+    tmlp_data *d = tmlp_data_new(im->dims[0], 1, 1, 0, err);
     if (!d)
         return err ? err->code : TMLP_ENOMEM;
+    free(d->x);
+    d->x = im->data;
+    d->n_in = (int)n_in;
+    im->data = NULL;
     const float scale = im->type == TMLP_IDX_U8 ? 1.0f / 255.0f : 1.0f;
     for (size_t i = 0; i < im->count; i++)
-        d->x[i] = im->data[i] * scale;
+        d->x[i] *= scale;
     for (int i = 0; i < d->n; i++) {
         float v = lb->data[i];
         if (!(v >= 0.0f && v <= 255.0f) || v != floorf(v)) {

@@ -1,0 +1,277 @@
+/* bench.c: tinymlp's training speed against the GEMM-bound floor and against PyTorch.
+ *
+ * For each configuration it trains on real MNIST (or XOR) and reports, in one run on one
+ * machine: seconds per epoch (median of the measured epochs after one warm-up epoch), the
+ * floor (the same GEMMs a training epoch performs, timed alone on the same shapes), their
+ * ratio, test accuracy, peak resident memory and heap allocations per training step.
+ * bench/torch_ref.py runs the same configurations in PyTorch; `make bench` runs both and
+ * prints the ratios. This machine is shared and noisy: read ratios, not absolute seconds.
+ *
+ *   build/bench/bench [--quick] [--threads N] [--json FILE] [--torch FILE]              */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <cJSON.h>
+
+#include "tinymlp.h"
+
+/* Every heap allocation libtinymlp.a makes passes through here (linked with --wrap). */
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t n);
+static long n_allocs;
+void *__wrap_malloc(size_t n) { n_allocs++; return __real_malloc(n); }
+void *__wrap_calloc(size_t n, size_t size) { n_allocs++; return __real_calloc(n, size); }
+void *__wrap_realloc(void *p, size_t n) { n_allocs++; return __real_realloc(p, n); }
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+typedef struct config {
+    const char *name, *data, *layers; /* hidden layers; output follows from the data */
+    int batch, epochs;                 /* epochs measured after the warm-up epoch */
+    int subset;                        /* train on the first `subset` rows (0: all) */
+} config;
+
+typedef struct epoch_log {
+    double seconds[4096];
+    int n;
+    long allocs_epoch2;     /* allocations counted when epoch 2's first batch ran */
+} epoch_log;
+
+static int on_epoch(void *ctx, const tmlp_epoch_info *e)
+{
+    epoch_log *l = ctx;
+    if (l->n < 4096)
+        l->seconds[l->n++] = e->seconds;
+    return 0;
+}
+
+static int on_batch(void *ctx, const tmlp_batch_info *b)
+{
+    epoch_log *l = ctx;
+    if (b->batch == 1 && b->epoch == 2)
+        l->allocs_epoch2 = n_allocs;
+    return 0;
+}
+
+/* The GEMMs of one training epoch of net on n rows, timed alone: forward Z = X·Wᵀ for every
+ * layer, dW = dZᵀ·X for every layer, dX = dZ·W for every layer but the first. */
+static double gemm_floor(const tmlp_net_spec *spec, int n, int batch, int reps)
+{
+    int widest = spec->n_in;
+    for (int i = 0; i < spec->n_layers; i++)
+        widest = spec->layer[i].units > widest ? spec->layer[i].units : widest;
+    size_t big = (size_t)batch * widest, wsz = (size_t)widest * widest;
+    float *x = calloc(big, sizeof *x), *z = calloc(big, sizeof *z), *w = calloc(wsz, sizeof *w);
+    float *dw = calloc(wsz, sizeof *dw), *dx = calloc(big, sizeof *dx);
+    for (size_t i = 0; i < big; i++)
+        x[i] = z[i] = 0.01f * (float)(i % 97);
+    for (size_t i = 0; i < wsz; i++)
+        w[i] = 0.001f * (float)(i % 89);
+    int steps = (n + batch - 1) / batch;
+    double best = INFINITY;
+    for (int r = 0; r < reps; r++) {
+        double t0 = now();
+        for (int s = 0; s < steps; s++) {
+            int rows = s == steps - 1 && n % batch ? n % batch : batch;
+            int n_in = spec->n_in;
+            for (int i = 0; i < spec->n_layers; i++) {
+                int n_out = spec->layer[i].units;
+                tmlp_mat X = tmlp_mat_view(x, rows, n_in), W = tmlp_mat_view(w, n_out, n_in);
+                tmlp_mat Z = tmlp_mat_view(z, rows, n_out);
+                tmlp_gemm(TMLP_NOTRANS, TMLP_TRANS, 1.0f, X, W, 1.0f, Z);
+                tmlp_gemm(TMLP_TRANS, TMLP_NOTRANS, 1.0f, Z, X, 0.0f, tmlp_mat_view(dw, n_out, n_in));
+                if (i > 0)
+                    tmlp_gemm(TMLP_NOTRANS, TMLP_NOTRANS, 1.0f, Z, W, 0.0f, tmlp_mat_view(dx, rows, n_in));
+                n_in = n_out;
+            }
+        }
+        double t = now() - t0;
+        best = t < best ? t : best;
+    }
+    free(x); free(z); free(w); free(dw); free(dx);
+    return best;
+}
+
+static long peak_rss_mb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss / 1024;
+}
+
+/* Runs one configuration; adds its figures to out. */
+static int run(const config *c, tmlp_data *mtrain, tmlp_data *mtest, cJSON *out)
+{
+    tmlp_err err = { 0 };
+    tmlp_data *train, *test;
+    tmlp_data *own = NULL;
+    if (!strcmp(c->data, "xor")) {
+        own = tmlp_data_xor(&err);
+        train = test = own;
+    } else {
+        train = mtrain;
+        test = mtest;
+    }
+    int n = c->subset && c->subset < train->n ? c->subset : train->n;
+    int saved_n = train->n;
+    train->n = n; /* the first n rows */
+    int xor = own != NULL;
+    tmlp_net_spec spec;
+    tmlp_net_spec_init(&spec, train->n_in, xor ? TMLP_LOSS_SIGMOID_BCE : TMLP_LOSS_SOFTMAX_CE);
+    tmlp_net_spec_parse(&spec, c->layers, &err);
+    tmlp_net_spec_add(&spec, xor ? 1 : train->n_classes, NULL, 0.0f, &err);
+    tmlp_net *net = tmlp_net_new(&spec, c->batch, &err);
+    tmlp_rng rng;
+    tmlp_rng_seed(&rng, 1, 1);
+    tmlp_net_init(net, &rng, &err);
+    size_t np;
+    tmlp_net_params(net, &np);
+    tmlp_optim_cfg oc = tmlp_optim_defaults(TMLP_OPT_ADAM);
+    if (xor)
+        oc.lr = 0.05f;
+    tmlp_optim *opt = tmlp_optim_new(&oc, np, &err);
+    tmlp_train_cfg tc = tmlp_train_defaults();
+    tc.batch = c->batch;
+    tc.epochs = 1 + c->epochs;
+    static epoch_log log;
+    memset(&log, 0, sizeof log);
+    tmlp_observer obs = { on_batch, on_epoch, &log };
+    long allocs_before = n_allocs;
+    double t0 = now();
+    if (tmlp_train(net, opt, train, NULL, &tc, &obs, &err)) {
+        fprintf(stderr, "bench: %s: %s\n", c->name, err.msg);
+        return 1;
+    }
+    double wall = now() - t0;
+    long allocs_train = n_allocs - allocs_before;
+    /* every step after the first epoch: from epoch 2's first batch to the end of training */
+    long step_allocs = n_allocs - log.allocs_epoch2;
+    int steps_per_epoch = (n + c->batch - 1) / c->batch;
+    double per_step = (double)step_allocs / ((double)(tc.epochs - 1) * steps_per_epoch);
+    static double measured[4096];
+    memcpy(measured, log.seconds + 1, (size_t)c->epochs * sizeof(double));
+    double epoch_s = median(measured, c->epochs);
+    double floor_s = gemm_floor(&spec, n, c->batch, 3);
+    double acc;
+    double te0 = now();
+    tmlp_evaluate(net, test, NULL, &acc, &err);
+    double eval_s = now() - te0;
+    /* batch-1 prediction latency: median over 1000 rows */
+    double lat[1000];
+    float probs[16];
+    for (int i = 0; i < 1000; i++) {
+        double a = now();
+        tmlp_net_predict(net, test->x + (size_t)(i % test->n) * test->n_in, 1, probs, &err);
+        lat[i] = now() - a;
+    }
+    double latency_us = 1e6 * median(lat, 1000);
+
+    printf("%-8s %-28s %6d %9.3f %9.3f %7.2fx %8.2f%% %7ld %9.2f %9.1f\n", c->name, c->layers,
+           c->batch, epoch_s, floor_s, epoch_s / floor_s, 100.0 * acc, peak_rss_mb(), per_step,
+           latency_us);
+    fflush(stdout);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "config", c->name);
+    cJSON_AddStringToObject(j, "data", c->data);
+    cJSON_AddStringToObject(j, "layers", c->layers);
+    cJSON_AddNumberToObject(j, "batch", c->batch);
+    cJSON_AddNumberToObject(j, "train_rows", n);
+    cJSON_AddNumberToObject(j, "epochs_measured", c->epochs);
+    cJSON_AddNumberToObject(j, "epoch_seconds", epoch_s);
+    cJSON_AddItemToObject(j, "epoch_seconds_all", cJSON_CreateDoubleArray(log.seconds, log.n));
+    cJSON_AddNumberToObject(j, "gemm_floor_seconds", floor_s);
+    cJSON_AddNumberToObject(j, "ratio_to_floor", epoch_s / floor_s);
+    cJSON_AddNumberToObject(j, "test_accuracy", acc);
+    cJSON_AddNumberToObject(j, "epochs_trained", tc.epochs);
+    cJSON_AddNumberToObject(j, "peak_rss_mb", (double)peak_rss_mb());
+    cJSON_AddNumberToObject(j, "allocs_per_step", per_step);
+    cJSON_AddNumberToObject(j, "allocs_per_run", (double)allocs_train);
+    cJSON_AddNumberToObject(j, "eval_seconds", eval_s);
+    cJSON_AddNumberToObject(j, "predict_latency_us", latency_us);
+    cJSON_AddNumberToObject(j, "wall_seconds", wall);
+    cJSON_AddItemToArray(out, j);
+    train->n = saved_n;
+    tmlp_optim_free(opt);
+    tmlp_net_free(net);
+    tmlp_data_free(own);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int quick = 0, threads = 2;
+    const char *json_path = "bench/results.json";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick"))
+            quick = 1;
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+            threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--json") && i + 1 < argc)
+            json_path = argv[++i];
+        else {
+            fprintf(stderr, "usage: bench [--quick] [--threads N] [--json FILE]\n");
+            return 2;
+        }
+    }
+    tmlp_blas_threads(threads);
+    const config configs[] = {
+        { "A", "mnist", "128:relu,64:tanh", 32, quick ? 1 : 3, 0 },
+        { "B", "mnist", "1024:relu,1024:relu", 256, quick ? 1 : 2, quick ? 10000 : 0 },
+        { "online", "mnist", "128:relu", 1, 1, quick ? 2000 : 10000 },
+        { "xor", "xor", "4:tanh", 4, quick ? 100 : 2000, 0 },
+    };
+    tmlp_err err = { 0 };
+    tmlp_data *train = NULL, *test = NULL;
+    if (tmlp_idx_load_folder("data/mnist", &train, &test, &err)) {
+        fprintf(stderr, "bench: %s (run make data)\n", err.msg);
+        return 1;
+    }
+    printf("tinymlp bench: %d OpenBLAS thread(s); seconds per epoch are medians after a warm-up epoch\n\n",
+           threads);
+    printf("%-8s %-28s %6s %9s %9s %8s %9s %7s %9s %9s\n", "config", "hidden layers", "batch",
+           "s/epoch", "floor s", "ratio", "test acc", "RSS MB", "allocs/st", "pred us");
+    cJSON *root = cJSON_CreateObject(), *runs = cJSON_CreateArray();
+    cJSON_AddNumberToObject(root, "threads", threads);
+    cJSON_AddItemToObject(root, "tinymlp", runs);
+    for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++)
+        if (run(&configs[i], train, test, runs))
+            return 1;
+    /* Written whole to a temporary file, then renamed: a reader never sees half a file. */
+    char *text = cJSON_Print(root), tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", json_path);
+    FILE *f = fopen(tmp, "w");
+    if (!f || fputs(text, f) < 0 || fflush(f) || fclose(f) || rename(tmp, json_path)) {
+        fprintf(stderr, "bench: cannot write %s\n", json_path);
+        return 1;
+    }
+    free(text);
+    cJSON_Delete(root);
+    tmlp_data_free(train);
+    tmlp_data_free(test);
+    return 0;
+}
