@@ -169,8 +169,10 @@ static int net_loss(tmlp_net *net, const float *x, int batch, tmlp_targets t, do
     const float *z = tmlp_net_forward(net, x, batch, err);
     if (!z)
         return err ? err->code : TMLP_EINVAL;
-    return tmlp_loss_eval(tmlp_net_get_spec(net)->loss, z, batch, tmlp_net_n_out(net), t, loss,
-                          NULL, err);
+    int rc = tmlp_loss_eval(tmlp_net_get_spec(net)->loss, z, batch, tmlp_net_n_out(net), t, loss,
+                            NULL, err);
+    *loss += tmlp_net_penalty(net);
+    return rc;
 }
 
 int tmlp_gradcheck_net(tmlp_net *net, const float *x, int batch, const int *label,
@@ -181,7 +183,7 @@ int tmlp_gradcheck_net(tmlp_net *net, const float *x, int batch, const int *labe
     res->tol = tol > 0 ? tol : DEFAULT_TOL;
     size_t np;
     float *p = tmlp_net_params(net, &np);
-    int n_out = tmlp_net_n_out(net), rc;
+    int n_out = tmlp_net_n_out(net), rc, mode = tmlp_net_mode(net);
     tmlp_targets t = { label, target };
     float *g = malloc(np * sizeof *g), *dz = malloc((size_t)batch * n_out * sizeof *dz);
     float *u = malloc(np * sizeof *u), *keep = malloc(np * sizeof *keep);
@@ -198,6 +200,10 @@ int tmlp_gradcheck_net(tmlp_net *net, const float *x, int batch, const int *labe
     if ((rc = tmlp_loss_eval(tmlp_net_get_spec(net)->loss, z, batch, n_out, t, &loss, dz, err)) ||
         (rc = tmlp_net_backward(net, dz, batch, err)))
         goto done;
+    /* In training mode the probes must see the same dropout masks and leave the running
+     * statistics alone: replay the forward just made. */
+    if (mode == TMLP_MODE_TRAIN)
+        tmlp_net_set_mode(net, TMLP_MODE_TRAIN_REPLAY);
     memcpy(g, tmlp_net_grads(net, NULL), np * sizeof *g);
     memcpy(keep, p, np * sizeof *keep);
     const float h = 5e-3f;
@@ -240,6 +246,7 @@ int tmlp_gradcheck_net(tmlp_net *net, const float *x, int batch, const int *labe
     }
     rc = TMLP_OK;
 done:
+    tmlp_net_set_mode(net, mode);
     if (keep)
         memcpy(p, keep, np * sizeof *keep);
     free(g);

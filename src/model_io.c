@@ -28,7 +28,7 @@
 
 #define MAX_HEADER (1u << 20)              /* bytes of JSON: bounds cJSON's memory on bad input */
 #define MAX_META_KEYS 1024
-#define MAX_TENSORS (3 * TMLP_MAX_LAYERS)  /* weight, bias, act_param per layer */
+#define MAX_TENSORS (7 * TMLP_MAX_LAYERS)  /* weight, bias, 4 batch-norm, act_param per layer */
 #define MAX_EXACT 9007199254740992.0       /* 2^53: larger JSON numbers are not exact */
 
 static const char *const reserved[] = { "format", "format_version", "n_in", "loss", "layers" };
@@ -204,6 +204,12 @@ static int spec_tensors(const tmlp_net_spec *spec, tensor *t)
         int n_ap = l->act ? tmlp_act_n_params(l->act, l->units) : 0;
         add_tensor(t, &n, i, "weight", 2, units, n_in);  /* (n_out, n_in), as torch Linear */
         add_tensor(t, &n, i, "bias", 1, units, 0);
+        if (l->batchnorm) {                               /* as torch BatchNorm1d */
+            add_tensor(t, &n, i, "bn_weight", 1, units, 0);
+            add_tensor(t, &n, i, "bn_bias", 1, units, 0);
+            add_tensor(t, &n, i, "bn_running_mean", 1, units, 0);
+            add_tensor(t, &n, i, "bn_running_var", 1, units, 0);
+        }
         if (n_ap > 0)
             add_tensor(t, &n, i, "act_param", 1, (uint64_t)n_ap, 0);
         n_in = units;
@@ -220,11 +226,19 @@ static int point_tensors(const tmlp_net *net, tensor *t, int n_t, tmlp_err *err)
         int rc = tmlp_net_layer(net, i, &v, err);
         if (rc != TMLP_OK)
             return rc;
-        if (k + 2 + (v.n_act_params > 0) > n_t || t[k].n != (uint64_t)v.n_out * (uint64_t)v.n_in ||
-            (v.n_act_params > 0 && t[k + 2].n != (uint64_t)v.n_act_params))
+        int bn = v.bn_gamma != NULL;
+        if (k + 2 + 4 * bn + (v.n_act_params > 0) > n_t ||
+            t[k].n != (uint64_t)v.n_out * (uint64_t)v.n_in ||
+            (v.n_act_params > 0 && t[k + 2 + 4 * bn].n != (uint64_t)v.n_act_params))
             return tmlp_fail(err, TMLP_ESTATE, "layer %d: parameters do not match its spec", i);
         t[k++].data = v.W;
         t[k++].data = v.b;
+        if (bn) {
+            t[k++].data = v.bn_gamma;
+            t[k++].data = v.bn_beta;
+            t[k++].data = v.bn_mean;
+            t[k++].data = v.bn_var;
+        }
         if (v.n_act_params > 0)
             t[k++].data = v.act_param;
     }
@@ -242,32 +256,21 @@ static void format_shape(const uint64_t *d, int rank, char *buf, size_t size)
 
 /* ---- writing ---- */
 
-/* "128:relu,64:leaky_relu:0.1,10" from net, refusing activations the registry would not
- * give back on reading. */
+/* "128:relu:bn,64:leaky_relu:0.1:drop0.2,10" from net, refusing activations the registry
+ * would not give back on reading. Penalties are training settings, not architecture. */
 static int format_layers(const tmlp_net *net, char *buf, size_t size, tmlp_err *err)
 {
-    const tmlp_act *identity = tmlp_act_find("identity");
-    size_t used = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < tmlp_net_get_spec(net)->n_layers; i++) {
-        tmlp_layer_view v;
-        int rc = tmlp_net_layer(net, i, &v, err);
-        if (rc != TMLP_OK)
-            return rc;
-        int w = snprintf(buf + used, size - used, "%s%d", i ? "," : "", v.n_out);
-        if (w >= 0 && (size_t)w < size - used && v.act != identity) {
-            if (tmlp_act_find(v.act->name) != v.act)
-                return tmlp_fail(err, TMLP_EINVAL, "layer %d: activation '%s' is not the "
-                                 "registered definition of that name (register it with "
-                                 "tmlp_act_register so the file can be read)", i + 1, v.act->name);
-            used += (size_t)w;
-            buf[used++] = ':';
-            w = tmlp_act_format(v.act, v.act_arg, buf + used, size - used);
-        }
-        if (w < 0 || (size_t)w >= size - used)
-            return tmlp_fail(err, TMLP_EINVAL, "layer list longer than %zu characters", size);
-        used += (size_t)w;
+    const tmlp_net_spec *spec = tmlp_net_get_spec(net);
+    for (int i = 0; i < spec->n_layers; i++) {
+        const tmlp_act *a = spec->layer[i].act;
+        if (a && strcmp(a->name, "identity") && tmlp_act_find(a->name) != a)
+            return tmlp_fail(err, TMLP_EINVAL, "layer %d: activation '%s' is not the "
+                             "registered definition of that name (register it with "
+                             "tmlp_act_register so the file can be read)", i + 1, a->name);
     }
+    int w = tmlp_net_spec_format(spec, 0, buf, size);
+    if (w < 0 || (size_t)w >= size)
+        return tmlp_fail(err, TMLP_EINVAL, "layer list longer than %zu characters", size);
     return TMLP_OK;
 }
 

@@ -1,12 +1,15 @@
 /* net.c: a sequential MLP: build, initialise, forward, backward, predict.
  *
- * Each layer is an affine map followed by its activation:
- *     forward    Z = X·Wᵀ + b            A = f(Z)
- *     backward   dZ = dA ⊙ f'(Z)          dW = dZᵀ·X    db = Σ_rows dZ    dX = dZ·W
- * All parameters live in one block (per layer: W, b, then activation parameters) and all
- * gradients in a second block of the same layout. Every buffer a step touches is allocated
- * here, once, for max_batch rows. The net knows nothing of files, terminals or datasets. */
+ * Each layer is an affine map, optional batch norm, its activation and optional dropout:
+ *     forward    Z = X·Wᵀ + b     U = BN(Z) or Z     A = f(U)     out = A ⊙ M / (1 - p)
+ *     backward   dA = dout ⊙ M / (1 - p)    dU = dA ⊙ f'(U)    dZ = BN'(dU)
+ *                dW = dZᵀ·X (+ penalties)   db = Σ_rows dZ     dX = dZ·W
+ * All parameters live in one block (per layer: W, b, BN scale and shift, activation
+ * parameters) and all gradients in a second block of the same layout; BN's running
+ * statistics in a third. Every buffer a step touches is allocated here, once, for max_batch
+ * rows. The net knows nothing of files, terminals or datasets. */
 #include <limits.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,11 +25,20 @@ typedef struct layer {
     const tmlp_act *act; /* never NULL */
     float arg;
     int init;
-    int identity;        /* act is identity: A aliases Z and dZ is dA */
+    int identity;        /* act is identity: A aliases U */
+    int bn;              /* batch norm on Z */
+    float drop, l1, l2;
     float *W, *b, *ap;   /* views into the parameter block: (n_out, n_in), (n_out), (n_ap) */
     float *dW, *db, *dap;
+    float *gamma, *beta, *dgamma, *dbeta; /* (n_out) each, when bn */
+    float *run_mean, *run_var;            /* (n_out) each, in the state block, when bn */
     int n_ap;
-    float *z, *a, *dz;   /* (max_batch, n_out) each; a == z when identity */
+    /* (max_batch, n_out) each; u == z without bn, a == u when identity, out == a without
+     * dropout, du == dz without bn */
+    float *z, *u, *a, *out, *dz, *du;
+    float *mask;         /* (max_batch, n_out) 0 or 1/(1-p), when dropout */
+    float *xhat;         /* (max_batch, n_out) normalised Z, when bn */
+    float *inv_std;      /* (n_out) batch 1/sqrt(var + eps) of the last training forward */
     const float *x;      /* (batch, n_in) input of the last forward */
 } layer;
 
@@ -35,74 +47,15 @@ struct tmlp_net {
     int n_layers, max_batch;
     int batch;           /* rows of the last forward, 0 before any */
     int backward_ok;     /* dz and grads hold the last backward's results */
+    int mode;            /* TMLP_MODE_* */
+    int fwd_mode;        /* the mode the last forward ran in */
     layer L[TMLP_MAX_LAYERS];
-    float *params, *grads;
-    size_t n_params;
+    float *params, *grads, *state;
+    size_t n_params, n_state;
     float *work;         /* every activation buffer, one allocation */
     float *da[2];        /* (max_batch, widest) ping-pong for dL/dA while going backwards */
+    tmlp_rng drop_rng;   /* dropout masks */
 };
-
-void tmlp_net_spec_init(tmlp_net_spec *spec, int n_in, int loss)
-{
-    memset(spec, 0, sizeof *spec);
-    spec->n_in = n_in;
-    spec->loss = loss;
-}
-
-int tmlp_net_spec_add(tmlp_net_spec *spec, int units, const tmlp_act *act, float act_arg,
-                      tmlp_err *err)
-{
-    if (spec->n_layers >= TMLP_MAX_LAYERS)
-        return tmlp_fail(err, TMLP_EINVAL, "too many layers (at most %d)", TMLP_MAX_LAYERS);
-    if (units <= 0)
-        return tmlp_fail(err, TMLP_EINVAL, "layer %d: units must be positive, got %d",
-                         spec->n_layers + 1, units);
-    tmlp_layer_spec *l = &spec->layer[spec->n_layers++];
-    l->units = units;
-    l->act = act;
-    l->act_arg = act ? act_arg : 0.0f;
-    l->init = TMLP_INIT_AUTO;
-    return TMLP_OK;
-}
-
-int tmlp_net_spec_parse(tmlp_net_spec *spec, const char *layers, tmlp_err *err)
-{
-    if (!layers || !*layers)
-        return tmlp_fail(err, TMLP_EINVAL, "empty layer list (expected e.g. \"128:relu,64:tanh\")");
-    const char *p = layers;
-    for (int item = 1;; item++) {
-        size_t len = strcspn(p, ",");
-        char buf[96];
-        if (len == 0 || len >= sizeof buf)
-            return tmlp_fail(err, TMLP_EINVAL, "layer %d in \"%s\": %s", item, layers,
-                             len ? "too long" : "empty (two commas, or a trailing one?)");
-        memcpy(buf, p, len);
-        buf[len] = '\0';
-        char *end;
-        long units = strtol(buf, &end, 10);
-        if (end == buf || (*end && *end != ':') || units <= 0 || units > (1L << 24))
-            return tmlp_fail(err, TMLP_EINVAL,
-                             "layer %d \"%s\": expected units[:activation[:arg]] with units in "
-                             "1..%ld", item, buf, 1L << 24);
-        const tmlp_act *act = NULL;
-        float arg = 0.0f;
-        if (*end == ':') {
-            int rc = tmlp_act_parse(end + 1, &act, &arg, err);
-            if (rc != TMLP_OK) {
-                char why[TMLP_ERR_MSG];
-                snprintf(why, sizeof why, "%s", err ? err->msg : "");
-                return tmlp_fail(err, rc, "layer %d \"%s\": %s", item, buf, why);
-            }
-        }
-        int rc = tmlp_net_spec_add(spec, (int)units, act, arg, err);
-        if (rc != TMLP_OK)
-            return rc;
-        p += len;
-        if (*p == '\0')
-            return TMLP_OK;
-        p++; /* the comma */
-    }
-}
 
 /* Adds b to *total, failing on overflow. */
 static int add_size(size_t *total, size_t a, size_t b)
@@ -136,6 +89,10 @@ static int check_spec(const tmlp_net_spec *spec, int max_batch, tmlp_err *err)
         if (l->init < 0 || l->init >= TMLP_INIT_COUNT)
             return tmlp_fail(err, TMLP_EINVAL, "net: layer %d: unknown initializer %d", i + 1,
                              l->init);
+        if (!(l->dropout >= 0.0f && l->dropout < 1.0f) || !(l->l1 >= 0.0f) || !(l->l2 >= 0.0f) ||
+            !isfinite(l->l1) || !isfinite(l->l2))
+            return tmlp_fail(err, TMLP_EINVAL, "net: layer %d: need dropout in [0, 1) and "
+                             "penalties >= 0", i + 1);
     }
     const tmlp_layer_spec *out = &spec->layer[spec->n_layers - 1];
     const tmlp_act *identity = tmlp_act_find("identity");
@@ -145,6 +102,8 @@ static int check_spec(const tmlp_net_spec *spec, int max_batch, tmlp_err *err)
                          "activation (got '%s')", tmlp_loss_name(spec->loss),
                          spec->loss == TMLP_LOSS_SOFTMAX_CE ? "softmax" : "the sigmoid",
                          out->act->name);
+    if (out->dropout > 0.0f)
+        return tmlp_fail(err, TMLP_EINVAL, "net: the output layer cannot have dropout");
     if (spec->loss == TMLP_LOSS_SOFTMAX_CE && out->units < 2)
         return tmlp_fail(err, TMLP_EINVAL, "net: softmax_ce needs at least 2 outputs, got %d",
                          out->units);
@@ -166,7 +125,7 @@ tmlp_net *tmlp_net_new(const tmlp_net_spec *spec, int max_batch, tmlp_err *err)
     const tmlp_act *identity = tmlp_act_find("identity");
 
     /* Count the parameters and the activation buffers, with overflow checks. */
-    size_t n_params = 0, n_work = 0;
+    size_t n_params = 0, n_work = 0, n_state = 0;
     int widest = spec->n_in, ok = 1;
     for (int i = 0; i < net->n_layers; i++) {
         const tmlp_layer_spec *s = &spec->layer[i];
@@ -177,10 +136,19 @@ tmlp_net *tmlp_net_new(const tmlp_net_spec *spec, int max_batch, tmlp_err *err)
         l->arg = s->act ? s->act_arg : 0.0f;
         l->init = s->init;
         l->identity = l->act == identity;
+        l->bn = s->batchnorm != 0;
+        l->drop = s->dropout;
+        l->l1 = s->l1;
+        l->l2 = s->l2;
         l->n_ap = tmlp_act_n_params(l->act, l->n_out);
-        ok = ok && add_size(&n_params, (size_t)l->n_out, (size_t)l->n_in + 1) &&
+        ok = ok && add_size(&n_params, (size_t)l->n_out, (size_t)l->n_in + 1 + 2 * l->bn) &&
              add_size(&n_params, (size_t)l->n_ap, 1);
-        ok = ok && add_size(&n_work, (size_t)max_batch, (size_t)l->n_out * (l->identity ? 2 : 3));
+        ok = ok && add_size(&n_state, (size_t)l->n_out, 2 * (size_t)l->bn);
+        /* z, dz always; u, du, xhat and inv_std with bn; a without identity; out and mask with
+         * dropout */
+        size_t per_row = 2 + 3 * (size_t)l->bn + !l->identity + 2 * (l->drop > 0.0f);
+        ok = ok && add_size(&n_work, (size_t)max_batch, (size_t)l->n_out * per_row) &&
+             add_size(&n_work, (size_t)l->n_out, (size_t)l->bn);
         widest = l->n_out > widest ? l->n_out : widest;
     }
     ok = ok && add_size(&n_work, (size_t)max_batch, 2 * (size_t)widest);
@@ -189,31 +157,56 @@ tmlp_net *tmlp_net_new(const tmlp_net_spec *spec, int max_batch, tmlp_err *err)
         goto fail;
     }
     net->n_params = n_params;
+    net->n_state = n_state;
     net->params = calloc(n_params, sizeof(float));
     net->grads = calloc(n_params, sizeof(float));
+    net->state = calloc(n_state ? n_state : 1, sizeof(float));
     net->work = calloc(n_work, sizeof(float));
-    if (!net->params || !net->grads || !net->work) {
+    if (!net->params || !net->grads || !net->state || !net->work) {
         tmlp_fail(err, TMLP_ENOMEM, "net: no memory for %zu parameters and %zu buffer floats",
                   n_params, n_work);
         goto fail;
     }
 
     /* Point every layer's views into the blocks. */
-    float *p = net->params, *g = net->grads, *w = net->work;
+    float *p = net->params, *g = net->grads, *w = net->work, *st = net->state;
     for (int i = 0; i < net->n_layers; i++) {
         layer *l = &net->L[i];
         size_t nw = (size_t)l->n_out * (size_t)l->n_in, mb = (size_t)max_batch * (size_t)l->n_out;
         l->W = p; l->dW = g; p += nw; g += nw;
         l->b = p; l->db = g; p += l->n_out; g += l->n_out;
+        if (l->bn) {
+            l->gamma = p; l->dgamma = g; p += l->n_out; g += l->n_out;
+            l->beta = p; l->dbeta = g; p += l->n_out; g += l->n_out;
+            l->run_mean = st; st += l->n_out;
+            l->run_var = st; st += l->n_out;
+            for (int k = 0; k < l->n_out; k++)
+                l->gamma[k] = l->run_var[k] = 1.0f;
+        }
         l->ap = l->n_ap ? p : NULL; l->dap = l->n_ap ? g : NULL; p += l->n_ap; g += l->n_ap;
         for (int k = 0; k < l->n_ap; k++)
             l->ap[k] = l->act->param_init;
         l->z = w; w += mb;
         l->dz = w; w += mb;
+        if (l->bn) {
+            l->u = w; w += mb;
+            l->du = w; w += mb;
+            l->xhat = w; w += mb;
+            l->inv_std = w; w += l->n_out;
+        } else {
+            l->u = l->z;
+            l->du = l->dz;
+        }
         if (l->identity) {
-            l->a = l->z;
+            l->a = l->u;
         } else {
             l->a = w; w += mb;
+        }
+        if (l->drop > 0.0f) {
+            l->out = w; w += mb;
+            l->mask = w; w += mb;
+        } else {
+            l->out = l->a;
         }
     }
     net->da[0] = w; w += (size_t)max_batch * widest;
@@ -230,6 +223,7 @@ void tmlp_net_free(tmlp_net *net)
         return;
     free(net->params);
     free(net->grads);
+    free(net->state);
     free(net->work);
     free(net);
 }
@@ -247,8 +241,107 @@ int tmlp_net_init(tmlp_net *net, tmlp_rng *rng, tmlp_err *err)
         memset(l->b, 0, (size_t)l->n_out * sizeof *l->b);
         for (int k = 0; k < l->n_ap; k++)
             l->ap[k] = l->act->param_init;
+        for (int k = 0; l->bn && k < l->n_out; k++) {
+            l->gamma[k] = l->run_var[k] = 1.0f;
+            l->beta[k] = l->run_mean[k] = 0.0f;
+        }
     }
+    uint64_t seed = (uint64_t)tmlp_rng_u32(rng) << 32 | tmlp_rng_u32(rng);
+    tmlp_rng_seed(&net->drop_rng, seed, 0xd20b);
     return TMLP_OK;
+}
+
+void tmlp_net_set_mode(tmlp_net *net, int mode)
+{
+    net->mode = mode == TMLP_MODE_TRAIN || mode == TMLP_MODE_TRAIN_REPLAY ? mode : TMLP_MODE_EVAL;
+}
+
+int tmlp_net_mode(const tmlp_net *net) { return net->mode; }
+
+double tmlp_net_penalty(const tmlp_net *net)
+{
+    double total = 0.0;
+    for (int i = 0; i < net->n_layers; i++) {
+        const layer *l = &net->L[i];
+        if (l->l1 <= 0.0f && l->l2 <= 0.0f)
+            continue;
+        double s1 = 0.0, s2 = 0.0;
+        size_t n = (size_t)l->n_out * l->n_in;
+        for (size_t k = 0; k < n; k++) {
+            s1 += fabs(l->W[k]);
+            s2 += (double)l->W[k] * l->W[k];
+        }
+        total += l->l1 * s1 + 0.5 * l->l2 * s2;
+    }
+    return total;
+}
+
+float *tmlp_net_state(tmlp_net *net, size_t *n)
+{
+    if (n)
+        *n = net->n_state;
+    return net->state;
+}
+
+/* Batch norm forward. Training: normalise each column by the batch's mean and (biased)
+ * variance and move the running statistics toward them (running variance unbiased, as in
+ * PyTorch); evaluation: normalise by the running statistics. U = gamma ⊙ Ẑ + beta. */
+static void bn_forward(layer *l, int batch, int mode)
+{
+    const int n = l->n_out;
+    for (int j = 0; j < n; j++) {
+        float mean, inv;
+        if (mode != TMLP_MODE_EVAL) {
+            double s = 0.0, s2 = 0.0;
+            for (int r = 0; r < batch; r++) {
+                double v = l->z[(size_t)r * n + j];
+                s += v;
+                s2 += v * v;
+            }
+            double m = s / batch, var = s2 / batch - m * m;
+            var = var > 0.0 ? var : 0.0;
+            mean = (float)m;
+            inv = (float)(1.0 / sqrt(var + TMLP_BN_EPS));
+            l->inv_std[j] = inv;
+            if (mode == TMLP_MODE_TRAIN) {
+                double unbiased = batch > 1 ? var * batch / (batch - 1) : var;
+                l->run_mean[j] = (1.0f - TMLP_BN_MOMENTUM) * l->run_mean[j] + TMLP_BN_MOMENTUM * mean;
+                l->run_var[j] = (1.0f - TMLP_BN_MOMENTUM) * l->run_var[j] +
+                                TMLP_BN_MOMENTUM * (float)unbiased;
+            }
+        } else {
+            mean = l->run_mean[j];
+            inv = 1.0f / sqrtf(l->run_var[j] + TMLP_BN_EPS);
+        }
+        const float g = l->gamma[j], b = l->beta[j];
+        for (int r = 0; r < batch; r++) {
+            size_t k = (size_t)r * n + j;
+            l->xhat[k] = (l->z[k] - mean) * inv;
+            l->u[k] = g * l->xhat[k] + b;
+        }
+    }
+}
+
+/* BN backward from dU: dgamma = Σ dU ⊙ Ẑ, dbeta = Σ dU, and, with dẐ = gamma dU,
+ * dZ = inv_std / B (B dẐ - Σ dẐ - Ẑ Σ dẐ ⊙ Ẑ) = gamma inv_std / B (B dU - Σ dU - Ẑ Σ dU ⊙ Ẑ). */
+static void bn_backward(layer *l, int batch)
+{
+    const int n = l->n_out;
+    for (int j = 0; j < n; j++) {
+        double sdu = 0.0, sdu_xh = 0.0;
+        for (int r = 0; r < batch; r++) {
+            size_t k = (size_t)r * n + j;
+            sdu += l->du[k];
+            sdu_xh += (double)l->du[k] * l->xhat[k];
+        }
+        l->dgamma[j] = (float)sdu_xh;
+        l->dbeta[j] = (float)sdu;
+        const float c = l->inv_std[j] * l->gamma[j] / (float)batch;
+        for (int r = 0; r < batch; r++) {
+            size_t k = (size_t)r * n + j;
+            l->dz[k] = c * ((float)batch * l->du[k] - (float)sdu - l->xhat[k] * (float)sdu_xh);
+        }
+    }
 }
 
 const float *tmlp_net_forward(tmlp_net *net, const float *x, int batch, tmlp_err *err)
@@ -259,6 +352,8 @@ const float *tmlp_net_forward(tmlp_net *net, const float *x, int batch, tmlp_err
     }
     net->batch = batch;
     net->backward_ok = 0;
+    const int mode = net->mode;
+    net->fwd_mode = mode;
     for (int i = 0; i < net->n_layers; i++) {
         layer *l = &net->L[i];
         l->x = x;
@@ -268,9 +363,26 @@ const float *tmlp_net_forward(tmlp_net *net, const float *x, int batch, tmlp_err
         tmlp_gemm(TMLP_NOTRANS, TMLP_TRANS, 1.0f, tmlp_mat_view((float *)x, batch, l->n_in),
                   tmlp_mat_view(l->W, l->n_out, l->n_in), 1.0f,
                   tmlp_mat_view(l->z, batch, l->n_out));
+        if (l->bn)                                                         /* U = BN(Z) */
+            bn_forward(l, batch, mode);
         if (!l->identity)
-            l->act->forward(batch, l->n_out, l->z, l->a, l->arg, l->ap);   /* A = f(Z) */
-        x = l->a;
+            l->act->forward(batch, l->n_out, l->u, l->a, l->arg, l->ap);   /* A = f(U) */
+        if (l->drop > 0.0f) {                                              /* out = A ⊙ M */
+            size_t n = (size_t)batch * l->n_out;
+            if (mode == TMLP_MODE_EVAL) {
+                memcpy(l->out, l->a, n * sizeof(float));
+            } else {
+                if (mode == TMLP_MODE_TRAIN) {
+                    /* inverted dropout: keep with probability 1-p, scale kept units by 1/(1-p) */
+                    const float keep = 1.0f / (1.0f - l->drop);
+                    for (size_t k = 0; k < n; k++)
+                        l->mask[k] = tmlp_rng_uniform(&net->drop_rng) < l->drop ? 0.0f : keep;
+                }
+                for (size_t k = 0; k < n; k++)
+                    l->out[k] = l->a[k] * l->mask[k];
+            }
+        }
+        x = l->out;
     }
     return x;
 }
@@ -284,15 +396,30 @@ int tmlp_net_backward(tmlp_net *net, const float *dout, int batch, tmlp_err *err
     for (int i = net->n_layers - 1; i >= 0; i--) {
         layer *l = &net->L[i];
         size_t n = (size_t)batch * (size_t)l->n_out;
-        /* dZ = dA ⊙ f'(Z), and dL/d(activation parameters) */
+        if (l->drop > 0.0f && net->fwd_mode != TMLP_MODE_EVAL) {  /* dA = dout ⊙ M */
+            float *dm = net->da[(i + 1) & 1];
+            for (size_t k = 0; k < n; k++)
+                dm[k] = da[k] * l->mask[k];
+            da = dm;
+        }
+        /* dU = dA ⊙ f'(U), and dL/d(activation parameters) */
         if (l->identity)
-            memcpy(l->dz, da, n * sizeof(float));
+            memcpy(l->du, da, n * sizeof(float));
         else
-            l->act->backward(batch, l->n_out, l->z, l->a, da, l->dz, l->arg, l->ap, l->dap);
-        /* dW = dZᵀ·X */
+            l->act->backward(batch, l->n_out, l->u, l->a, da, l->du, l->arg, l->ap, l->dap);
+        if (l->bn)                                                 /* dZ = BN'(dU) */
+            bn_backward(l, batch);
+        /* dW = dZᵀ·X (+ l1 sign(W) + l2 W) */
         tmlp_mat dz = tmlp_mat_view(l->dz, batch, l->n_out);
         tmlp_gemm(TMLP_TRANS, TMLP_NOTRANS, 1.0f, dz, tmlp_mat_view((float *)l->x, batch, l->n_in),
                   0.0f, tmlp_mat_view(l->dW, l->n_out, l->n_in));
+        if (l->l1 > 0.0f || l->l2 > 0.0f) {
+            size_t nw = (size_t)l->n_out * l->n_in;
+            for (size_t k = 0; k < nw; k++) {
+                float w = l->W[k];
+                l->dW[k] += l->l2 * w + l->l1 * (float)((w > 0.0f) - (w < 0.0f));
+            }
+        }
         /* db = Σ_rows dZ */
         memset(l->db, 0, (size_t)l->n_out * sizeof(float));
         for (int r = 0; r < batch; r++) {
@@ -300,7 +427,7 @@ int tmlp_net_backward(tmlp_net *net, const float *dout, int batch, tmlp_err *err
             for (int j = 0; j < l->n_out; j++)
                 l->db[j] += dzr[j];
         }
-        /* dX = dZ·W, which is dA of the layer below (not needed below the first layer) */
+        /* dX = dZ·W, which is dout of the layer below (not needed below the first layer) */
         if (i > 0) {
             float *dx = net->da[i & 1];
             tmlp_gemm(TMLP_NOTRANS, TMLP_NOTRANS, 1.0f, dz, tmlp_mat_view(l->W, l->n_out, l->n_in),
@@ -353,8 +480,11 @@ int tmlp_net_layer(const tmlp_net *net, int i, tmlp_layer_view *v, tmlp_err *err
         .n_in = l->n_in, .n_out = l->n_out, .act = l->act, .act_arg = l->arg,
         .W = l->W, .b = l->b, .dW = l->dW, .db = l->db,
         .act_param = l->ap, .dact_param = l->dap, .n_act_params = l->n_ap,
-        .x = net->batch ? l->x : NULL, .z = l->z, .a = l->a,
-        .dz = net->backward_ok ? l->dz : NULL, .batch = net->batch,
+        .bn_gamma = l->gamma, .bn_beta = l->beta, .dbn_gamma = l->dgamma, .dbn_beta = l->dbeta,
+        .bn_mean = l->run_mean, .bn_var = l->run_var, .dropout = l->drop,
+        .x = net->batch ? l->x : NULL, .z = l->z, .u = l->u, .a = l->a, .out = l->out,
+        .dz = net->backward_ok ? l->dz : NULL, .du = net->backward_ok ? l->du : NULL,
+        .batch = net->batch,
     };
     return TMLP_OK;
 }

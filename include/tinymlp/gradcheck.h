@@ -29,8 +29,10 @@ typedef struct tmlp_gradcheck_result {
 int tmlp_gradcheck_act(const tmlp_act *act, float arg, float lim, double tol,
                        tmlp_gradcheck_result *res, tmlp_err *err);
 
-/* Checks the whole net's gradient (all parameters) for loss on (x, targets) along several
- * random directions, against a central difference of the loss. */
+/* Checks the whole net's gradient (all parameters, penalties included) for loss on
+ * (x, targets), per parameter for small nets and along random directions for large ones,
+ * against central differences of the loss. In training mode the first forward draws the
+ * dropout masks and every probe replays them (TMLP_MODE_TRAIN_REPLAY); the mode is restored. */
 int tmlp_gradcheck_net(tmlp_net *net, const float *x, int batch, const int *label,
                        const float *target, double tol, tmlp_rng *rng,
                        tmlp_gradcheck_result *res, tmlp_err *err);

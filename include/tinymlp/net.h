@@ -2,8 +2,10 @@
  *
  * A net is a chain of layers; layer i computes
  *     Z_i = X_i · W_iᵀ + b_i        (batch, n_out)   one cblas_sgemm and a bias add
- *     A_i = f_i(Z_i)                (batch, n_out)   its activation
- * with X_0 the input and X_{i+1} = A_i. The last layer's output is what the loss sees: for the
+ *     U_i = BN(Z_i)                 (batch, n_out)   optional batch normalisation, else U = Z
+ *     A_i = f_i(U_i)                (batch, n_out)   its activation
+ *     X_{i+1} = drop(A_i)                            optional inverted dropout, else A
+ * with X_0 the input. The last layer's output is what the loss sees: for the
  * fused losses (softmax_ce, sigmoid_bce) it must have no activation, since the loss applies
  * the link itself.
  *
@@ -29,7 +31,15 @@ typedef struct tmlp_layer_spec {
     const tmlp_act *act; /* NULL means identity */
     float act_arg;       /* the ":value" of a parameterised activation */
     int init;            /* TMLP_INIT_*; TMLP_INIT_AUTO lets the activation choose */
+    float dropout;       /* probability of zeroing an output while training, in [0, 1) */
+    int batchnorm;       /* nonzero: batch-normalise Z before the activation */
+    float l1, l2;        /* penalties on this layer's weights (not biases):
+                          * loss += l1 Σ|W| + (l2 / 2) Σ W² */
 } tmlp_layer_spec;
+
+/* Batch normalisation's fixed settings (PyTorch's BatchNorm1d defaults). */
+#define TMLP_BN_EPS 1e-5f
+#define TMLP_BN_MOMENTUM 0.1f
 
 typedef struct tmlp_net_spec {
     int n_in;     /* inputs per sample, > 0 */
@@ -41,10 +51,15 @@ typedef struct tmlp_net_spec {
 /* Starts an empty spec for n_in inputs and the given loss. */
 void tmlp_net_spec_init(tmlp_net_spec *spec, int n_in, int loss);
 
-/* Appends layers written as "units[:act[:arg]]" separated by commas, e.g.
- * "128:relu,64:leaky_relu:0.1,10". Returns TMLP_EINVAL or TMLP_ENOTFOUND with a message
- * naming the offending item. */
+/* Appends layers written as "units[:act[:arg]][:options]" separated by commas, e.g.
+ * "128:relu,64:leaky_relu:0.1,10". Options, in any order after the activation:
+ * "drop0.2" (dropout p), "bn" (batch norm), "l1=1e-5", "l2=1e-4" (weight penalties).
+ * Returns TMLP_EINVAL or TMLP_ENOTFOUND with a message naming the offending item. */
 int tmlp_net_spec_parse(tmlp_net_spec *spec, const char *layers, tmlp_err *err);
+
+/* Writes spec's layers back in the syntax tmlp_net_spec_parse reads (with penalties only when
+ * with_penalties). Returns the length needed, as snprintf. */
+int tmlp_net_spec_format(const tmlp_net_spec *spec, int with_penalties, char *buf, size_t size);
 
 /* Appends one layer with a given definition (which need not be registered). */
 int tmlp_net_spec_add(tmlp_net_spec *spec, int units, const tmlp_act *act, float act_arg,
@@ -58,9 +73,25 @@ typedef struct tmlp_net tmlp_net;
 tmlp_net *tmlp_net_new(const tmlp_net_spec *spec, int max_batch, tmlp_err *err);
 void tmlp_net_free(tmlp_net *net);
 
-/* Draws every weight matrix with its layer's initializer, sets biases to 0 and activation
- * parameters to their initial values. Deterministic for a given RNG state. */
+/* Draws every weight matrix with its layer's initializer, sets biases to 0, activation
+ * parameters to their initial values and batch norm to scale 1, shift 0, running mean 0 and
+ * variance 1; seeds the dropout masks from rng. Deterministic for a given RNG state. */
 int tmlp_net_init(tmlp_net *net, tmlp_rng *rng, tmlp_err *err);
+
+/* Training mode turns dropout on and makes batch norm use (and update) batch statistics;
+ * evaluation mode (the default) uses the running statistics and no dropout.
+ * TMLP_MODE_TRAIN_REPLAY trains like TRAIN but reuses the previous forward's dropout masks
+ * and leaves the running statistics alone: for gradient checks and teaching traces. */
+enum { TMLP_MODE_EVAL = 0, TMLP_MODE_TRAIN = 1, TMLP_MODE_TRAIN_REPLAY = 2 };
+void tmlp_net_set_mode(tmlp_net *net, int mode);
+int tmlp_net_mode(const tmlp_net *net);
+
+/* The weight penalty l1 Σ|W| + (l2/2) Σ W² summed over layers (0 when there is none). */
+double tmlp_net_penalty(const tmlp_net *net);
+
+/* Running batch-norm statistics (every BN layer's mean then variance, n_out each, in layer
+ * order): not trained by gradients, but part of the model. */
+float *tmlp_net_state(tmlp_net *net, size_t *n);
 
 /* Runs the net on x (batch, n_in), batch <= max_batch, and returns its raw outputs
  * (batch, n_out), owned by the net and valid until the next forward. The net keeps a pointer
@@ -68,7 +99,7 @@ int tmlp_net_init(tmlp_net *net, tmlp_rng *rng, tmlp_err *err);
 const float *tmlp_net_forward(tmlp_net *net, const float *x, int batch, tmlp_err *err);
 
 /* Back-propagates dout = dL/d(outputs) (batch, n_out) of the last forward and writes the
- * gradient block (overwriting it). */
+ * gradient block (overwriting it), including the penalties' gradients l1 sign(W) + l2 W. */
 int tmlp_net_backward(tmlp_net *net, const float *dout, int batch, tmlp_err *err);
 
 /* Outputs after the loss's link (class probabilities for softmax_ce) for any number of rows,
@@ -95,10 +126,17 @@ typedef struct tmlp_layer_view {
     float *act_param;    /* (n_act_params) or NULL */
     float *dact_param;
     int n_act_params;
+    float *bn_gamma, *bn_beta;   /* (n_out) batch-norm scale and shift, NULL without BN */
+    float *dbn_gamma, *dbn_beta;
+    float *bn_mean, *bn_var;     /* (n_out) running statistics, NULL without BN */
+    float dropout;
     const float *x;      /* (batch, n_in) input of the last forward */
-    const float *z;      /* (batch, n_out) pre-activation */
-    const float *a;      /* (batch, n_out) activation output */
+    const float *z;      /* (batch, n_out) Z = X·Wᵀ + b */
+    const float *u;      /* (batch, n_out) the activation's input: BN(Z), or Z itself */
+    const float *a;      /* (batch, n_out) activation output, before dropout */
+    const float *out;    /* (batch, n_out) the layer's output (after dropout), next layer's x */
     const float *dz;     /* (batch, n_out) dL/dZ of the last backward */
+    const float *du;     /* (batch, n_out) dL/dU of the last backward (== dz without BN) */
     int batch;           /* rows in the last forward */
 } tmlp_layer_view;
 
