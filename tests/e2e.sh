@@ -89,6 +89,15 @@ printf '0,0,0\n0,1,1\n1,0,1\n1,1,0\n' >"$tmp/xor.csv"
 expect "train on a CSV file"              0 "$bin" train --data "$tmp/xor.csv" --epochs 2000 --lr 0.05 --schedule constant --quiet &&
     { grep -q "training accuracy: 100.00%" "$tmp/out" && ok "CSV xor learned" || bad "CSV xor learned"; }
 
+# --config: an INI file of flags; the command line overrides it.
+printf '[train]\ndata = xor\nepochs = 300\nlr = 0.05\nquiet = true\n' >"$tmp/run.ini"
+expect "train --config reads an INI file" 0 "$bin" train --config "$tmp/run.ini" --json --epochs 7 &&
+    { grep -q '"epochs":7' "$tmp/out" && grep -q '"lr":0.05' "$tmp/out" && ok "flags override the file, the file fills the rest" ||
+      bad "flags override the file, the file fills the rest"; }
+printf 'bogus = 1\n' >"$tmp/bad.ini"
+expect "unknown setting in a config file" 2 "$bin" train --config "$tmp/bad.ini"
+expect "missing config file"              2 "$bin" train --config "$tmp/none.ini"
+
 for ex in "$build"/examples/*; do
     [ -x "$ex" ] || continue
     case "$(basename "$ex")" in mnist|inference|observe) continue ;; esac # need data / a model

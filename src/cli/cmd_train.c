@@ -1,5 +1,7 @@
 /* cmd_train.c: `tinymlp train`: build a net for a dataset, train it, report accuracy. */
+#include <errno.h>
 #include <getopt.h>
+#include <ini.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,12 +59,15 @@ static void help(void)
 "  --log FILE          CSV, one row per epoch\n"
 "  --save FILE         write the trained model (safetensors, atomically)\n"
 "  --json              print one JSON object with the results on stdout\n"
+"  --config FILE       read settings from an INI file: keys are the long flags\n"
+"                      without '--' (lr = 0.001, standardize = true); flags given\n"
+"                      on the command line override the file\n"
 "  -h, --help          this text\n");
 }
 
 enum { O_DATA = 256, O_LAYERS, O_LOSS, O_INIT, O_OPT, O_LR, O_MOMENTUM, O_BETA1, O_BETA2, O_EPS,
        O_WD, O_EPOCHS, O_BATCH, O_SEED, O_THREADS, O_QUIET, O_EVERY, O_LOG, O_VAL, O_STD,
-       O_SAVE, O_JSON, O_SCHED, O_WARMUP, O_STEPSIZE, O_GAMMA, O_MINLR, O_PATIENCE };
+       O_SAVE, O_JSON, O_CONFIG, O_SCHED, O_WARMUP, O_STEPSIZE, O_GAMMA, O_MINLR, O_PATIENCE };
 
 static const struct option options[] = {
     { "data", required_argument, 0, O_DATA }, { "layers", required_argument, 0, O_LAYERS },
@@ -79,6 +84,7 @@ static const struct option options[] = {
     { "schedule", required_argument, 0, O_SCHED }, { "warmup", required_argument, 0, O_WARMUP },
     { "step-size", required_argument, 0, O_STEPSIZE }, { "gamma", required_argument, 0, O_GAMMA },
     { "min-lr", required_argument, 0, O_MINLR }, { "patience", required_argument, 0, O_PATIENCE },
+    { "config", required_argument, 0, O_CONFIG },
     { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 };
 
@@ -97,6 +103,104 @@ static const char *optname(int c)
         if (op->val == c)
             return op->name;
     return "?";
+}
+
+/* --config FILE: an INI file whose keys are the long flags without "--" (in any section or
+ * none): "lr = 0.001", "layers = 256:relu,128:relu", "standardize = true". Its settings are
+ * read first, so flags on the command line override them. */
+typedef struct ini_args {
+    char **argv;
+    int argc, cap;
+    char why[160]; /* the first problem, for the error line */
+} ini_args;
+
+static int ini_push(ini_args *a, const char *s)
+{
+    if (a->argc + 1 >= a->cap) {
+        int cap = a->cap ? 2 * a->cap : 32;
+        char **v = realloc(a->argv, (size_t)cap * sizeof *v);
+        if (!v)
+            return 0;
+        a->argv = v;
+        a->cap = cap;
+    }
+    if (!(a->argv[a->argc] = strdup(s)))
+        return 0;
+    a->argc++;
+    return 1;
+}
+
+static int ini_key(void *user, const char *section, const char *name, const char *value)
+{
+    ini_args *a = user;
+    (void)section;
+    for (const struct option *op = options; op->name; op++) {
+        if (strcmp(op->name, name) || !strcmp(name, "help") || !strcmp(name, "config"))
+            continue;
+        char flag[64];
+        snprintf(flag, sizeof flag, "--%s", name);
+        if (op->has_arg == no_argument) {
+            if (!strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "1"))
+                return ini_push(a, flag);
+            if (!strcmp(value, "false") || !strcmp(value, "no") || !strcmp(value, "0"))
+                return 1;
+            snprintf(a->why, sizeof a->why, "'%s' wants true or false, got '%.40s'", name, value);
+            return 0;
+        }
+        return ini_push(a, flag) && ini_push(a, value);
+    }
+    snprintf(a->why, sizeof a->why, "unknown setting '%.40s'", name);
+    return 0;
+}
+
+/* Finds --config in argv; when there is one, writes a new argv into *out: argv[0], the
+ * file's settings as flags, then the rest of argv. Returns 0, or EXIT_USAGE after printing. */
+static int with_config(int argc, char **argv, ini_args *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *path = NULL;
+    int at = -1, span = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--config") && i + 1 < argc) {
+            path = argv[i + 1], at = i, span = 2;
+            break;
+        }
+        if (!strncmp(argv[i], "--config=", 9)) {
+            path = argv[i] + 9, at = i, span = 1;
+            break;
+        }
+        if (!strcmp(argv[i], "--config"))
+            return cli_usage_error("train", "--config needs a file");
+    }
+    if (!path)
+        return 0;
+    if (!ini_push(out, argv[0]))
+        goto nomem;
+    int line = ini_parse(path, ini_key, out);
+    if (line < 0) {
+        fprintf(stderr, "tinymlp train: cannot read the config file '%s': %s\n", path,
+                line == -1 ? strerror(errno) : "out of memory");
+        return EXIT_USAGE;
+    }
+    if (line > 0)
+        return cli_usage_error("train", "%s:%d: %s", path, line,
+                               out->why[0] ? out->why : "not a 'key = value' line");
+    for (int i = 1; i < argc; i++)
+        if (i < at || i >= at + span)
+            if (!ini_push(out, argv[i]))
+                goto nomem;
+    out->argv[out->argc] = NULL;
+    return 0;
+nomem:
+    fprintf(stderr, "tinymlp train: out of memory\n");
+    return EXIT_RUNTIME;
+}
+
+static void ini_free(ini_args *a)
+{
+    for (int i = 0; i < a->argc; i++)
+        free(a->argv[i]);
+    free(a->argv);
 }
 
 static int parse(int argc, char **argv, opts *o)
@@ -120,6 +224,7 @@ static int parse(int argc, char **argv, opts *o)
         case O_OPT: o->opt = optarg; break;
         case O_LOG: o->log = optarg; break;
         case O_SAVE: o->save = optarg; break;
+        case O_CONFIG: break; /* read before parsing: see with_config */
         case O_JSON: o->json = 1; break;
         case O_STD: o->standardize = 1; break;
         case O_VAL: fp = &o->val; break;
@@ -238,9 +343,15 @@ static void add_num(cJSON *obj, const char *key, double v)
 int cmd_train(int argc, char **argv)
 {
     opts o;
-    int rc = parse(argc, argv, &o);
-    if (rc)
+    ini_args ini;
+    int rc = with_config(argc, argv, &ini);
+    if (!rc)
+        rc = ini.argv ? parse(ini.argc, ini.argv, &o) : parse(argc, argv, &o);
+    if (rc) {
+        ini_free(&ini);
         return rc < 0 ? 0 : rc;
+    }
+    /* o's strings point into ini.argv: it lives until the end of the command */
 
     tmlp_err err = { 0 };
     cli_dataset ds = { 0 };
@@ -385,6 +496,14 @@ int cmd_train(int argc, char **argv)
                 "(%s); %s lr %g (%s), batch %ld, %ld epochs\n", o.data, train->n, val ? val->n : 0,
                 train->n_in, o.layers, n_out, tmlp_loss_name(loss), tmlp_optim_name(opt_kind),
                 (double)ocfg.lr, tmlp_schedule_name(sched.kind), batch, o.epochs);
+    /* The effective configuration: printed now, saved with the model, echoed by --json. */
+    cfg_json = config_json(&o, &ocfg, &sched, loss, batch, val_frac);
+    if (!o.quiet) {
+        char *text = cJSON_PrintUnformatted(cfg_json);
+        if (text)
+            fprintf(stderr, "config: %s\n", text);
+        free(text);
+    }
     if (tmlp_train(net, opt, train, val, &tcfg, &obs, &err)) {
         status = cli_fail(&err, 0);
         goto done;
@@ -397,7 +516,6 @@ int cmd_train(int argc, char **argv)
         status = cli_fail(&err, 0);
         goto done;
     }
-    cfg_json = config_json(&o, &ocfg, &sched, loss, batch, val_frac);
     if (o.save) {
         char *cfg_text = cJSON_PrintUnformatted(cfg_json), num[64];
         snprintf(num, sizeof num, "%.6f", acc);
@@ -465,5 +583,6 @@ done:
         tmlp_data_free(train);
     tmlp_data_free(val);
     cli_dataset_free(&ds);
+    ini_free(&ini);
     return status;
 }
