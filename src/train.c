@@ -9,11 +9,14 @@
 #include <time.h>
 
 #include "tinymlp/loss.h"
+#include "tinymlp/tensor.h"
 #include "tinymlp/train.h"
 
 tmlp_train_cfg tmlp_train_defaults(void)
 {
-    tmlp_train_cfg c = { .epochs = 10, .batch = 32, .seed = 1, .shuffle = 1, .schedule = NULL };
+    tmlp_train_cfg c = { .epochs = 10, .batch = 32, .seed = 1, .shuffle = 1, .schedule = NULL,
+                         .clip_norm = 0.0f, .clip_value = 0.0f, .early_stop = 0,
+                         .early_metric = TMLP_METRIC_VAL_LOSS, .min_delta = 0.0f };
     return c;
 }
 
@@ -71,23 +74,25 @@ int tmlp_evaluate(tmlp_net *net, const tmlp_data *d, double *loss, double *acc, 
     if (rc != TMLP_OK)
         return rc;
     const tmlp_net_spec *s = tmlp_net_get_spec(net);
-    int n_out = tmlp_net_n_out(net), mb = tmlp_net_max_batch(net);
+    int n_out = tmlp_net_n_out(net), mb = tmlp_net_max_batch(net), mode = tmlp_net_mode(net);
     double total = 0.0;
     long correct = 0;
+    tmlp_net_set_mode(net, TMLP_MODE_EVAL);
     for (int r = 0; r < d->n; r += mb) {
         int rows = d->n - r < mb ? d->n - r : mb;
         const float *z = tmlp_net_forward(net, d->x + (size_t)r * d->n_in, rows, err);
-        if (!z)
-            return err ? err->code : TMLP_EINVAL;
         tmlp_targets t = { d->label ? d->label + r : NULL,
                            d->target ? d->target + (size_t)r * d->n_targets : NULL };
         double l;
-        if ((rc = tmlp_loss_eval(s->loss, z, rows, n_out, t, &l, NULL, err)) != TMLP_OK)
-            return rc;
+        if (!z || (rc = tmlp_loss_eval(s->loss, z, rows, n_out, t, &l, NULL, err)) != TMLP_OK) {
+            tmlp_net_set_mode(net, mode);
+            return z ? rc : (err ? err->code : TMLP_EINVAL);
+        }
         total += l * rows;
         for (int i = 0; d->label && i < rows; i++)
             correct += vote(s->loss, z + (size_t)i * n_out, n_out) == d->label[r + i];
     }
+    tmlp_net_set_mode(net, mode);
     if (loss)
         *loss = total / d->n;
     if (acc)
@@ -98,16 +103,39 @@ int tmlp_evaluate(tmlp_net *net, const tmlp_data *d, double *loss, double *acc, 
 int tmlp_classify(tmlp_net *net, const float *x, int n, int *cls, tmlp_err *err)
 {
     const tmlp_net_spec *s = tmlp_net_get_spec(net);
-    int n_out = tmlp_net_n_out(net), mb = tmlp_net_max_batch(net);
+    int n_out = tmlp_net_n_out(net), mb = tmlp_net_max_batch(net), mode = tmlp_net_mode(net);
+    tmlp_net_set_mode(net, TMLP_MODE_EVAL);
     for (int r = 0; r < n; r += mb) {
         int rows = n - r < mb ? n - r : mb;
         const float *z = tmlp_net_forward(net, x + (size_t)r * s->n_in, rows, err);
-        if (!z)
+        if (!z) {
+            tmlp_net_set_mode(net, mode);
             return err ? err->code : TMLP_EINVAL;
+        }
         for (int i = 0; i < rows; i++)
             cls[r + i] = vote(s->loss, z + (size_t)i * n_out, n_out);
     }
+    tmlp_net_set_mode(net, mode);
     return TMLP_OK;
+}
+
+/* Clips the gradient block g[0..n) by value, then by global norm. Returns the global norm
+ * before any clipping when it had to compute it (or `want_norm` asks), else NAN. */
+static double clip(float *g, size_t n, float max_norm, float max_value, int want_norm)
+{
+    double norm = max_norm > 0.0f || want_norm ? tmlp_norm2(g, n) : NAN;
+    if (max_value > 0.0f)
+        for (size_t i = 0; i < n; i++)
+            g[i] = g[i] > max_value ? max_value : g[i] < -max_value ? -max_value : g[i];
+    if (max_norm > 0.0f) {
+        double now_norm = max_value > 0.0f ? tmlp_norm2(g, n) : norm;
+        if (now_norm > max_norm) {
+            float scale = (float)(max_norm / now_norm);
+            for (size_t i = 0; i < n; i++)
+                g[i] *= scale;
+        }
+    }
+    return norm;
 }
 
 int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tmlp_data *val,
@@ -134,6 +162,12 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
         return rc;
     if (val && (rc = check_data(net, val, "validation", err)) != TMLP_OK)
         return rc;
+    if (!(cfg->clip_norm >= 0.0f) || !(cfg->clip_value >= 0.0f) || cfg->early_stop < 0 ||
+        !(cfg->min_delta >= 0.0f))
+        return tmlp_fail(err, TMLP_EINVAL, "train: clipping thresholds, early-stopping patience "
+                         "and min_delta must be >= 0");
+    if (cfg->early_stop > 0 && !val)
+        return tmlp_fail(err, TMLP_EINVAL, "train: early stopping needs a validation set");
 
     const int n = train->n, b = cfg->batch, n_in = train->n_in, nt = train->n_targets;
     int *idx = malloc((size_t)n * sizeof *idx);
@@ -141,7 +175,14 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
     int *lb = train->label ? malloc((size_t)b * sizeof *lb) : NULL;
     float *tb = train->target ? malloc((size_t)b * nt * sizeof *tb) : NULL;
     float *dz = malloc((size_t)b * n_out * sizeof *dz);
-    if (!idx || !xb || !dz || (train->label && !lb) || (train->target && !tb)) {
+    size_t n_state;
+    float *state = tmlp_net_state(net, &n_state);
+    /* early stopping keeps the best epoch's parameters and batch-norm statistics */
+    float *best = cfg->early_stop > 0 ? malloc((n_params + n_state) * sizeof *best) : NULL;
+    double best_metric = INFINITY;
+    int best_epoch = 0;
+    if (!idx || !xb || !dz || (train->label && !lb) || (train->target && !tb) ||
+        (cfg->early_stop > 0 && !best)) {
         rc = tmlp_fail(err, TMLP_ENOMEM, "train: no memory for batch buffers");
         goto done;
     }
@@ -155,6 +196,8 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
     for (int epoch = 1; epoch <= cfg->epochs; epoch++) {
         if (cfg->shuffle)
             tmlp_rng_shuffle(&rng, idx, n);
+        tmlp_net_set_mode(net, TMLP_MODE_TRAIN);
+        double grad_norm = NAN;
         double t0 = now(), sum_loss = 0.0;
         long correct = 0;
         for (int k = 0; k < n_batches; k++) {
@@ -185,6 +228,7 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
                 correct += vote(s->loss, z + (size_t)i * n_out, n_out) == lb[i];
             if ((rc = tmlp_net_backward(net, dz, rows, err)) != TMLP_OK)
                 goto done;
+            loss += tmlp_net_penalty(net);
             sum_loss += loss;
             if (obs && obs->on_batch) {
                 tmlp_batch_info bi = { epoch, cfg->epochs, k + 1, n_batches, loss,
@@ -192,6 +236,7 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
                 if (obs->on_batch(obs->ctx, &bi))
                     goto done;
             }
+            grad_norm = clip(grads, n_params, cfg->clip_norm, cfg->clip_value, k == n_batches - 1);
             if (cfg->schedule)
                 tmlp_optim_set_lr(opt, tmlp_schedule_lr(cfg->schedule, epoch - 1 + (double)k / n_batches,
                                                         cfg->epochs, n_batches));
@@ -203,14 +248,37 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
                                .val_loss = NAN, .val_acc = NAN, .seconds = now() - t0,
                                .steps = tmlp_optim_steps(opt), .lr = tmlp_optim_lr(opt),
                                .net = net };
+        tmlp_net_set_mode(net, TMLP_MODE_EVAL);
         if (val && (rc = tmlp_evaluate(net, val, &ei.val_loss, &ei.val_acc, err)) != TMLP_OK)
             goto done;
         if (cfg->schedule)
             tmlp_schedule_epoch_end(cfg->schedule, ei.val_loss);
+        ei.grad_norm = grad_norm;
+        int stop = 0;
+        if (cfg->early_stop > 0) {
+            /* lower is better: the loss, or minus the accuracy */
+            double m = cfg->early_metric == TMLP_METRIC_VAL_ACC ? -ei.val_acc : ei.val_loss;
+            if (m < best_metric - cfg->min_delta) {
+                best_metric = m;
+                best_epoch = epoch;
+                memcpy(best, params, n_params * sizeof *best);
+                memcpy(best + n_params, state, n_state * sizeof *best);
+            }
+            stop = epoch - best_epoch >= cfg->early_stop;
+            ei.best_epoch = best_epoch;
+        }
         if (obs && obs->on_epoch && obs->on_epoch(obs->ctx, &ei))
-            goto done;
+            break;
+        if (stop)
+            break;
+    }
+    if (best_epoch > 0) { /* end with the best epoch's weights */
+        memcpy(params, best, n_params * sizeof *best);
+        memcpy(state, best + n_params, n_state * sizeof *best);
     }
 done:
+    tmlp_net_set_mode(net, TMLP_MODE_EVAL);
+    free(best);
     free(idx);
     free(xb);
     free(lb);

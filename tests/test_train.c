@@ -217,6 +217,120 @@ START_TEST(data_split_is_seeded_and_complete)
 }
 END_TEST
 
+/* Snapshots the parameters and validation loss after every epoch. */
+typedef struct history {
+    float params[20][64];
+    double val_loss[20];
+    int epochs, best;
+} history;
+
+static int snapshot(void *ctx, const tmlp_epoch_info *e)
+{
+    history *h = ctx;
+    size_t n;
+    float *p = tmlp_net_params(e->net, &n);
+    memcpy(h->params[e->epoch - 1], p, n * sizeof *p);
+    h->val_loss[e->epoch - 1] = e->val_loss;
+    h->epochs = e->epoch;
+    h->best = e->best_epoch;
+    return 0;
+}
+
+START_TEST(early_stopping_stops_and_restores_the_best_epoch)
+{
+    /* Validation labels are the training labels flipped: the better the net fits the
+     * training set, the worse it does on validation, so the best epoch comes early. */
+    tmlp_data *tr = two_blobs(64), *va = two_blobs(64);
+    for (int i = 0; i < va->n; i++)
+        va->label[i] = !va->label[i];
+    tmlp_net_spec spec;
+    tmlp_net_spec_init(&spec, 2, TMLP_LOSS_SOFTMAX_CE);
+    tmlp_net_spec_parse(&spec, "4:tanh,2", NULL);
+    tmlp_net *net = tmlp_net_new(&spec, 16, NULL);
+    tmlp_rng r;
+    tmlp_rng_seed(&r, 2, 2);
+    tmlp_net_init(net, &r, NULL);
+    size_t np;
+    float *p = tmlp_net_params(net, &np);
+    ck_assert_uint_le(np, 64);
+    tmlp_optim_cfg oc = tmlp_optim_defaults(TMLP_OPT_ADAM);
+    oc.lr = 0.05f;
+    tmlp_optim *opt = tmlp_optim_new(&oc, np, NULL);
+    tmlp_train_cfg tc = tmlp_train_defaults();
+    tc.batch = 16;
+    tc.epochs = 20;
+    tc.early_stop = 3;
+    static history h;
+    memset(&h, 0, sizeof h);
+    tmlp_observer obs = { NULL, snapshot, &h };
+    ck_assert_int_eq(tmlp_train(net, opt, tr, va, &tc, &obs, NULL), TMLP_OK);
+    ck_assert_int_ge(h.best, 1);
+    ck_assert_int_lt(h.epochs, 20);               /* it stopped early */
+    ck_assert_int_eq(h.epochs, h.best + 3);       /* after exactly `patience` worse epochs */
+    for (int e = 0; e < h.epochs; e++)            /* the best is the lowest validation loss */
+        ck_assert(h.val_loss[h.best - 1] <= h.val_loss[e]);
+    ck_assert_int_eq(memcmp(p, h.params[h.best - 1], np * sizeof *p), 0); /* restored */
+    ck_assert_int_ne(memcmp(p, h.params[h.epochs - 1], np * sizeof *p), 0);
+    tmlp_err err;
+    ck_assert_int_eq(tmlp_train(net, opt, tr, NULL, &tc, NULL, &err), TMLP_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "validation"));
+    tmlp_optim_free(opt);
+    tmlp_net_free(net);
+    tmlp_data_free(tr);
+    tmlp_data_free(va);
+}
+END_TEST
+
+/* One plain-SGD step with lr 1 on one batch, clipped as given; returns the update in delta. */
+static void one_clipped_step(float clip_norm, float clip_value, float *delta, size_t *np)
+{
+    tmlp_data *d = two_blobs(16);
+    for (int i = 0; i < 32; i++)
+        d->x[i] *= 50.0f; /* large inputs: large gradients */
+    tmlp_net_spec spec;
+    tmlp_net_spec_init(&spec, 2, TMLP_LOSS_SOFTMAX_CE);
+    tmlp_net_spec_parse(&spec, "8:relu,2", NULL);
+    tmlp_net *net = tmlp_net_new(&spec, 16, NULL);
+    tmlp_rng r;
+    tmlp_rng_seed(&r, 5, 5);
+    tmlp_net_init(net, &r, NULL);
+    float *p = tmlp_net_params(net, np), before[64];
+    memcpy(before, p, *np * sizeof *p);
+    tmlp_optim_cfg oc = tmlp_optim_defaults(TMLP_OPT_SGD);
+    oc.lr = 1.0f;
+    tmlp_optim *opt = tmlp_optim_new(&oc, *np, NULL);
+    tmlp_train_cfg tc = tmlp_train_defaults();
+    tc.batch = 16;
+    tc.epochs = 1;
+    tc.clip_norm = clip_norm;
+    tc.clip_value = clip_value;
+    ck_assert_int_eq(tmlp_train(net, opt, d, NULL, &tc, NULL, NULL), TMLP_OK);
+    for (size_t i = 0; i < *np; i++)
+        delta[i] = p[i] - before[i];
+    tmlp_optim_free(opt);
+    tmlp_net_free(net);
+    tmlp_data_free(d);
+}
+
+START_TEST(gradient_clipping_by_norm_and_by_value)
+{
+    float delta[64];
+    size_t np;
+    one_clipped_step(0.0f, 0.0f, delta, &np);
+    double raw = tmlp_norm2(delta, np);
+    ck_assert(raw > 1.0); /* the unclipped step is large */
+    one_clipped_step(0.5f, 0.0f, delta, &np);
+    ck_assert_close(tmlp_norm2(delta, np), 0.5, 1e-4);
+    one_clipped_step(0.0f, 0.01f, delta, &np);
+    int at_limit = 0;
+    for (size_t i = 0; i < np; i++) {
+        ck_assert(fabsf(delta[i]) <= 0.01f + 1e-6f);
+        at_limit += fabsf(delta[i]) > 0.0099f;
+    }
+    ck_assert_int_gt(at_limit, 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("train");
@@ -227,6 +341,8 @@ static Suite *suite(void)
     TMLP_ADD(s, bad_inputs_are_refused_with_a_reason);
     TMLP_ADD(s, non_finite_loss_stops_training_naming_epoch_and_batch);
     TMLP_ADD(s, data_split_is_seeded_and_complete);
+    TMLP_ADD(s, early_stopping_stops_and_restores_the_best_epoch);
+    TMLP_ADD(s, gradient_clipping_by_norm_and_by_value);
     return s;
 }
 

@@ -26,9 +26,17 @@ typedef struct tmlp_train_cfg {
     int shuffle;   /* nonzero: reshuffle every epoch (the default from tmlp_train_defaults) */
     tmlp_schedule *schedule; /* learning rate per step; NULL keeps the optimizer's. The loop
                               * updates reduce-on-plateau's state in it. */
+    float clip_norm;     /* > 0: scale the whole gradient down to this global L2 norm */
+    float clip_value;    /* > 0: clamp every gradient element to [-clip_value, clip_value] */
+    int early_stop;      /* > 0: stop after this many epochs without a better validation
+                          * metric, and end with the best epoch's weights; needs validation */
+    int early_metric;    /* TMLP_METRIC_VAL_LOSS (default) or TMLP_METRIC_VAL_ACC */
+    float min_delta;     /* an improvement must exceed this to count */
 } tmlp_train_cfg;
 
-/* epochs 10, batch 32, seed 1, shuffle on. */
+enum { TMLP_METRIC_VAL_LOSS = 0, TMLP_METRIC_VAL_ACC = 1 };
+
+/* epochs 10, batch 32, seed 1, shuffle on, no schedule, clipping or early stopping. */
 tmlp_train_cfg tmlp_train_defaults(void);
 
 typedef struct tmlp_batch_info {
@@ -42,13 +50,15 @@ typedef struct tmlp_batch_info {
 
 typedef struct tmlp_epoch_info {
     int epoch, epochs;
-    double train_loss;     /* mean of the epoch's batch losses */
+    double train_loss;     /* mean of the epoch's batch losses (penalties included) */
     double train_acc;      /* accuracy on the batches as they were trained; NAN without labels */
     double val_loss;       /* NAN when there is no validation set */
     double val_acc;
     double seconds;        /* training time of the epoch, without the validation pass */
     long steps;            /* optimizer steps so far */
     float lr;              /* learning rate in force during the epoch */
+    int best_epoch;        /* with early stopping: the best epoch so far, else 0 */
+    double grad_norm;      /* global gradient norm of the epoch's last step (before clipping) */
     tmlp_net *net;
 } tmlp_epoch_info;
 
@@ -60,15 +70,17 @@ typedef struct tmlp_observer {
     void *ctx;
 } tmlp_observer;
 
-/* Trains net on train (and reports on val, which may be NULL). obs may be NULL.
+/* Trains net on train (and reports on val, which may be NULL). obs may be NULL. The net is in
+ * training mode (dropout, batch statistics) for the steps and in evaluation mode for
+ * validation, and is left in evaluation mode.
  * Refuses nets with an activation that has no gradient (binary_step), data that does not fit
  * the net, and stops with TMLP_ENUMERIC naming the epoch and batch if the loss stops being
  * finite. */
 int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tmlp_data *val,
                const tmlp_train_cfg *cfg, const tmlp_observer *obs, tmlp_err *err);
 
-/* Mean loss and accuracy of net on d (accuracy NAN when d has no labels). Either output
- * pointer may be NULL. */
+/* Mean loss (without penalties) and accuracy of net on d in evaluation mode (accuracy NAN
+ * when d has no labels). Either output pointer may be NULL. The net's mode is restored. */
 int tmlp_evaluate(tmlp_net *net, const tmlp_data *d, double *loss, double *acc, tmlp_err *err);
 
 /* Class predicted for each row of x (n rows) into cls: argmax, or output > 0.5 for a single

@@ -41,6 +41,14 @@ static void help(void)
 "  --beta1 X, --beta2 X  adam and adamw                           [0.9, 0.999]\n"
 "  --eps X             adam and adamw                                   [1e-8]\n"
 "  --weight-decay X    L2 (decoupled for adamw)              [0; 0.01 for adamw]\n"
+"regularisation and stability (per-layer forms in --layers: :drop0.2 :bn :l1=x :l2=x):\n"
+"  --l1 X, --l2 X      weight penalties for every layer without its own      [0]\n"
+"  --clip-norm X       scale gradients down to this global L2 norm   [0 = off]\n"
+"  --clip-value X      clamp each gradient element to [-X, X]        [0 = off]\n"
+"  --early-stop N      stop after N epochs without a better validation metric\n"
+"                      and keep the best epoch's weights            [0 = off]\n"
+"  --early-metric M    val_loss or val_acc                        [val_loss]\n"
+"  --min-delta X       smallest change that counts as better           [0]\n"
 "learning-rate schedule:\n"
 "  --schedule NAME     constant, step, exp, cosine, plateau   [cosine; xor: constant]\n"
 "  --warmup E          epochs of linear warm-up                          [0]\n"
@@ -67,7 +75,7 @@ static void help(void)
 
 enum { O_DATA = 256, O_LAYERS, O_LOSS, O_INIT, O_OPT, O_LR, O_MOMENTUM, O_BETA1, O_BETA2, O_EPS,
        O_WD, O_EPOCHS, O_BATCH, O_SEED, O_THREADS, O_QUIET, O_EVERY, O_LOG, O_VAL, O_STD,
-       O_SAVE, O_JSON, O_CONFIG, O_SCHED, O_WARMUP, O_STEPSIZE, O_GAMMA, O_MINLR, O_PATIENCE };
+       O_SAVE, O_JSON, O_CONFIG, O_L1, O_L2, O_CLIPN, O_CLIPV, O_EARLY, O_EMETRIC, O_MINDELTA, O_SCHED, O_WARMUP, O_STEPSIZE, O_GAMMA, O_MINLR, O_PATIENCE };
 
 static const struct option options[] = {
     { "data", required_argument, 0, O_DATA }, { "layers", required_argument, 0, O_LAYERS },
@@ -85,6 +93,10 @@ static const struct option options[] = {
     { "step-size", required_argument, 0, O_STEPSIZE }, { "gamma", required_argument, 0, O_GAMMA },
     { "min-lr", required_argument, 0, O_MINLR }, { "patience", required_argument, 0, O_PATIENCE },
     { "config", required_argument, 0, O_CONFIG },
+    { "l1", required_argument, 0, O_L1 }, { "l2", required_argument, 0, O_L2 },
+    { "clip-norm", required_argument, 0, O_CLIPN }, { "clip-value", required_argument, 0, O_CLIPV },
+    { "early-stop", required_argument, 0, O_EARLY }, { "early-metric", required_argument, 0, O_EMETRIC },
+    { "min-delta", required_argument, 0, O_MINDELTA },
     { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 };
 
@@ -92,6 +104,9 @@ typedef struct opts {
     const char *data, *layers, *loss, *init, *opt, *log, *save, *schedule;
     double lr, momentum, beta1, beta2, eps, wd, val; /* NAN: not given */
     double warmup, step_size, gamma, min_lr;         /* NAN: not given */
+    double l1, l2, clip_norm, clip_value, min_delta; /* 0 unless given */
+    const char *early_metric;
+    long early_stop;
     long epochs, batch, threads, every, patience;
     uint64_t seed;
     int quiet, json, standardize;
@@ -225,6 +240,13 @@ static int parse(int argc, char **argv, opts *o)
         case O_LOG: o->log = optarg; break;
         case O_SAVE: o->save = optarg; break;
         case O_CONFIG: break; /* read before parsing: see with_config */
+        case O_L1: fp = &o->l1; break;
+        case O_L2: fp = &o->l2; break;
+        case O_CLIPN: fp = &o->clip_norm; break;
+        case O_CLIPV: fp = &o->clip_value; break;
+        case O_MINDELTA: fp = &o->min_delta; break;
+        case O_EARLY: ip = &o->early_stop; lo = 0; break;
+        case O_EMETRIC: o->early_metric = optarg; break;
         case O_JSON: o->json = 1; break;
         case O_STD: o->standardize = 1; break;
         case O_VAL: fp = &o->val; break;
@@ -264,6 +286,12 @@ static int parse(int argc, char **argv, opts *o)
         return cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
     if (!isnan(o->val) && !(o->val >= 0.0 && o->val < 1.0))
         return cli_usage_error("train", "--val wants a fraction in [0, 1), got %g", o->val);
+    if (o->l1 < 0 || o->l2 < 0 || o->clip_norm < 0 || o->clip_value < 0 || o->min_delta < 0)
+        return cli_usage_error("train", "--l1, --l2, --clip-norm, --clip-value and --min-delta "
+                               "must be >= 0");
+    if (o->early_metric && strcmp(o->early_metric, "val_loss") && strcmp(o->early_metric, "val_acc"))
+        return cli_usage_error("train", "--early-metric wants val_loss or val_acc, got '%s'",
+                               o->early_metric);
     return 0;
 }
 
@@ -327,8 +355,17 @@ static cJSON *config_json(const opts *o, const tmlp_optim_cfg *oc, const tmlp_sc
     cJSON_AddNumberToObject(c, "epochs", (double)o->epochs);
     cJSON_AddNumberToObject(c, "batch", (double)batch);
     cJSON_AddNumberToObject(c, "seed", (double)o->seed);
-    cJSON_AddNumberToObject(c, "val", val);
+    cJSON_AddNumberToObject(c, "val", tidy((float)val));
     cJSON_AddBoolToObject(c, "standardize", o->standardize);
+    cJSON_AddNumberToObject(c, "l1", o->l1);
+    cJSON_AddNumberToObject(c, "l2", o->l2);
+    cJSON_AddNumberToObject(c, "clip_norm", o->clip_norm);
+    cJSON_AddNumberToObject(c, "clip_value", o->clip_value);
+    cJSON_AddNumberToObject(c, "early_stop", (double)o->early_stop);
+    if (o->early_stop) {
+        cJSON_AddStringToObject(c, "early_metric", o->early_metric ? o->early_metric : "val_loss");
+        cJSON_AddNumberToObject(c, "min_delta", o->min_delta);
+    }
     return c;
 }
 
@@ -448,8 +485,13 @@ int cmd_train(int argc, char **argv)
         status = cli_fail(&err, EXIT_USAGE);
         goto done;
     }
-    for (int i = 0; i < spec.n_layers; i++)
+    for (int i = 0; i < spec.n_layers; i++) {
         spec.layer[i].init = init;
+        if (spec.layer[i].l1 == 0.0f)
+            spec.layer[i].l1 = (float)o.l1;
+        if (spec.layer[i].l2 == 0.0f)
+            spec.layer[i].l2 = (float)o.l2;
+    }
     long batch = o.batch ? o.batch : 32;
     if (batch > train->n)
         batch = train->n;
@@ -491,6 +533,16 @@ int cmd_train(int argc, char **argv)
     tcfg.batch = (int)batch;
     tcfg.seed = o.seed;
     tcfg.schedule = &sched;
+    tcfg.clip_norm = (float)o.clip_norm;
+    tcfg.clip_value = (float)o.clip_value;
+    tcfg.early_stop = (int)o.early_stop;
+    tcfg.min_delta = (float)o.min_delta;
+    tcfg.early_metric = o.early_metric && !strcmp(o.early_metric, "val_acc") ? TMLP_METRIC_VAL_ACC
+                                                                             : TMLP_METRIC_VAL_LOSS;
+    if (tcfg.early_stop && !val) {
+        status = cli_usage_error("train", "--early-stop needs a validation set: give --val");
+        goto done;
+    }
     if (!o.quiet)
         fprintf(stderr, "training on %s: %d samples (%d for validation), %d inputs, layers %s -> %d "
                 "(%s); %s lr %g (%s), batch %ld, %ld epochs\n", o.data, train->n, val ? val->n : 0,

@@ -73,7 +73,8 @@ int progress_on_epoch(void *ctx, const tmlp_epoch_info *e)
         fprintf(p->out, "  val_loss %.4f", e->val_loss);
     if (!isnan(e->val_acc))
         fprintf(p->out, "  val_acc %6.2f%%", 100.0 * e->val_acc);
-    fprintf(p->out, "  %.2fs\n", e->seconds);
+    fprintf(p->out, "  lr %.3g  %.2fs%s\n", (double)e->lr, e->seconds,
+            e->best_epoch && e->best_epoch == e->epoch ? "  (best so far)" : "");
     fflush(p->out);
     return 0;
 }
