@@ -14,7 +14,8 @@ struct tmlp_optim {
     float *v; /* (n) second moment (adam family) or NULL */
 };
 
-static const char *const names[TMLP_OPT_COUNT] = { "sgd", "momentum", "nesterov", "adam", "adamw" };
+static const char *const names[TMLP_OPT_COUNT] = { "sgd", "momentum", "nesterov", "adam", "adamw",
+                                                   "rmsprop", "adagrad" };
 
 const char *tmlp_optim_name(int kind)
 {
@@ -29,7 +30,8 @@ int tmlp_optim_find(const char *name, int *kind, tmlp_err *err)
             return TMLP_OK;
         }
     return tmlp_fail(err, TMLP_ENOTFOUND,
-                     "unknown optimizer '%s' (known: sgd, momentum, nesterov, adam, adamw)",
+                     "unknown optimizer '%s' (known: sgd, momentum, nesterov, adam, adamw, "
+                     "rmsprop, adagrad)",
                      name ? name : "(null)");
 }
 
@@ -41,8 +43,8 @@ tmlp_optim_cfg tmlp_optim_defaults(int kind)
         .lr = adam ? 1e-3f : 1e-2f,
         .momentum = 0.9f,
         .beta1 = 0.9f,
-        .beta2 = 0.999f,
-        .eps = 1e-8f,
+        .beta2 = kind == TMLP_OPT_RMSPROP ? 0.99f : 0.999f,
+        .eps = kind == TMLP_OPT_ADAGRAD ? 1e-10f : 1e-8f,
         .weight_decay = kind == TMLP_OPT_ADAMW ? 1e-2f : 0.0f,
     };
     return c;
@@ -77,10 +79,12 @@ tmlp_optim *tmlp_optim_new(const tmlp_optim_cfg *cfg, size_t n, tmlp_err *err)
         goto nomem;
     o->cfg = *cfg;
     o->n = n;
-    if (cfg->kind != TMLP_OPT_SGD && !(o->m = calloc(n, sizeof *o->m)))
+    int first = cfg->kind == TMLP_OPT_MOMENTUM || cfg->kind == TMLP_OPT_NESTEROV ||
+                cfg->kind == TMLP_OPT_ADAM || cfg->kind == TMLP_OPT_ADAMW;
+    int second = cfg->kind >= TMLP_OPT_ADAM;
+    if (first && !(o->m = calloc(n, sizeof *o->m)))
         goto nomem;
-    if ((cfg->kind == TMLP_OPT_ADAM || cfg->kind == TMLP_OPT_ADAMW) &&
-        !(o->v = calloc(n, sizeof *o->v)))
+    if (second && !(o->v = calloc(n, sizeof *o->v)))
         goto nomem;
     return o;
 nomem:
@@ -153,11 +157,28 @@ HOT_LOOP static void adam_step(tmlp_optim *o, float *restrict p, const float *re
     }
 }
 
+/* RMSProp (s = a s + (1-a) g², a = beta2) and Adagrad (s += g²), both p -= lr g / (√s + eps). */
+HOT_LOOP static void scaled_step(tmlp_optim *o, float *restrict p, const float *restrict g)
+{
+    const float lr = o->cfg.lr, wd = o->cfg.weight_decay, eps = o->cfg.eps;
+    const int adagrad = o->cfg.kind == TMLP_OPT_ADAGRAD;
+    const float a = adagrad ? 1.0f : o->cfg.beta2, b = adagrad ? 1.0f : 1.0f - o->cfg.beta2;
+    float *restrict s = o->v;
+    const size_t n = o->n;
+    for (size_t i = 0; i < n; i++) {
+        float gi = g[i] + wd * p[i];
+        s[i] = a * s[i] + b * gi * gi;
+        p[i] -= lr * gi / (sqrtf(s[i]) + eps);
+    }
+}
+
 void tmlp_optim_step(tmlp_optim *o, float *param, const float *grad)
 {
     o->t++;
     if (o->cfg.kind == TMLP_OPT_ADAM || o->cfg.kind == TMLP_OPT_ADAMW)
         adam_step(o, param, grad);
+    else if (o->cfg.kind == TMLP_OPT_RMSPROP || o->cfg.kind == TMLP_OPT_ADAGRAD)
+        scaled_step(o, param, grad);
     else
         sgd_step(o, param, grad);
 }

@@ -6,7 +6,9 @@
  *   nesterov  p = 1 - .1 (.5 + .45) = .905;  v = .2: p = .905 - .1 (-.25 + .18) = .912;
  *             v = 1.18: p = .912 - .1 (1 + 1.062) = .7058
  *   adam      step 1: m̂ = .5, v̂ = .25, p = 1 - .1 * .5 / .5 = .9; steps 2-3 by the same formula
- *   adamw     step 1: p = 1 (1 - .1 * .1) - .1 = .89 */
+ *   adamw     step 1: p = 1 (1 - .1 * .1) - .1 = .89
+ *   rmsprop   s = .01 * .25 = .0025, p = 1 - .1 * .5 / .05 = 0 (+2e-7 from eps); ...
+ *   adagrad   s = .25, p = 1 - .1 * .5 / .5 = .9; s = .3125, p = .9 + .025 / .5590 = .9447; ... */
 #include "testutil.h"
 
 static const float grads[3] = { 0.5f, -0.25f, 1.0f };
@@ -44,6 +46,17 @@ START_TEST(adam_and_adamw_match_hand_values)
     run(TMLP_OPT_ADAM, 0.0f, (const double[]){ 0.9000000020, 0.8733662987, 0.8075551397 });
     run(TMLP_OPT_ADAMW, 0.1f, (const double[]){ 0.8900000020, 0.8544662987, 0.7801104767 });
     run(TMLP_OPT_ADAM, 0.1f, (const double[]){ 0.9000000017, 0.8544413675, 0.7815043999 });
+}
+END_TEST
+
+START_TEST(rmsprop_and_adagrad_match_hand_values)
+{
+    run(TMLP_OPT_RMSPROP, 0.0f, (const double[]){ 1.9999996e-07, 0.4490133744, -0.4257262161 });
+    run(TMLP_OPT_ADAGRAD, 0.0f, (const double[]){ 0.9000000000, 0.9447213596, 0.8574342035 });
+    tmlp_optim_cfg c = tmlp_optim_defaults(TMLP_OPT_RMSPROP);
+    ck_assert_float_eq(c.beta2, 0.99f);
+    ck_assert_float_eq(c.lr, 0.01f);
+    ck_assert_float_eq(tmlp_optim_defaults(TMLP_OPT_ADAGRAD).eps, 1e-10f);
 }
 END_TEST
 
@@ -97,6 +110,7 @@ static Suite *suite(void)
     Suite *s = suite_create("optim");
     TMLP_ADD(s, sgd_family_matches_hand_values);
     TMLP_ADD(s, adam_and_adamw_match_hand_values);
+    TMLP_ADD(s, rmsprop_and_adagrad_match_hand_values);
     TMLP_ADD(s, bad_configs_are_refused);
     TMLP_ADD(s, reset_and_lr_accessors);
     return s;

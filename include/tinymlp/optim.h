@@ -8,7 +8,9 @@
  *   nesterov   v = mu v + (g + wd p);            p -= lr ((g + wd p) + mu v)
  *   adam       g' = g + wd p; m = b1 m + (1-b1) g'; s = b2 s + (1-b2) g'^2;
  *              p -= lr (m / (1-b1^t)) / (sqrt(s / (1-b2^t)) + eps)
- *   adamw      p -= lr wd p, then the adam step on g (decoupled weight decay) */
+ *   adamw      p -= lr wd p, then the adam step on g (decoupled weight decay)
+ *   rmsprop    g' = g + wd p; s = a s + (1-a) g'^2;  p -= lr g' / (sqrt(s) + eps)   (a = beta2)
+ *   adagrad    g' = g + wd p; s = s + g'^2;          p -= lr g' / (sqrt(s) + eps) */
 #ifndef TINYMLP_OPTIM_H
 #define TINYMLP_OPTIM_H
 
@@ -25,6 +27,8 @@ enum {
     TMLP_OPT_NESTEROV,
     TMLP_OPT_ADAM,
     TMLP_OPT_ADAMW,
+    TMLP_OPT_RMSPROP,
+    TMLP_OPT_ADAGRAD,
     TMLP_OPT_COUNT
 };
 
@@ -32,15 +36,16 @@ typedef struct tmlp_optim_cfg {
     int kind;           /* TMLP_OPT_* */
     float lr;           /* learning rate, > 0 */
     float momentum;     /* momentum and nesterov, in [0, 1) */
-    float beta1, beta2; /* adam and adamw, in [0, 1) */
-    float eps;          /* adam and adamw, > 0 */
+    float beta1, beta2; /* adam and adamw, in [0, 1); beta2 is rmsprop's smoothing alpha */
+    float eps;          /* adam, adamw, rmsprop, adagrad: > 0 */
     float weight_decay; /* >= 0: L2 added to the gradient, decoupled for adamw */
 } tmlp_optim_cfg;
 
 typedef struct tmlp_optim tmlp_optim;
 
-/* The defaults for kind: lr 0.01 (sgd family) or 0.001 (adam family), momentum 0.9,
- * betas (0.9, 0.999), eps 1e-8, weight decay 0 (0.01 for adamw, as in PyTorch). */
+/* The defaults for kind, as in PyTorch: lr 0.01 (sgd family, rmsprop, adagrad) or 0.001
+ * (adam family), momentum 0.9, betas (0.9, 0.999) (rmsprop: alpha 0.99), eps 1e-8 (adagrad
+ * 1e-10), weight decay 0 (0.01 for adamw). */
 tmlp_optim_cfg tmlp_optim_defaults(int kind);
 
 /* An optimizer for n parameters; the caller frees it with tmlp_optim_free.
@@ -65,7 +70,7 @@ size_t tmlp_optim_size(const tmlp_optim *o);
 /* Zeroes the state (moments, step count), as if new. */
 void tmlp_optim_reset(tmlp_optim *o);
 
-/* "sgd", "momentum", "nesterov", "adam", "adamw"; NULL for an unknown kind. */
+/* "sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad"; NULL if unknown. */
 const char *tmlp_optim_name(int kind);
 
 /* The kind called name, or TMLP_ENOTFOUND (the message lists the known names). */
