@@ -89,6 +89,24 @@ printf '0,0,0\n0,1,1\n1,0,1\n1,1,0\n' >"$tmp/xor.csv"
 expect "train on a CSV file"              0 "$bin" train --data "$tmp/xor.csv" --epochs 2000 --lr 0.05 --schedule constant --quiet &&
     { grep -q "training accuracy: 100.00%" "$tmp/out" && ok "CSV xor learned" || bad "CSV xor learned"; }
 
+# The training toolkit through the CLI.
+if [ -f data/mnist/train-images-idx3-ubyte ]; then
+    expect "bn + dropout + l2 + clipping + early stopping + adamw + cosine" 0 "$bin" train --data mnist \
+        --layers 32:relu:bn:drop0.2 --l2 1e-4 --clip-norm 5 --early-stop 2 --opt adamw \
+        --schedule cosine --warmup 0.5 --epochs 2 --batch 128 --quiet --save "$tmp/bn.safetensors" &&
+        { grep -Eq "test accuracy: 9[0-9]\." "$tmp/out" && ok "regularised net learns" || bad "regularised net learns"; }
+    "$bin" train --data mnist --layers 32:relu:bn:drop0.2 --epochs 1 --batch 128 --quiet --json --save "$tmp/bn2.safetensors" >"$tmp/t.json" 2>/dev/null
+    "$bin" eval "$tmp/bn2.safetensors" --json >"$tmp/e.json" 2>/dev/null
+    a=$(sed -E 's/.*"test_accuracy":([0-9.eE+-]+).*/\1/' "$tmp/t.json"); b=$(sed -E 's/.*"accuracy":([0-9.eE+-]+).*/\1/' "$tmp/e.json")
+    [ -n "$a" ] && [ "$a" = "$b" ] && ok "batch-norm model evaluates the same after reload" || bad "batch-norm model evaluates the same after reload ($a vs $b)"
+fi
+expect "--early-stop without validation"  2 "$bin" train --data xor --early-stop 3
+expect "--clip-norm -1"                   2 "$bin" train --data xor --clip-norm -1
+expect "--early-metric bogus"             2 "$bin" train --data xor --early-metric bogus
+expect "--layers 8:relu:drop1.5"          2 "$bin" train --data xor --layers 8:relu:drop1.5
+expect "--schedule bogus"                 2 "$bin" train --data xor --schedule bogus
+expect "--gamma 2 (step schedule)"        2 "$bin" train --data xor --schedule step --gamma 2
+
 # --config: an INI file of flags; the command line overrides it.
 printf '[train]\ndata = xor\nepochs = 300\nlr = 0.05\nquiet = true\n' >"$tmp/run.ini"
 expect "train --config reads an INI file" 0 "$bin" train --config "$tmp/run.ini" --json --epochs 7 &&
