@@ -161,5 +161,13 @@ else
     bad "make install"
 fi
 
+# The library never exits, aborts or prints: no such calls, and no stdout/stderr, in src/.
+if grep -nE '(^|[^a-z_])(exit|_Exit|abort|printf|puts|perror)[[:space:]]*\(|stdout|stderr' \
+    src/*.c src/act/*.c >"$tmp/err"; then
+    bad "library code never exits, aborts or prints"
+else
+    ok "library code never exits, aborts or prints"
+fi
+
 echo "e2e: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
