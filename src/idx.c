@@ -150,7 +150,11 @@ int tmlp_idx_read(const char *path, tmlp_idx *out, tmlp_err *err)
                        (unsigned long long)file_size);
         goto done;
     }
-    if (count > SIZE_MAX / sizeof(float) || !(out->data = malloc((size_t)count * sizeof(float))) ||
+    /* A plain file's size vouches for its header, so its buffer is allocated whole. A gzip
+     * file's header is only bounded by deflate's ratio, so its buffer grows as data really
+     * arrives: a lying header costs a failed read, not gigabytes. */
+    size_t cap = gz && count > (CHUNK >> 2) ? (CHUNK >> 2) : (size_t)count;
+    if (count > SIZE_MAX / sizeof(float) || !(out->data = malloc(cap * sizeof(float))) ||
         !(buf = malloc(CHUNK))) {
         rc = tmlp_fail(err, TMLP_ENOMEM, "%s: no memory for %llu elements", path,
                        (unsigned long long)count);
@@ -171,7 +175,19 @@ int tmlp_idx_read(const char *path, tmlp_idx *out, tmlp_err *err)
                            (unsigned long long)(done_b + (n > 0 ? (unsigned)n : 0)));
             goto done;
         }
-        convert(out->type, buf, want / (unsigned)esize, out->data + done_b / (unsigned)esize);
+        size_t have = (size_t)(done_b / (unsigned)esize), more = want / (unsigned)esize;
+        if (have + more > cap) {
+            size_t next = cap * 2 > have + more ? cap * 2 : have + more;
+            next = next < (size_t)count ? next : (size_t)count;
+            float *grown = realloc(out->data, next * sizeof(float));
+            if (!grown) {
+                rc = tmlp_fail(err, TMLP_ENOMEM, "%s: no memory for %zu elements", path, next);
+                goto done;
+            }
+            out->data = grown;
+            cap = next;
+        }
+        convert(out->type, buf, more, out->data + have);
         done_b += want;
     }
     if (gz) {
