@@ -2,7 +2,10 @@
 #   make              library (static + shared), CLI and examples under build/
 #   make check        unit tests (Check), installing Debian packages first if needed
 #   make asan         the unit tests built with -fsanitize=address,undefined
-#   make install      PREFIX=/usr/local: headers, libraries, tinymlp.pc, the CLI
+#   make tsan         the thread-safety suite under ThreadSanitizer
+#   make fuzz         every fuzz target (fuzz/) for FUZZ_TIME seconds each (clang, libFuzzer)
+#   make install      PREFIX=/usr/local: headers, libraries, tinymlp.pc, the CLI, its man page
+#   make docs-check   the docs against the code (scripts/check-docs.sh; also run by make check)
 #   make clean        removes build/ and nothing else
 .SUFFIXES:
 .DELETE_ON_ERROR:
@@ -35,8 +38,13 @@ PIC_OBJ  := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 EXAMPLES := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+# Fuzz targets: libFuzzer binaries in BUILD/fuzz/ (make fuzz), and the same targets with a
+# plain main that replays files (the seeds and tests/regress/) in BUILD/replay/ for the tests.
+FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
+REPLAY   := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/replay/%)
+FUZZ_OBJ  = $(filter-out $(BUILD)/src/cli/main.o $(BUILD)/src/cli/cmd_train.o,$(CLI_OBJ))
 
-.PHONY: all deps check asan install uninstall clean examples demo data bench
+.PHONY: all deps check asan install uninstall clean examples demo data bench docs-check tsan fuzz
 all: $(BUILD)/libtinymlp.a $(BUILD)/libtinymlp.so $(BUILD)/tinymlp $(EXAMPLES)
 
 # Installs (as root) or names (otherwise) the Debian packages the build needs.
@@ -94,6 +102,16 @@ bench: data
 	$(BUILD)/bench/bench $(BENCH_ARGS)
 	/usr/bin/python3 bench/torch_ref.py bench/results.json
 
+$(BUILD)/replay/%: fuzz/%.c fuzz/replay.c fuzz/fuzz.h $(CLI_OBJ) $(BUILD)/libtinymlp.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< fuzz/replay.c $(FUZZ_OBJ) $(BUILD)/libtinymlp.a \
+	    $(LDFLAGS) $(INIH_LIBS) $(LIBS)
+
+$(BUILD)/fuzz/%: fuzz/%.c fuzz/fuzz.h $(CLI_OBJ) $(BUILD)/libtinymlp.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(FUZZ_OBJ) $(BUILD)/libtinymlp.a $(LDFLAGS) \
+	    $(FUZZ_LDFLAGS) $(INIH_LIBS) $(LIBS)
+
 # test_alloc counts libtinymlp's heap allocations through the linker's --wrap.
 $(BUILD)/tests/test_alloc: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 
@@ -101,7 +119,7 @@ $(BUILD)/tests/test_alloc: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap
 # machine needs nothing done by hand.
 check: data
 	@scripts/deps.sh build test
-	@$(MAKE) --no-print-directory all $(TESTS)
+	@$(MAKE) --no-print-directory all $(TESTS) $(REPLAY)
 	@scripts/run-tests.sh $(BUILD) $(TESTS)
 
 # Sanitizer build of the same suites in its own tree.
@@ -110,9 +128,35 @@ asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 \
 	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    LDFLAGS="-fsanitize=address,undefined" build/asan/tinymlp \
-	    $(TESTS:$(BUILD)/%=build/asan/%) $(EXAMPLES:$(BUILD)/%=build/asan/%)
+	    $(TESTS:$(BUILD)/%=build/asan/%) $(EXAMPLES:$(BUILD)/%=build/asan/%) \
+	    $(REPLAY:$(BUILD)/%=build/asan/%)
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 E2E_SKIP_INSTALL=1 \
 	    scripts/run-tests.sh build/asan $(TESTS:$(BUILD)/%=build/asan/%)
+
+# ThreadSanitizer build of the thread-safety suite (two nets trained at once in one process):
+# any data race fails it. Check runs the tests in-process (CK_FORK=no) so TSan sees them.
+TSAN_TESTS := test_threads
+tsan:
+	@scripts/deps.sh build test
+	@$(MAKE) --no-print-directory BUILD=build/tsan OPT=-O1 \
+	    CFLAGS="-O1 -g -fsanitize=thread -fno-omit-frame-pointer" LDFLAGS="-fsanitize=thread" \
+	    $(TSAN_TESTS:%=build/tsan/tests/%)
+	@for t in $(TSAN_TESTS); do \
+	    CK_FORK=no TSAN_OPTIONS="halt_on_error=1 exitcode=66" build/tsan/tests/$$t || exit 1; \
+	done
+
+# Fuzzing with clang's libFuzzer under ASan + UBSan, in its own tree: builds every target in
+# fuzz/, writes its seed corpus (fuzz/seeds.sh), and runs each for FUZZ_TIME seconds. A crash,
+# leak or timeout fails, and fuzz/run.sh names the input (copy it to tests/regress/TARGET/).
+FUZZ_TIME ?= 60
+fuzz:
+	@scripts/deps.sh build test fuzz
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang OPT=-O1 \
+	    CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	    FUZZ_LDFLAGS="-fsanitize=fuzzer,address,undefined" \
+	    $(FUZZ_SRC:fuzz/%.c=build/fuzz/fuzz/%)
+	@fuzz/run.sh build/fuzz $(BUILD) $(FUZZ_TIME) $(FUZZ_SRC:fuzz/%.c=%)
 
 $(BUILD)/tinymlp.pc: FORCE
 	@mkdir -p $(@D)
@@ -124,7 +168,7 @@ $(BUILD)/tinymlp.pc: FORCE
 
 install: all $(BUILD)/tinymlp.pc
 	install -d $(DESTDIR)$(PREFIX)/include/tinymlp $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-	    $(DESTDIR)$(PREFIX)/bin
+	    $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 include/tinymlp.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 include/tinymlp/*.h $(DESTDIR)$(PREFIX)/include/tinymlp/
 	install -m 644 $(BUILD)/libtinymlp.a $(DESTDIR)$(PREFIX)/lib/
@@ -133,11 +177,16 @@ install: all $(BUILD)/tinymlp.pc
 	ln -sf libtinymlp.so.0 $(DESTDIR)$(PREFIX)/lib/libtinymlp.so
 	install -m 644 $(BUILD)/tinymlp.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 755 $(BUILD)/tinymlp $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 docs/tinymlp.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/include/tinymlp $(DESTDIR)$(PREFIX)/include/tinymlp.h
 	rm -f $(DESTDIR)$(PREFIX)/lib/libtinymlp.* $(DESTDIR)$(PREFIX)/lib/pkgconfig/tinymlp.pc
-	rm -f $(DESTDIR)$(PREFIX)/bin/tinymlp
+	rm -f $(DESTDIR)$(PREFIX)/bin/tinymlp $(DESTDIR)$(PREFIX)/share/man/man1/tinymlp.1
+
+# The docs against the code: API names, CLI flags, the man page, runnable examples.
+docs-check: all
+	@scripts/check-docs.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

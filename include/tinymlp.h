@@ -18,6 +18,8 @@
 #include "tinymlp/csv.h"
 #include "tinymlp/data.h"
 #include "tinymlp/train.h"
+#include "tinymlp/checkpoint.h"
+#include "tinymlp/diag.h"
 #include "tinymlp/gradcheck.h"
 
 #endif

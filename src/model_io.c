@@ -8,7 +8,7 @@
  * and parses the header; this file never scans JSON itself. Writing goes through a temporary
  * file renamed into place; reading checks everything against the file size before it
  * allocates the net or reads a byte of data. It is not a checkpoint: no gradients, no
- * optimizer state. */
+ * optimizer state; src/checkpoint.c adds those as extra tensors through model_io_impl.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -25,6 +25,7 @@
 
 #include "tinymlp/loss.h"
 #include "tinymlp/model_io.h"
+#include "model_io_impl.h"
 
 #define MAX_HEADER (1u << 20)              /* bytes of JSON: bounds cJSON's memory on bad input */
 #define MAX_META_KEYS 1024
@@ -42,7 +43,14 @@ typedef struct tensor {
     uint64_t begin, end; /* byte offsets in the data section, from the header */
     float *data;       /* the net's view, once there is a net */
     int seen;
+    int extra;         /* 1 + its index in the caller's extras, negated when it is optional;
+                        * 0 for the model's own */
 } tensor;
+
+/* The tensors a checkpoint adds (src/checkpoint.c): tmlp_model_read skips them, so a
+ * checkpoint also reads as a model. */
+static const char *const ckpt_tensors[] = { "optim.m", "optim.v", "train.best" };
+#define N_CKPT_TENSORS ((int)(sizeof ckpt_tensors / sizeof ckpt_tensors[0]))
 
 static int host_le(void)
 {
@@ -358,7 +366,46 @@ static int sync_dir(const char *path)
 int tmlp_model_write(const char *path, const tmlp_net *net, const tmlp_model_meta *meta,
                      tmlp_err *err)
 {
-    tensor t[MAX_TENSORS];
+    return tmlp_model_write_ex(path, net, meta, NULL, 0, err);
+}
+
+/* Appends the extras after the model's n_t tensors; returns the new count, or -1 (err set)
+ * for a bad extra. */
+static int add_extras(tensor *t, int n_t, const tmlp_io_extra *extra, int n_extra,
+                      const char *path, tmlp_err *err)
+{
+    if (n_extra < 0 || n_extra > TMLP_IO_MAX_EXTRA) {
+        tmlp_fail(err, TMLP_EINVAL, "%s: %d extra tensors (at most %d)", path, n_extra,
+                  TMLP_IO_MAX_EXTRA);
+        return -1;
+    }
+    for (int i = 0; i < n_extra; i++) {
+        const char *name = extra[i].name;
+        int clash = !name || !*name || strlen(name) >= sizeof t->name ||
+                    !strcmp(name, "__metadata__");
+        for (int k = 0; !clash && k < n_t + i; k++)
+            clash = !strcmp(t[k].name, name);
+        if (clash) {
+            tmlp_fail(err, TMLP_EINVAL, "%s: extra tensor name '%.40s' is empty, too long or "
+                      "taken", path, name ? name : "(null)");
+            return -1;
+        }
+        tensor *x = &t[n_t + i];
+        memset(x, 0, sizeof *x);
+        snprintf(x->name, sizeof x->name, "%s", name);
+        x->rank = 1;
+        x->dim[0] = x->n = extra[i].n;
+        x->dim[1] = 1;
+        x->data = (float *)extra[i].src;    /* only read from when writing */
+        x->extra = i + 1;
+    }
+    return n_t + n_extra;
+}
+
+int tmlp_model_write_ex(const char *path, const tmlp_net *net, const tmlp_model_meta *meta,
+                        const tmlp_io_extra *extra, int n_extra, tmlp_err *err)
+{
+    tensor t[MAX_TENSORS + TMLP_IO_MAX_EXTRA];
     char layers[4096], *json = NULL, *tmp = NULL;
     cJSON *root = NULL;
     FILE *f = NULL;
@@ -374,10 +421,22 @@ int tmlp_model_write(const char *path, const tmlp_net *net, const tmlp_model_met
     if (meta && meta->n > MAX_META_KEYS - N_RESERVED)
         return tmlp_fail(err, TMLP_EINVAL, "%s: more than %d metadata keys", path,
                          MAX_META_KEYS - N_RESERVED);
+    struct stat old;                                /* refuse what rename would clobber wrongly */
+    if (stat(path, &old) == 0 && !S_ISREG(old.st_mode))
+        return tmlp_fail(err, TMLP_EIO, "%s: exists and is not a regular file (a folder?)", path);
+    if (stat(path, &old) == 0 && !(old.st_mode & 0222))
+        return tmlp_fail(err, TMLP_EIO, "%s: the file is read-only; not replacing it (make it "
+                         "writable, or write elsewhere)", path);
     int n_t = spec_tensors(tmlp_net_get_spec(net), t);
     if ((rc = point_tensors(net, t, n_t, err)) != TMLP_OK ||
         (rc = format_layers(net, layers, sizeof layers, err)) != TMLP_OK)
         return rc;
+    if ((n_t = add_extras(t, n_t, extra, n_extra, path, err)) < 0)
+        return err ? err->code : TMLP_EINVAL;
+    for (int i = 0; i < n_t; i++)
+        if (t[i].extra && (!t[i].data || t[i].n == 0))
+            return tmlp_fail(err, TMLP_EINVAL, "%s: extra tensor %s has no data", path,
+                             t[i].name);
     for (int i = 0; i < n_t; i++)
         for (uint64_t k = 0; k < t[i].n; k++)
             if (!isfinite(t[i].data[k]))
@@ -588,6 +647,11 @@ static int read_tensor_info(const char *path, const cJSON *o, tensor *t, uint64_
     if (rank < 0)
         return tmlp_fail(err, TMLP_EFORMAT, "%s: tensor %s: shape is not a list of at most 8 "
                          "non-negative integers", path, t->name);
+    if (t->extra && rank == 1) {                    /* an extra: any length the file holds */
+        t->dim[0] = t->n = dim[0];
+        if (dim[0] == 0)
+            return tmlp_fail(err, TMLP_EFORMAT, "%s: tensor %s: shape [0]", path, t->name);
+    }
     if (rank != t->rank || dim[0] != t->dim[0] || (rank > 1 && dim[1] != t->dim[1])) {
         char got[64], want[64];
         format_shape(dim, rank, got, sizeof got);
@@ -632,17 +696,19 @@ static int read_tensor_table(const char *path, const cJSON *root, tensor *t, int
         if ((rc = read_tensor_info(path, x, &t[i], n_data, err)) != TMLP_OK)
             return rc;
     }
-    int order[MAX_TENSORS];
+    int order[MAX_TENSORS + TMLP_IO_MAX_EXTRA], n_seen = 0;
     for (int i = 0; i < n_t; i++) {
+        if (!t[i].seen && t[i].extra < 0)           /* an optional extra */
+            continue;
         if (!t[i].seen)
             return tmlp_fail(err, TMLP_EFORMAT, "%s: tensor %s is missing", path, t[i].name);
-        int j = i;                                  /* insertion sort by begin */
+        int j = n_seen++;                           /* insertion sort by begin */
         for (; j > 0 && t[order[j - 1]].begin > t[i].begin; j--)
             order[j] = order[j - 1];
         order[j] = i;
     }
     uint64_t pos = 0;
-    for (int k = 0; k < n_t; k++) {
+    for (int k = 0; k < n_seen; k++) {
         const tensor *c = &t[order[k]];
         if (c->begin > pos)
             return tmlp_fail(err, TMLP_EFORMAT, "%s: gap of %" PRIu64 " bytes at data offset %"
@@ -663,7 +729,20 @@ static int read_tensor_table(const char *path, const cJSON *root, tensor *t, int
 tmlp_net *tmlp_model_read(const char *path, int max_batch, tmlp_model_meta *meta_out,
                           tmlp_err *err)
 {
-    tensor t[MAX_TENSORS];
+    tmlp_io_extra skip[N_CKPT_TENSORS];
+    memset(skip, 0, sizeof skip);
+    for (int i = 0; i < N_CKPT_TENSORS; i++)
+        skip[i].name = ckpt_tensors[i];
+    tmlp_net *net = NULL;
+    tmlp_model_read_ex(path, max_batch, TMLP_IO_MODEL, &net, meta_out, skip, N_CKPT_TENSORS, err);
+    return net;
+}
+
+int tmlp_model_read_ex(const char *path, int max_batch, int mode, tmlp_net **net_out,
+                       tmlp_model_meta *meta_out, tmlp_io_extra *extra, int n_extra,
+                       tmlp_err *err)
+{
+    tensor t[MAX_TENSORS + TMLP_IO_MAX_EXTRA];
     tmlp_model_meta meta = { 0 };
     tmlp_net_spec spec;
     tmlp_net *net = NULL;
@@ -676,15 +755,20 @@ tmlp_net *tmlp_model_read(const char *path, int max_batch, tmlp_model_meta *meta
 
     if (meta_out)
         tmlp_model_meta_init(meta_out);
-    if (max_batch <= 0) {
-        tmlp_fail(err, TMLP_EINVAL, "%s: max batch must be positive, got %d", path, max_batch);
-        return NULL;
+    if (net_out)
+        *net_out = NULL;
+    for (int i = 0; i < n_extra; i++) {
+        extra[i].n = 0;
+        extra[i].dst = NULL;
     }
-    if (!(f = fopen(path, "rb"))) {
-        tmlp_fail(err, errno == ENOENT ? TMLP_ENOTFOUND : TMLP_EIO, "%s: cannot open: %s", path,
-                  strerror(errno));
-        return NULL;
-    }
+    if (max_batch <= 0 && mode != TMLP_IO_HEADER)
+        return tmlp_fail(err, TMLP_EINVAL, "%s: max batch must be positive, got %d", path,
+                         max_batch);
+    if ((mode != TMLP_IO_HEADER && !net_out) || mode < TMLP_IO_HEADER || mode > TMLP_IO_ALL)
+        return tmlp_fail(err, TMLP_EINVAL, "%s: bad read mode %d", path, mode);
+    if (!(f = fopen(path, "rb")))
+        return tmlp_fail(err, errno == ENOENT ? TMLP_ENOTFOUND : TMLP_EIO, "%s: cannot open: %s",
+                         path, strerror(errno));
     if (fstat(fileno(f), &st) != 0) {
         rc = tmlp_fail(err, TMLP_EIO, "%s: %s", path, strerror(errno));
         goto fail;
@@ -736,10 +820,23 @@ tmlp_net *tmlp_model_read(const char *path, int max_batch, tmlp_model_meta *meta
     }
     if ((rc = read_metadata(path, root, &spec, &meta, err)) != TMLP_OK)
         goto fail;
-    int n_t = spec_tensors(&spec, t);
+    int n_model = spec_tensors(&spec, t), n_t = n_model;
     uint64_t n_data = size - 8 - n_hdr;
+    if ((n_t = add_extras(t, n_model, extra, n_extra, path, err)) < 0) {
+        rc = err ? err->code : TMLP_EINVAL;
+        goto fail;
+    }
+    for (int i = n_model; i < n_t; i++)
+        if (!extra[i - n_model].required)
+            t[i].extra = -t[i].extra;
     if ((rc = read_tensor_table(path, root, t, n_t, n_data, err)) != TMLP_OK)
         goto fail;
+    for (int i = n_model; i < n_t; i++) {
+        extra[i - n_model].n = t[i].seen ? (size_t)t[i].n : 0;
+        t[i].data = NULL;
+    }
+    if (mode == TMLP_IO_HEADER)
+        goto fail;                                  /* done: clean up, keep the metadata */
 
     /* Everything checked: build the net and read the data straight into its parameters. */
     tmlp_err e = { 0 };
@@ -748,9 +845,19 @@ tmlp_net *tmlp_model_read(const char *path, int max_batch, tmlp_model_meta *meta
                        e.msg);
         goto fail;
     }
-    if ((rc = point_tensors(net, t, n_t, err)) != TMLP_OK)
+    if ((rc = point_tensors(net, t, n_model, err)) != TMLP_OK)
         goto fail;
+    for (int i = n_model; mode == TMLP_IO_ALL && i < n_t; i++) {
+        /* bounded: the table check put every extra inside the file's data section */
+        if (t[i].seen && !(t[i].data = extra[i - n_model].dst = malloc((size_t)(4 * t[i].n)))) {
+            rc = tmlp_fail(err, TMLP_ENOMEM, "%s: no memory for tensor %s (%" PRIu64 " floats)",
+                           path, t[i].name, t[i].n);
+            goto fail;
+        }
+    }
     for (int i = 0; i < n_t; i++) {
+        if (!t[i].data)                             /* an extra not read */
+            continue;
         if ((rc = read_at(f, path, 8 + n_hdr + t[i].begin, t[i].data, (size_t)(4 * t[i].n),
                           err)) != TMLP_OK)
             goto fail;
@@ -776,11 +883,18 @@ fail:
     if (rc != TMLP_OK) {
         tmlp_net_free(net);
         tmlp_model_meta_free(&meta);
-        return NULL;
+        for (int i = 0; i < n_extra; i++) {
+            free(extra[i].dst);
+            extra[i].dst = NULL;
+            extra[i].n = 0;
+        }
+        return rc;
     }
     if (meta_out)
         *meta_out = meta;
     else
         tmlp_model_meta_free(&meta);
-    return net;
+    if (net_out)
+        *net_out = net;
+    return TMLP_OK;
 }

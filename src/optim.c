@@ -197,3 +197,47 @@ void tmlp_optim_reset(tmlp_optim *o)
     if (o->v)
         memset(o->v, 0, o->n * sizeof *o->v);
 }
+
+void tmlp_optim_state(const tmlp_optim *o, const float **m, const float **v, long *t)
+{
+    if (m)
+        *m = o->m;
+    if (v)
+        *v = o->v;
+    if (t)
+        *t = o->t;
+}
+
+/* Index of the first element of x[0..n) that is not finite (or negative, if nonneg), or n. */
+static size_t first_bad(const float *x, size_t n, int nonneg)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]) || (nonneg && x[i] < 0.0f))
+            return i;
+    return n;
+}
+
+int tmlp_optim_set_state(tmlp_optim *o, const float *m, const float *v, long t, tmlp_err *err)
+{
+    const char *name = tmlp_optim_name(o->cfg.kind);
+    if (!m != !o->m || !v != !o->v)
+        return tmlp_fail(err, TMLP_EINVAL, "%s: state needs %s, got %s", name,
+                         o->m && o->v ? "first and second moments" : o->m ? "a first moment only"
+                         : o->v ? "a second moment only" : "no moments",
+                         m && v ? "both" : m ? "a first moment" : v ? "a second moment" : "none");
+    if (t < 0)
+        return tmlp_fail(err, TMLP_EINVAL, "%s: step count %ld is negative", name, t);
+    size_t i;
+    if (m && (i = first_bad(m, o->n, 0)) < o->n)
+        return tmlp_fail(err, TMLP_EINVAL, "%s: first moment element %zu is %g", name, i,
+                         (double)m[i]);
+    if (v && (i = first_bad(v, o->n, 1)) < o->n)
+        return tmlp_fail(err, TMLP_EINVAL, "%s: second moment element %zu is %g, expected a "
+                         "finite value >= 0", name, i, (double)v[i]);
+    if (m)
+        memcpy(o->m, m, o->n * sizeof *o->m);
+    if (v)
+        memcpy(o->v, v, o->n * sizeof *o->v);
+    o->t = t;
+    return TMLP_OK;
+}

@@ -4,6 +4,8 @@
  * gradient dL/d(outputs), backward, optimizer update. All buffers are allocated before the
  * first epoch; a step allocates nothing. */
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -138,13 +140,189 @@ static double clip(float *g, size_t n, float max_norm, float max_value, int want
     return norm;
 }
 
+void tmlp_train_state_free(tmlp_train_state *st)
+{
+    if (!st)
+        return;
+    free(st->best);
+    memset(st, 0, sizeof *st);
+}
+
+/* Non-finite values: a float is inf or NaN exactly when its exponent bits are all ones. The
+ * gradient block is scanned after every backward, so the scan is one branch-free pass that
+ * compilers vectorise (an unsigned max), and the value is located only when there is one. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+#define HOT_LOOP __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define HOT_LOOP
+#endif
+
+HOT_LOOP static int all_finite(const float *restrict x, size_t n)
+{
+    uint32_t top = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, x + i, sizeof u);
+        u &= 0x7f800000u;
+        top = u > top ? u : top;
+    }
+    return top != 0x7f800000u;
+}
+
+/* Index of the first non-finite value of x[0..n), or -1. */
+static long first_nonfinite(const float *x, size_t n)
+{
+    if (!x || all_finite(x, n))
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return (long)i;
+    return -1;
+}
+
+typedef struct named {
+    const char *what;   /* "weight", "pre-activation Z" */
+    const char *file;   /* its tensor name in model files, or NULL */
+    const float *x;
+    size_t n, cols;     /* cols > 0: a (rows, cols) batch buffer, located as row and unit */
+} named;
+
+/* Writes "<what> of layer i+1" with where the bad value sits into buf; 1 if one was found. */
+static int locate(const named *t, int n_t, int layer, char *buf, size_t size)
+{
+    for (int k = 0; k < n_t; k++) {
+        long at = first_nonfinite(t[k].x, t[k].n);
+        if (at < 0)
+            continue;
+        char tensor[48] = "";
+        if (t[k].file)
+            snprintf(tensor, sizeof tensor, " (layers.%d.%s)", layer, t[k].file);
+        if (t[k].cols)
+            snprintf(buf, size, "layer %d %s%s, row %ld unit %ld, is %g", layer + 1, t[k].what,
+                     tensor, at / (long)t[k].cols + 1, at % (long)t[k].cols + 1,
+                     (double)t[k].x[at]);
+        else
+            snprintf(buf, size, "layer %d %s%s element %ld is %g", layer + 1, t[k].what, tensor,
+                     at, (double)t[k].x[at]);
+        return 1;
+    }
+    return 0;
+}
+
+/* The layer's parameters (params) or gradients (!params), in file order. */
+static int layer_tensors(const tmlp_layer_view *v, int params, named *t)
+{
+    size_t w = (size_t)v->n_out * (size_t)v->n_in, u = (size_t)v->n_out;
+    int n = 0;
+    t[n++] = (named){ params ? "weight" : "weight gradient", "weight", params ? v->W : v->dW, w, 0 };
+    t[n++] = (named){ params ? "bias" : "bias gradient", "bias", params ? v->b : v->db, u, 0 };
+    t[n++] = (named){ params ? "batch-norm scale" : "batch-norm scale gradient", "bn_weight",
+                      params ? v->bn_gamma : v->dbn_gamma, u, 0 };
+    t[n++] = (named){ params ? "batch-norm shift" : "batch-norm shift gradient", "bn_bias",
+                      params ? v->bn_beta : v->dbn_beta, u, 0 };
+    t[n++] = (named){ params ? "activation parameter" : "activation parameter gradient",
+                      "act_param", params ? v->act_param : v->dact_param,
+                      (size_t)v->n_act_params, 0 };
+    return n;
+}
+
+/* Says where a non-finite loss came from, in the order the forward pass computed it: the
+ * batch's input rows, then each layer's parameters and outputs. Returns 1 when the culprit is
+ * a parameter (so skipping batches cannot help), 0 otherwise. */
+static int explain_loss(const tmlp_net *net, const float *xb, int rows, const int *idx,
+                        char *buf, size_t size)
+{
+    int n_in = tmlp_net_n_in(net);
+    long at = first_nonfinite(xb, (size_t)rows * (size_t)n_in);
+    if (at >= 0) {
+        snprintf(buf, size, "the training data holds %g (sample %d, feature %ld)",
+                 (double)xb[at], idx[at / n_in] + 1, at % n_in + 1);
+        return 0;
+    }
+    for (int i = 0; i < tmlp_net_get_spec(net)->n_layers; i++) {
+        tmlp_layer_view v;
+        if (tmlp_net_layer(net, i, &v, NULL) != TMLP_OK)
+            break;
+        named t[9];
+        int n = layer_tensors(&v, 1, t);
+        if (locate(t, n, i, buf, size))
+            return 1;
+        size_t m = (size_t)rows * (size_t)v.n_out;
+        const float *bufs[4] = { v.z, v.u, v.a, v.out };
+        const char *names[4] = { "pre-activation Z", "normalised input U", "activation output A",
+                                 "output after dropout" };
+        n = 0;
+        for (int k = 0; k < 4; k++)   /* u, a and out may alias z or each other: name once */
+            if (bufs[k] && (k == 0 || (bufs[k] != bufs[k - 1] && (k < 2 || bufs[k] != bufs[0]))))
+                t[n++] = (named){ names[k], NULL, bufs[k], m, (size_t)v.n_out };
+        if (locate(t, n, i, buf, size))
+            return 0;
+    }
+    snprintf(buf, size, "every output is finite; the loss itself overflowed");
+    return 0;
+}
+
+/* Says which gradient is not finite, from the output layer down (the order backward computed
+ * them), unless the batch's input is to blame (ReLU-like units can hide a NaN input from the
+ * loss, not from the gradient). */
+static void explain_grad(const tmlp_net *net, const float *xb, int rows, const int *idx,
+                         const float *grads, size_t n_params, char *buf, size_t size)
+{
+    int n_in = tmlp_net_n_in(net);
+    long at = first_nonfinite(xb, (size_t)rows * (size_t)n_in);
+    if (at >= 0) {
+        snprintf(buf, size, "the training data holds %g (sample %d, feature %ld)",
+                 (double)xb[at], idx[at / n_in] + 1, at % n_in + 1);
+        return;
+    }
+    for (int i = tmlp_net_get_spec(net)->n_layers - 1; i >= 0; i--) {
+        tmlp_layer_view v;
+        named t[9];
+        if (tmlp_net_layer(net, i, &v, NULL) == TMLP_OK &&
+            locate(t, layer_tensors(&v, 0, t), i, buf, size))
+            return;
+    }
+    snprintf(buf, size, "gradient block element %ld is not finite",
+             first_nonfinite(grads, n_params));
+}
+
+/* Early stopping ends a run with its best epoch's parameters and batch-norm statistics; the
+ * run is then finished (its weights are no longer the ones training would continue from). */
+static void end_with_best(tmlp_train_state *st, float *params, size_t n_params, float *state,
+                          size_t n_state)
+{
+    if (st->best_epoch <= 0)
+        return;
+    memcpy(params, st->best, n_params * sizeof *st->best);
+    memcpy(state, st->best + n_params, n_state * sizeof *st->best);
+    st->finished = 1;
+}
+
+/* Checks that st can continue a run of n_batches batches an epoch. */
+static int check_state(const tmlp_train_state *st, int n_batches, size_t n_best, tmlp_err *err)
+{
+    if (st->epoch < 0 || st->batch < 0 || st->batch >= n_batches || st->skipped < 0 ||
+        st->counted < 0 || st->counted > st->batch || st->rows < 0 || st->correct < 0 ||
+        st->correct > st->rows || !isfinite(st->sum_loss))
+        return tmlp_fail(err, TMLP_EINVAL, "train: state at epoch %d, batch %d does not fit a "
+                         "run of %d batches an epoch (different data or batch size?)",
+                         st->epoch, st->batch, n_batches);
+    if (st->best_epoch < 0 || st->best_epoch > st->epoch ||
+        (st->best_epoch > 0 && (!st->best || st->n_best != n_best)))
+        return tmlp_fail(err, TMLP_EINVAL, "train: state's early-stopping record (best epoch "
+                         "%d, %zu values) does not fit this net (%zu)", st->best_epoch,
+                         st->best ? st->n_best : 0, n_best);
+    return TMLP_OK;
+}
+
 int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tmlp_data *val,
                const tmlp_train_cfg *cfg, const tmlp_observer *obs, tmlp_err *err)
 {
     const tmlp_net_spec *s = tmlp_net_get_spec(net);
     int n_out = tmlp_net_n_out(net), rc;
-    size_t n_params;
-    tmlp_net_params(net, &n_params);
+    size_t n_params, n_state;
+    float *params = tmlp_net_params(net, &n_params), *grads = tmlp_net_grads(net, NULL);
+    float *state = tmlp_net_state(net, &n_state);
     if (cfg->epochs <= 0 || cfg->batch <= 0 || cfg->batch > tmlp_net_max_batch(net))
         return tmlp_fail(err, TMLP_EINVAL, "train: need epochs > 0 (got %d) and batch in 1..%d "
                          "(got %d)", cfg->epochs, tmlp_net_max_batch(net), cfg->batch);
@@ -168,39 +346,61 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
                          "and min_delta must be >= 0");
     if (cfg->early_stop > 0 && !val)
         return tmlp_fail(err, TMLP_EINVAL, "train: early stopping needs a validation set");
+    if (cfg->on_nan != TMLP_ON_NAN_STOP && cfg->on_nan != TMLP_ON_NAN_SKIP)
+        return tmlp_fail(err, TMLP_EINVAL, "train: on_nan must be TMLP_ON_NAN_STOP or "
+                         "TMLP_ON_NAN_SKIP, got %d", cfg->on_nan);
+    char where[200];
+    if (first_nonfinite(params, n_params) >= 0 || first_nonfinite(state, n_state) >= 0) {
+        explain_loss(net, NULL, 0, NULL, where, sizeof where);
+        return tmlp_fail(err, TMLP_ENUMERIC, "train: the net is not finite before training: %s",
+                         where);
+    }
 
     const int n = train->n, b = cfg->batch, n_in = train->n_in, nt = train->n_targets;
+    const int n_batches = (n + b - 1) / b;
+    tmlp_train_state fresh = { 0 }, *st = cfg->state ? cfg->state : &fresh;
+    if (st->rng.inc == 0) {
+        tmlp_train_state_free(st);
+        tmlp_rng_seed(&st->rng, cfg->seed, 0x5eed);
+    }
+    if ((rc = check_state(st, n_batches, n_params + n_state, err)) != TMLP_OK)
+        return rc;
+    if (st->finished || st->epoch >= cfg->epochs) { /* a finished run: nothing left to do */
+        end_with_best(st, params, n_params, state, n_state);
+        return TMLP_OK;
+    }
+
     int *idx = malloc((size_t)n * sizeof *idx);
     float *xb = malloc((size_t)b * n_in * sizeof *xb);
     int *lb = train->label ? malloc((size_t)b * sizeof *lb) : NULL;
     float *tb = train->target ? malloc((size_t)b * nt * sizeof *tb) : NULL;
     float *dz = malloc((size_t)b * n_out * sizeof *dz);
-    size_t n_state;
-    float *state = tmlp_net_state(net, &n_state);
+    /* A training forward updates batch norm's running statistics: kept from before each batch
+     * so that a batch skipped, refused or stopped before its step leaves no trace. */
+    float *state0 = n_state ? malloc(2 * n_state * sizeof *state0) : NULL;
+    float *state1 = state0 ? state0 + n_state : NULL;
     /* early stopping keeps the best epoch's parameters and batch-norm statistics */
-    float *best = cfg->early_stop > 0 ? malloc((n_params + n_state) * sizeof *best) : NULL;
-    double best_metric = INFINITY;
-    int best_epoch = 0;
+    if (cfg->early_stop > 0 && !st->best) {
+        st->best = malloc((n_params + n_state) * sizeof *st->best);
+        st->n_best = st->best ? n_params + n_state : 0;
+    }
     if (!idx || !xb || !dz || (train->label && !lb) || (train->target && !tb) ||
-        (cfg->early_stop > 0 && !best)) {
+        (cfg->early_stop > 0 && !st->best) || (n_state && !state0)) {
         rc = tmlp_fail(err, TMLP_ENOMEM, "train: no memory for batch buffers");
         goto done;
     }
-    for (int i = 0; i < n; i++)
-        idx[i] = i;
-    tmlp_rng rng;
-    tmlp_rng_seed(&rng, cfg->seed, 0x5eed);
-    float *params = tmlp_net_params(net, NULL), *grads = tmlp_net_grads(net, NULL);
-    const int n_batches = (n + b - 1) / b;
 
-    for (int epoch = 1; epoch <= cfg->epochs; epoch++) {
+    for (int epoch = st->epoch + 1; epoch <= cfg->epochs; epoch++) {
+        /* The epoch's order depends only on the generator's state at its start, so a run
+         * resumed at any batch of it sees the same order. */
+        tmlp_rng rng = st->rng;
+        for (int i = 0; i < n; i++)
+            idx[i] = i;
         if (cfg->shuffle)
             tmlp_rng_shuffle(&rng, idx, n);
         tmlp_net_set_mode(net, TMLP_MODE_TRAIN);
-        double grad_norm = NAN;
-        double t0 = now(), sum_loss = 0.0;
-        long correct = 0;
-        for (int k = 0; k < n_batches; k++) {
+        double grad_norm = NAN, t0 = now();
+        for (int k = st->batch; k < n_batches; k++) {
             int start = k * b, rows = n - start < b ? n - start : b;
             for (int i = 0; i < rows; i++) {            /* gather the batch */
                 int j = idx[start + i];
@@ -210,6 +410,8 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
                 if (tb)
                     memcpy(tb + (size_t)i * nt, train->target + (size_t)j * nt, (size_t)nt * sizeof *tb);
             }
+            if (n_state)
+                memcpy(state0, state, n_state * sizeof *state);
             const float *z = tmlp_net_forward(net, xb, rows, err);
             if (!z) {
                 rc = err ? err->code : TMLP_EINVAL;
@@ -219,66 +421,114 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
             tmlp_targets t = { lb, tb };
             if ((rc = tmlp_loss_eval(s->loss, z, rows, n_out, t, &loss, dz, err)) != TMLP_OK)
                 goto done;
-            if (!isfinite(loss)) {
-                rc = tmlp_fail(err, TMLP_ENUMERIC, "train: loss became %g at epoch %d, batch %d; "
-                               "try a lower learning rate", loss, epoch, k + 1);
+            int bad_params = 0, bad = !isfinite(loss);
+            if (bad) {
+                char why[160];
+                bad_params = explain_loss(net, xb, rows, idx + start, why, sizeof why);
+                snprintf(where, sizeof where, "the loss is %g: %s", loss, why);
+            } else {
+                if ((rc = tmlp_net_backward(net, dz, rows, err)) != TMLP_OK)
+                    goto done;
+                if ((bad = !all_finite(grads, n_params)))
+                    explain_grad(net, xb, rows, idx + start, grads, n_params, where, sizeof where);
+            }
+            if (bad && n_state)
+                memcpy(state, state0, n_state * sizeof *state);
+            if (bad && (cfg->on_nan == TMLP_ON_NAN_STOP || bad_params)) {
+                rc = tmlp_fail(err, TMLP_ENUMERIC, "train: epoch %d, batch %d: %s; try a lower "
+                               "learning rate (it was %g)", epoch, k + 1, where,
+                               (double)tmlp_optim_lr(opt));
                 goto done;
             }
+            if (bad) {                                  /* TMLP_ON_NAN_SKIP: no step */
+                st->skipped++;
+                st->batch = k + 1;
+                continue;
+            }
+            long right = 0;
             for (int i = 0; lb && i < rows; i++)
-                correct += vote(s->loss, z + (size_t)i * n_out, n_out) == lb[i];
-            if ((rc = tmlp_net_backward(net, dz, rows, err)) != TMLP_OK)
-                goto done;
+                right += vote(s->loss, z + (size_t)i * n_out, n_out) == lb[i];
             loss += tmlp_net_penalty(net);
-            sum_loss += loss;
             if (obs && obs->on_batch) {
+                /* The observer sees the net as the state describes it (the batch not yet
+                 * trained, so not in the running statistics either): a checkpoint it saves
+                 * continues exactly. */
+                if (n_state) {
+                    memcpy(state1, state, n_state * sizeof *state);
+                    memcpy(state, state0, n_state * sizeof *state);
+                }
                 tmlp_batch_info bi = { epoch, cfg->epochs, k + 1, n_batches, loss,
-                                       sum_loss / (k + 1), now() - t0, net };
+                                       (st->sum_loss + loss) / (st->counted + 1), now() - t0, net };
                 if (obs->on_batch(obs->ctx, &bi))
-                    goto done;
+                    goto done;                          /* this batch stays untrained */
+                if (n_state)
+                    memcpy(state, state1, n_state * sizeof *state);
             }
             grad_norm = clip(grads, n_params, cfg->clip_norm, cfg->clip_value, k == n_batches - 1);
             if (cfg->schedule)
                 tmlp_optim_set_lr(opt, tmlp_schedule_lr(cfg->schedule, epoch - 1 + (double)k / n_batches,
                                                         cfg->epochs, n_batches));
             tmlp_optim_step(opt, params, grads);
+            if (!all_finite(params, n_params)) {        /* the update itself overflowed */
+                explain_loss(net, NULL, 0, NULL, where, sizeof where);
+                rc = tmlp_fail(err, TMLP_ENUMERIC, "train: epoch %d, batch %d: after the update, "
+                               "%s; try a lower learning rate (it was %g)", epoch, k + 1, where,
+                               (double)tmlp_optim_lr(opt));
+                goto done;
+            }
+            st->batch = k + 1;
+            st->sum_loss += loss;
+            st->counted++;
+            st->rows += rows;
+            st->correct += right;
+        }
+        if (st->counted == 0) {
+            rc = tmlp_fail(err, TMLP_ENUMERIC, "train: epoch %d: every batch was skipped for "
+                           "non-finite values; try a lower learning rate", epoch);
+            goto done;
         }
         tmlp_epoch_info ei = { .epoch = epoch, .epochs = cfg->epochs,
-                               .train_loss = sum_loss / n_batches,
-                               .train_acc = lb ? (double)correct / n : NAN,
+                               .train_loss = st->sum_loss / st->counted,
+                               .train_acc = lb ? (double)st->correct / st->rows : NAN,
                                .val_loss = NAN, .val_acc = NAN, .seconds = now() - t0,
                                .steps = tmlp_optim_steps(opt), .lr = tmlp_optim_lr(opt),
-                               .net = net };
+                               .net = net, .skipped = st->skipped };
         tmlp_net_set_mode(net, TMLP_MODE_EVAL);
         if (val && (rc = tmlp_evaluate(net, val, &ei.val_loss, &ei.val_acc, err)) != TMLP_OK)
             goto done;
         if (cfg->schedule)
             tmlp_schedule_epoch_end(cfg->schedule, ei.val_loss);
         ei.grad_norm = grad_norm;
-        int stop = 0;
         if (cfg->early_stop > 0) {
             /* lower is better: the loss, or minus the accuracy */
             double m = cfg->early_metric == TMLP_METRIC_VAL_ACC ? -ei.val_acc : ei.val_loss;
-            if (m < best_metric - cfg->min_delta) {
-                best_metric = m;
-                best_epoch = epoch;
-                memcpy(best, params, n_params * sizeof *best);
-                memcpy(best + n_params, state, n_state * sizeof *best);
+            if (st->best_epoch == 0 || m < st->best_metric - cfg->min_delta) {
+                st->best_metric = m;
+                st->best_epoch = epoch;
+                memcpy(st->best, params, n_params * sizeof *st->best);
+                memcpy(st->best + n_params, state, n_state * sizeof *st->best);
             }
-            stop = epoch - best_epoch >= cfg->early_stop;
-            ei.best_epoch = best_epoch;
+            st->finished = epoch - st->best_epoch >= cfg->early_stop;
+            ei.best_epoch = st->best_epoch;
         }
+        /* The epoch is done: the state now points at the start of the next one. */
+        st->epoch = epoch;
+        st->batch = 0;
+        st->rng = rng;
+        st->sum_loss = 0.0;
+        st->counted = 0;
+        st->rows = st->correct = 0;
         if (obs && obs->on_epoch && obs->on_epoch(obs->ctx, &ei))
             break;
-        if (stop)
+        if (st->finished)
             break;
     }
-    if (best_epoch > 0) { /* end with the best epoch's weights */
-        memcpy(params, best, n_params * sizeof *best);
-        memcpy(state, best + n_params, n_state * sizeof *best);
-    }
+    end_with_best(st, params, n_params, state, n_state);
 done:
     tmlp_net_set_mode(net, TMLP_MODE_EVAL);
-    free(best);
+    if (st == &fresh)
+        tmlp_train_state_free(&fresh);
+    free(state0);
     free(idx);
     free(xb);
     free(lb);

@@ -116,11 +116,38 @@ printf 'bogus = 1\n' >"$tmp/bad.ini"
 expect "unknown setting in a config file" 2 "$bin" train --config "$tmp/bad.ini"
 expect "missing config file"              2 "$bin" train --config "$tmp/none.ini"
 
+tests/compare.sh "$build" >"$tmp/compare.out" 2>&1; cat "$tmp/compare.out"; n=$(sed -nE 's/^compare: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$tmp/compare.out"); n=${n:-0 1}; pass=$((pass + ${n% *})); fail=$((fail + ${n#* }))  # `tinymlp compare`
 for ex in "$build"/examples/*; do
     [ -x "$ex" ] || continue
-    case "$(basename "$ex")" in mnist|inference|observe) continue ;; esac # need data / a model
+    case "$(basename "$ex")" in mnist|inference) continue ;; esac # need data / a model (below)
     expect "example $(basename "$ex")" 0 "$ex"
 done
+
+# tinymlp explain (tests/test_docs.c recomputes its numbers) and examples/inference on a model.
+expect "explain: one step on xor"           0 "$bin" explain &&
+    { grep -q "dZ1 = dA1 ⊙ f'(Z1)" "$tmp/out" && grep -q "they agree" "$tmp/out" &&
+      ok "explain shows the backward pass and a passing gradient check" ||
+      bad "explain shows the backward pass and a passing gradient check"; }
+expect "explain --json"                     0 "$bin" explain --json --opt adam --step 5 --act relu &&
+    { grep -q '^{.*"gradcheck":{.*}$' "$tmp/out" && ok "explain --json is one JSON object" ||
+      bad "explain --json is one JSON object"; }
+printf 'a,b,label\n0.5,-1,0\n1,2,1\n-1,0.5,2\n' >"$tmp/explain.csv"
+expect "explain on a CSV file"              0 "$bin" explain --data "$tmp/explain.csv" --rows 3
+expect "explain --step 0"                   2 "$bin" explain --step 0
+expect "explain --act swoosh"               2 "$bin" explain --act swoosh
+expect "explain refuses batch norm"         2 "$bin" explain --layers 3:tanh:bn
+expect "explain --data nosuchset"           2 "$bin" explain --data nosuchset
+expect "train xor --save for inference"     0 "$bin" train --data xor --quiet --save "$tmp/xor-inf.safetensors"
+printf '0,0\n0,1\n1,0\n1,1\n' >"$tmp/xor-rows.csv"
+expect "example inference"                  0 sh -c '"$1" "$2" <"$3"' sh "$build/examples/inference" \
+    "$tmp/xor-inf.safetensors" "$tmp/xor-rows.csv" &&
+    { [ "$(sed -nE 's/^line [0-9]+: class ([01]) .*/\1/p' "$tmp/out" | tr -d '\n')" = 0110 ] &&
+      ok "inference answers xor" || bad "inference answers xor"; }
+expect "inference without a model file"     1 "$build/examples/inference" "$tmp/none.safetensors"
+expect "observe: per-layer gradient norms"   0 "$build/examples/observe" &&
+    { [ "$(grep -c '||dW1|| .* ||dW4||' "$tmp/out")" -eq 10 ] && ok "observe prints 4 gradient norms every 100th epoch" ||
+      bad "observe prints 4 gradient norms every 100th epoch"; }
+scripts/check-docs.sh "$build" >"$tmp/docs.out" 2>&1; grep -E '^(ok|FAIL|skip) ' "$tmp/docs.out"; n=$(sed -nE 's/^check-docs: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$tmp/docs.out"); n=${n:-0 1}; pass=$((pass + ${n% *})); fail=$((fail + ${n#* }))  # docs vs code
 
 # make install + a program built against it with pkg-config (not for sanitizer builds, whose
 # libraries need the sanitizer runtime in every program that links them).
@@ -160,6 +187,8 @@ C
 else
     bad "make install"
 fi
+[ -n "${E2E_SKIP_INSTALL:-}" ] || { [ -f "$tmp/prefix/share/man/man1/tinymlp.1" ] &&
+    ok "make install puts the man page in share/man/man1" || bad "make install puts the man page in share/man/man1"; }
 
 # The library never exits, aborts or prints: no such calls, and no stdout/stderr, in src/.
 if grep -nE '(^|[^a-z_])(exit|_Exit|abort|printf|puts|perror)[[:space:]]*\(|stdout|stderr' \

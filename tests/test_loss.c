@@ -60,7 +60,7 @@ END_TEST
 /* dL/dz against central differences of the loss (computed in double, so h can be small). */
 static void check_grad(int kind, int batch, int n_out, tmlp_targets t, tmlp_rng *r)
 {
-    float z[24], dz[24];
+    float z[24] = { 0 }, dz[24] = { 0 };
     for (int i = 0; i < batch * n_out; i++)
         z[i] = 4.0f * tmlp_rng_uniform(r) - 2.0f;
     double l;

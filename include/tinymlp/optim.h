@@ -70,6 +70,19 @@ size_t tmlp_optim_size(const tmlp_optim *o);
 /* Zeroes the state (moments, step count), as if new. */
 void tmlp_optim_reset(tmlp_optim *o);
 
+/* The state a checkpoint saves: *m and *v point at the optimizer's own arrays of
+ * tmlp_optim_size(o) floats (valid until tmlp_optim_free), or are NULL for kinds without one:
+ * m is the velocity (momentum, nesterov) or first moment (adam, adamw); v the second moment
+ * (adam, adamw), the squared-gradient average (rmsprop) or sum (adagrad). *t is the step
+ * count. Any output pointer may be NULL. */
+void tmlp_optim_state(const tmlp_optim *o, const float **m, const float **v, long *t);
+
+/* Restores a saved state: copies tmlp_optim_size(o) floats from m and from v, each of which
+ * must be given exactly when o's kind has that array, and sets the step count to t.
+ * Returns TMLP_EINVAL, leaving o unchanged, when an array is missing or extra, t < 0, a value
+ * is not finite, or v holds a negative value. */
+int tmlp_optim_set_state(tmlp_optim *o, const float *m, const float *v, long t, tmlp_err *err);
+
 /* "sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad"; NULL if unknown. */
 const char *tmlp_optim_name(int kind);
 

@@ -1,10 +1,14 @@
 /* tinymlp/train.h: the training loop and evaluation.
  *
  * tmlp_train runs epochs of minibatch gradient descent: each epoch shuffles the sample order
- * (Fisher-Yates from the seeded RNG), gathers each batch into a buffer allocated once, then
- * forward, loss, backward and one optimizer step. Given the same net, data, configuration and
- * seed, it produces the same weights bit for bit (with one BLAS thread). It never prints:
- * progress goes to observers, which the CLI turns into progress bars and logs. */
+ * (Fisher-Yates from the seeded RNG, starting from 0..n-1 every epoch), gathers each batch
+ * into a buffer allocated once, then forward, loss, backward and one optimizer step. Given the
+ * same net, data, configuration and seed, it produces the same weights bit for bit (with one
+ * BLAS thread). Its position (epoch, batch, RNG, early-stopping record) lives in a
+ * tmlp_train_state the caller may keep: saved with the net and optimizer (checkpoint.h) it
+ * lets a stopped run continue as if it had never stopped. A loss or gradient that is not
+ * finite is caught at the batch where it appears. It never prints: progress goes to
+ * observers, which the CLI turns into progress bars and logs. */
 #ifndef TINYMLP_TRAIN_H
 #define TINYMLP_TRAIN_H
 
@@ -32,7 +36,42 @@ typedef struct tmlp_train_cfg {
                           * metric, and end with the best epoch's weights; needs validation */
     int early_metric;    /* TMLP_METRIC_VAL_LOSS (default) or TMLP_METRIC_VAL_ACC */
     float min_delta;     /* an improvement must exceed this to count */
+    int on_nan;          /* TMLP_ON_NAN_STOP (default): a non-finite loss or gradient ends
+                          * training with TMLP_ENUMERIC; TMLP_ON_NAN_SKIP: that batch is
+                          * skipped (no step) and training goes on */
+    struct tmlp_train_state *state; /* NULL, or where the run starts and where the loop keeps
+                          * its position as it goes (see tmlp_train_state) */
 } tmlp_train_cfg;
+
+enum { TMLP_ON_NAN_STOP = 0, TMLP_ON_NAN_SKIP = 1 };
+
+/* Where a run is. A zeroed state is the start of a run; tmlp_train keeps it current after
+ * every step and epoch, so an observer can save it (with the net and optimizer) at any
+ * batch, and a later tmlp_train given the saved state continues at the next batch with the
+ * same results, bit for bit, as a run that never stopped (same data, configuration and net
+ * kind; nets with dropout draw their masks from the net's own generator, which this does not
+ * hold). Free with tmlp_train_state_free. */
+typedef struct tmlp_train_state {
+    int epoch;          /* epochs completed */
+    int batch;          /* batches done (trained or skipped) of epoch `epoch + 1` */
+    tmlp_rng rng;       /* the batch-order generator as at the start of epoch `epoch + 1`;
+                         * inc == 0 (zeroed) means not started: seeded from cfg->seed */
+    long skipped;       /* batches skipped for non-finite values (TMLP_ON_NAN_SKIP), in all */
+    int finished;       /* early stopping ended the run: continuing trains nothing */
+    /* the unfinished epoch so far, for its reported loss and accuracy */
+    double sum_loss;    /* sum of the trained batches' losses */
+    int counted;        /* batches trained (not skipped) */
+    long rows, correct; /* rows trained, and how many of them the net classified right */
+    /* early stopping */
+    int best_epoch;     /* the best epoch so far, 0 before the first */
+    double best_metric; /* its metric (lower is better: val_loss or -val_acc) */
+    float *best;        /* (n_best) its parameters then batch-norm statistics; allocated by
+                         * tmlp_train when early stopping needs it */
+    size_t n_best;
+} tmlp_train_state;
+
+/* Frees st->best and zeroes *st (a fresh start). st may be NULL. */
+void tmlp_train_state_free(tmlp_train_state *st);
 
 enum { TMLP_METRIC_VAL_LOSS = 0, TMLP_METRIC_VAL_ACC = 1 };
 
@@ -60,6 +99,7 @@ typedef struct tmlp_epoch_info {
     int best_epoch;        /* with early stopping: the best epoch so far, else 0 */
     double grad_norm;      /* global gradient norm of the epoch's last step (before clipping) */
     tmlp_net *net;
+    long skipped;          /* batches skipped for non-finite values so far (TMLP_ON_NAN_SKIP) */
 } tmlp_epoch_info;
 
 /* Callbacks the loop calls; any may be NULL. A nonzero return stops training early, cleanly
@@ -74,8 +114,13 @@ typedef struct tmlp_observer {
  * training mode (dropout, batch statistics) for the steps and in evaluation mode for
  * validation, and is left in evaluation mode.
  * Refuses nets with an activation that has no gradient (binary_step), data that does not fit
- * the net, and stops with TMLP_ENUMERIC naming the epoch and batch if the loss stops being
- * finite. */
+ * the net, parameters that are not finite, and a cfg->state that does not fit the data.
+ * Each batch's loss, then its gradient block, is checked: the first non-finite value stops
+ * training with TMLP_ENUMERIC and one line naming the epoch, batch, layer and tensor (or the
+ * data row), before any step is taken with it, so the weights stay those of the last good
+ * step; with TMLP_ON_NAN_SKIP the batch is skipped instead (unless the parameters themselves
+ * are no longer finite). An observer that stops training from on_batch leaves that batch
+ * untrained; cfg->state then says so. */
 int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tmlp_data *val,
                const tmlp_train_cfg *cfg, const tmlp_observer *obs, tmlp_err *err);
 

@@ -12,6 +12,8 @@ int cmd_gradcheck(int argc, char **argv);
 int cmd_act(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 /* Prints "tinymlp: <msg>" on stderr and returns EXIT_RUNTIME (or code if nonzero). */
 int cli_fail(const tmlp_err *err, int code);

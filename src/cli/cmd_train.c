@@ -10,6 +10,9 @@
 #include "cli.h"
 #include "datasets.h"
 #include "progress.h"
+#include "atomic.h"
+#include "resume.h"
+#include "diagfile.h"
 
 #include <cJSON.h>
 
@@ -62,11 +65,23 @@ static void help(void)
 "  --epochs N          passes over the training set           [10; xor: 2000]\n"
 "  --batch N           rows per step                          [32, or all of xor]\n"
 "  --seed N            seeds the weights and the batch order             [1]\n"
-"  --threads N         OpenBLAS threads (0: OpenBLAS default)            [0]\n"
+"  --threads N         OpenBLAS threads (0: OpenBLAS default)            [0]\n");
+    printf( /* two literals: C99 compilers need only take 4095 characters in one */
+"checkpoints and failures (docs/reliability.md):\n"
+"  --checkpoint FILE   save the whole run (weights, optimizer, schedule, position)\n"
+"                      at the end, and on SIGINT/SIGTERM, which then stop it\n"
+"  --checkpoint-every N  also every N epochs, or every N batches as Nb [end only]\n"
+"  --resume FILE       continue the run saved in FILE, with its settings; --epochs\n"
+"                      is the total, as if it had never stopped; --lr a new rate\n"
+"  --on-nan ACTION     on a non-finite loss or gradient: stop (exit 1, the last\n"
+"                      checkpoint kept) or skip the batch                 [stop]\n"
 "output:\n"
 "  --quiet             only the final result\n"
 "  --every N           with no terminal, print every Nth epoch  [1, or epochs/20]\n"
 "  --log FILE          CSV, one row per epoch\n"
+"  --diag FILE         per-layer gradient and activation statistics each epoch:\n"
+"                      CSV, or JSON when FILE ends in .json (docs/compare.md)\n"
+"  --diag-every N      also a --diag record every N batches        [0 = off]\n"
 "  --save FILE         write the trained model (safetensors, atomically)\n"
 "  --json              print one JSON object with the results on stdout\n"
 "  --config FILE       read settings from an INI file: keys are the long flags\n"
@@ -78,6 +93,8 @@ static void help(void)
 enum { O_DATA = 256, O_LAYERS, O_LOSS, O_INIT, O_OPT, O_LR, O_MOMENTUM, O_BETA1, O_BETA2, O_EPS,
        O_WD, O_EPOCHS, O_BATCH, O_SEED, O_THREADS, O_QUIET, O_EVERY, O_LOG, O_VAL, O_STD,
        O_SAVE, O_JSON, O_CONFIG, O_L1, O_L2, O_CLIPN, O_CLIPV, O_EARLY, O_EMETRIC, O_MINDELTA, O_SCHED, O_WARMUP, O_STEPSIZE, O_GAMMA, O_MINLR, O_PATIENCE };
+enum { O_DIAG = 1000, O_DIAGEVERY };
+enum { O_CKPT = 1100, O_CKPTEVERY, O_RESUME, O_ONNAN };
 
 static const struct option options[] = {
     { "data", required_argument, 0, O_DATA }, { "layers", required_argument, 0, O_LAYERS },
@@ -99,6 +116,10 @@ static const struct option options[] = {
     { "clip-norm", required_argument, 0, O_CLIPN }, { "clip-value", required_argument, 0, O_CLIPV },
     { "early-stop", required_argument, 0, O_EARLY }, { "early-metric", required_argument, 0, O_EMETRIC },
     { "min-delta", required_argument, 0, O_MINDELTA },
+    { "diag", required_argument, 0, O_DIAG }, { "diag-every", required_argument, 0, O_DIAGEVERY },
+    { "checkpoint", required_argument, 0, O_CKPT },
+    { "checkpoint-every", required_argument, 0, O_CKPTEVERY },
+    { "resume", required_argument, 0, O_RESUME }, { "on-nan", required_argument, 0, O_ONNAN },
     { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 };
 
@@ -112,6 +133,8 @@ typedef struct opts {
     long epochs, batch, threads, every, patience;
     uint64_t seed;
     int quiet, json, standardize;
+    const char *diag; long diag_every; /* --diag FILE, --diag-every N */
+    const char *checkpoint, *ckpt_every, *resume, *on_nan; /* resume.h */
 } opts;
 
 static const char *optname(int c)
@@ -240,7 +263,13 @@ static int parse(int argc, char **argv, opts *o)
         case O_INIT: o->init = optarg; break;
         case O_OPT: o->opt = optarg; break;
         case O_LOG: o->log = optarg; break;
+        case O_DIAG: o->diag = optarg; break;
+        case O_DIAGEVERY: ip = &o->diag_every; lo = 0; break;
         case O_SAVE: o->save = optarg; break;
+        case O_CKPT: o->checkpoint = optarg; break;
+        case O_CKPTEVERY: o->ckpt_every = optarg; break;
+        case O_RESUME: o->resume = optarg; break;
+        case O_ONNAN: o->on_nan = optarg; break;
         case O_CONFIG: break; /* read before parsing: see with_config */
         case O_L1: fp = &o->l1; break;
         case O_L2: fp = &o->l2; break;
@@ -294,6 +323,15 @@ static int parse(int argc, char **argv, opts *o)
     if (o->early_metric && strcmp(o->early_metric, "val_loss") && strcmp(o->early_metric, "val_acc"))
         return cli_usage_error("train", "--early-metric wants val_loss or val_acc, got '%s'",
                                o->early_metric);
+    long every;
+    int every_batches;
+    if (o->ckpt_every && !cli_ckpt_every(o->ckpt_every, &every, &every_batches))
+        return cli_usage_error("train", "--checkpoint-every wants N (epochs) or Nb (batches) "
+                               "with N >= 1, got '%s'", o->ckpt_every);
+    if (o->ckpt_every && !o->checkpoint)
+        return cli_usage_error("train", "--checkpoint-every needs --checkpoint FILE");
+    if (o->on_nan && strcmp(o->on_nan, "stop") && strcmp(o->on_nan, "skip"))
+        return cli_usage_error("train", "--on-nan wants stop or skip, got '%s'", o->on_nan);
     return 0;
 }
 
@@ -382,12 +420,20 @@ static void add_num(cJSON *obj, const char *key, double v)
 int cmd_train(int argc, char **argv)
 {
     opts o;
-    ini_args ini;
-    int rc = with_config(argc, argv, &ini);
+    ini_args ini = { 0 };
+    cli_resume res; /* --resume FILE: the saved run's own settings come first */
+    int rc = cli_resume_argv(argc, argv, options, &res);
+    if (!rc && res.argv) {
+        argc = res.argc;
+        argv = res.argv;
+    }
+    if (!rc)
+        rc = with_config(argc, argv, &ini);
     if (!rc)
         rc = ini.argv ? parse(ini.argc, ini.argv, &o) : parse(argc, argv, &o);
     if (rc) {
         ini_free(&ini);
+        cli_resume_free(&res);
         return rc < 0 ? 0 : rc;
     }
     /* o's strings point into ini.argv: it lives until the end of the command */
@@ -400,8 +446,12 @@ int cmd_train(int argc, char **argv)
     cli_prep prep = { 0 };
     tmlp_model_meta meta = { 0 };
     run_log rl = { 0 };
+    diag_file df = { 0 };
     cJSON *cfg_json = NULL;
     FILE *log = NULL;
+    cli_out log_out = { 0 };       /* the log goes to a temporary file, renamed at the end */
+    cli_ckpt ckpt = { 0 };
+    tmlp_train_state state = { 0 };
     int status = EXIT_RUNTIME;
 
     /* Everything the user typed is checked before any work starts. */
@@ -419,6 +469,15 @@ int cmd_train(int argc, char **argv)
     if (!isnan(o.beta2)) ocfg.beta2 = (float)o.beta2;
     if (!isnan(o.eps)) ocfg.eps = (float)o.eps;
     if (!isnan(o.wd)) ocfg.weight_decay = (float)o.wd;
+
+    /* Outputs too: a missing folder or a read-only file fails now, not after training. */
+    const char *outs[3][2] = { { o.save, "the model" }, { o.checkpoint, "the checkpoint" },
+                               { o.log, "the log" } };
+    for (int i = 0; i < 3; i++)
+        if (outs[i][0] && cli_out_check(outs[i][0], outs[i][1], &err)) {
+            status = cli_fail(&err, 0);
+            goto done;
+        }
 
     if (cli_dataset_load(o.data, &ds, &err) != TMLP_OK) {
         status = cli_fail(&err, err.code == TMLP_ENOTFOUND ? EXIT_USAGE : EXIT_RUNTIME);
@@ -511,11 +570,11 @@ int cmd_train(int argc, char **argv)
         goto done;
     }
     if (o.log) {
-        if (!(log = fopen(o.log, "w"))) {
-            fprintf(stderr, "tinymlp: cannot write the log '%s': ", o.log);
-            perror(NULL);
+        if (cli_out_open(&log_out, o.log, "the log", &err)) {
+            status = cli_fail(&err, 0);
             goto done;
         }
+        log = log_out.f;
         fprintf(log, "epoch,train_loss,train_acc,val_loss,val_acc,seconds,lr\n");
     }
 
@@ -545,6 +604,18 @@ int cmd_train(int argc, char **argv)
         status = cli_usage_error("train", "--early-stop needs a validation set: give --val");
         goto done;
     }
+    tcfg.on_nan = o.on_nan ? (!strcmp(o.on_nan, "skip") ? TMLP_ON_NAN_SKIP : TMLP_ON_NAN_STOP)
+                           : res.argv ? res.ck.cfg.on_nan : TMLP_ON_NAN_STOP;
+    tcfg.state = &state;
+    if (res.argv) { /* the checkpoint's net, optimizer, schedule and position take over */
+        if (cli_resume_load(&res, &net, &opt, &sched, &tcfg, train, (float)o.lr, &err)) {
+            status = cli_fail(&err, 0);
+            goto done;
+        }
+        if (!o.quiet)
+            fprintf(stderr, "resuming %s: %d of %ld epochs done\n", res.path,
+                    tcfg.state->epoch, o.epochs);
+    }
     if (!o.quiet)
         fprintf(stderr, "training on %s: %d samples (%d for validation), %d inputs, layers %s -> %d "
                 "(%s); %s lr %g (%s), batch %ld, %ld epochs\n", o.data, train->n, val ? val->n : 0,
@@ -558,10 +629,33 @@ int cmd_train(int argc, char **argv)
             fprintf(stderr, "config: %s\n", text);
         free(text);
     }
-    if (tmlp_train(net, opt, train, val, &tcfg, &obs, &err)) {
+    if (o.diag) { /* gradient statistics, chained in front of the progress display */
+        if (diag_file_open(&df, o.diag, net, (int)o.diag_every, &err)) {
+            status = cli_fail(&err, 0);
+            goto done;
+        }
+        obs = diag_file_observer(&df, &obs);
+    }
+    if (o.checkpoint) { /* the whole run, saved as it goes (resume.h) */
+        char *text = cJSON_PrintUnformatted(cfg_json);
+        rc = cli_ckpt_begin(&ckpt, o.checkpoint, o.ckpt_every, text, o.data, &prep, val_frac,
+                            train, net, opt, &tcfg, &err);
+        free(text);
+        if (rc) {
+            status = cli_fail(&err, 0);
+            goto done;
+        }
+        obs = cli_ckpt_observer(&ckpt, &obs);
+        cli_ckpt_signals(1);
+    }
+    if (tmlp_train(net, opt, train, val, &tcfg, &obs, &err) ||
+        (o.diag && diag_file_close(&df, &err))) {
         status = cli_fail(&err, 0);
         goto done;
     }
+    if (o.checkpoint && (status = cli_ckpt_end(&ckpt)) != 0)
+        goto done;
+    status = EXIT_RUNTIME;
 
     const tmlp_data *eval = ds.test ? ds.test : train;
     const char *eval_name = ds.test ? "test" : "training";
@@ -623,10 +717,13 @@ int cmd_train(int argc, char **argv)
     }
     status = 0;
 done:
-    if (log && fclose(log) != 0 && status == 0) {
-        fprintf(stderr, "tinymlp: writing the log '%s' failed\n", o.log);
-        status = EXIT_RUNTIME;
-    }
+    if (log && cli_out_commit(&log_out, &err) && status == 0)
+        status = cli_fail(&err, 0);
+    cli_ckpt_signals(0);
+    cli_ckpt_free(&ckpt);
+    tmlp_train_state_free(&state);
+    cli_resume_free(&res);
+    diag_file_close(&df, NULL);
     cJSON_Delete(cfg_json);
     free(rl.epoch_seconds);
     tmlp_model_meta_free(&meta);

@@ -15,6 +15,8 @@ static const struct {
     { "eval", cmd_eval, "evaluate a saved model: accuracy, per-class accuracy, confusion matrix" },
     { "gradcheck", cmd_gradcheck, "check activations' derivatives against finite differences" },
     { "act", cmd_act, "print activations' values and derivatives, or list them" },
+    { "explain", cmd_explain, "show one training step of a tiny network, every number" },
+    { "compare", cmd_compare, "train one network per activation and seed; write a report" },
 };
 
 static void usage(FILE *f)

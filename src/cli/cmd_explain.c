@@ -1,0 +1,699 @@
+/* cmd_explain.c: `tinymlp explain`: one training step of a tiny network, every number shown.
+ *
+ * The teaching trace. It builds a small net, takes N-1 optimizer steps silently (tmlp_train on
+ * one fixed batch), then runs step N through the library's own calls (tmlp_net_forward,
+ * tmlp_loss_eval, tmlp_net_backward, tmlp_optim_step) and prints, from tmlp_net_layer's views,
+ * every matrix the step touches with its equation and shape. It checks one weight's gradient
+ * by central differences on the spot. --json prints the same numbers as one JSON object
+ * (tests/test_docs.c recomputes them independently; docs/backprop.md walks through them).
+ *
+ * Two things are computed here rather than read from the net: dA_i = dZ_{i+1}·W_{i+1} (the net
+ * keeps it only in a scratch buffer) and f'(Z) (the activation's backward with dA = 1). It is
+ * not a general tracer: batch norm, dropout and weight penalties are refused. */
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "cli.h"
+#include "datasets.h"
+
+#define MAX_ROWS 64L        /* --rows */
+#define MAX_STEP 1000000L   /* --step */
+#define SHOW 8              /* rows/cols shown in full; bigger ones show the corners */
+#define FD_H 1e-2f          /* central-difference step: float32 loses more to rounding below */
+#define FD_AGREE 1e-2       /* relative difference under which the two are said to agree */
+
+static void help(void)
+{
+    printf(
+"usage: tinymlp explain [OPTIONS]\n"
+"\n"
+"Trains a tiny network and prints ONE complete training step with every number: the\n"
+"inputs, each layer's Z = X·Wᵀ + b and A = f(Z), the loss, then backwards dL/dA,\n"
+"dL/dZ = dL/dA ⊙ f'(Z), dW = dZᵀ·X, db = Σrows dZ and dX = dZ·W, a live check of one\n"
+"weight's gradient by central differences, and the optimizer's update (before, gradient,\n"
+"after, with its rule). Each matrix carries its equation and shape; matrices with more\n"
+"than %d rows or columns show their first 4 and last 2.\n"
+"\n"
+"  --data NAME       xor, mnist, fashion-mnist, an IDX folder or a CSV file; the\n"
+"                    first --rows rows form the batch                     [xor]\n"
+"  --rows N          rows in the batch, 1..%ld                  [4, all of xor]\n"
+"  --layers SPEC     hidden layers, units[:activation[:arg]] joined by commas; the\n"
+"                    output layer follows from the data                     [3]\n"
+"  --act NAME        activation of hidden layers that name none          [tanh]\n"
+"  --loss NAME       softmax_ce, sigmoid_bce or mse  [sigmoid_bce for 2 classes,\n"
+"                    else softmax_ce]\n"
+"  --opt NAME        sgd, momentum, nesterov, adam, adamw, rmsprop, adagrad [sgd]\n"
+"  --lr X            learning rate                                        [0.1]\n"
+"  --step N          take N-1 steps silently, then explain step N           [1]\n"
+"  --seed N          seeds the initial weights                              [1]\n"
+"  --json            print every number, in full, as one JSON object instead\n"
+"  -h, --help        this text\n"
+"\n"
+"Exit status: 0 success, 1 runtime error, 2 usage error.\n", SHOW, MAX_ROWS);
+}
+
+typedef struct opts {
+    const char *data, *layers, *act, *loss, *opt;
+    double lr;
+    long rows, step;
+    uint64_t seed;
+    int json;
+} opts;
+
+static int parse(int argc, char **argv, opts *o)
+{
+    static const struct option options[] = {
+        { "data", required_argument, 0, 'd' }, { "rows", required_argument, 0, 'r' },
+        { "layers", required_argument, 0, 'l' }, { "act", required_argument, 0, 'a' },
+        { "loss", required_argument, 0, 'L' }, { "opt", required_argument, 0, 'o' },
+        { "lr", required_argument, 0, 'R' }, { "step", required_argument, 0, 's' },
+        { "seed", required_argument, 0, 'S' }, { "json", no_argument, 0, 'j' },
+        { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+    };
+    *o = (opts){ .data = "xor", .layers = "3", .act = "tanh", .opt = "sgd", .lr = 0.1,
+                 .rows = 4, .step = 1, .seed = 1 };
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+        switch (c) {
+        case 'h': help(); return -1;
+        case 'd': o->data = optarg; break;
+        case 'l': o->layers = optarg; break;
+        case 'a': o->act = optarg; break;
+        case 'L': o->loss = optarg; break;
+        case 'o': o->opt = optarg; break;
+        case 'j': o->json = 1; break;
+        case 'R':
+            if (!cli_float(optarg, &o->lr) || !(o->lr > 0))
+                return cli_usage_error("explain", "--lr wants a number > 0, got '%s'", optarg);
+            break;
+        case 'r': case 's':
+            if (!cli_int(optarg, 1, c == 'r' ? MAX_ROWS : MAX_STEP, c == 'r' ? &o->rows : &o->step))
+                return cli_usage_error("explain", "--%s wants an integer in 1..%ld, got '%s'",
+                                       c == 'r' ? "rows" : "step", c == 'r' ? MAX_ROWS : MAX_STEP,
+                                       optarg);
+            break;
+        case 'S':
+            if (!cli_u64(optarg, &o->seed))
+                return cli_usage_error("explain", "--seed wants a whole number, got '%s'", optarg);
+            break;
+        case ':': return cli_usage_error("explain", "%s needs a value", argv[optind - 1]);
+        default: return cli_usage_error("explain", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("explain", "unexpected argument '%s'", argv[optind]);
+    return 0;
+}
+
+/* ---- printing: every matrix goes through show(), as text or into the JSON object ---- */
+
+typedef struct out {
+    int json;
+    cJSON *obj;  /* JSON mode: where the next matrices go */
+} out;
+
+/* printf, in text mode only. */
+static void say(const out *o, const char *fmt, ...)
+{
+    if (o->json)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+}
+
+/* The indices of n shown: all of them, or the first 4 and last 2 with -1 for the gap. */
+static int shown(int n, int *idx)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        if (n > SHOW && i >= 4 && i < n - 2)
+            continue;
+        if (n > SHOW && i == n - 2)
+            idx[k++] = -1;
+        idx[k++] = i;
+    }
+    return k;
+}
+
+/* How a block's numbers are written: whole numbers bare, otherwise six decimals, or the
+ * exponent form when the block's largest entry is below 1e-3 or above 1e5. */
+typedef struct numfmt {
+    int integral, expo, w;
+} numfmt;
+
+static void num(char *buf, size_t size, float v, const numfmt *f)
+{
+    snprintf(buf, size, f->integral ? "%.0f" : f->expo ? "%.4e" : "%.6f", (double)v);
+}
+
+static numfmt fmt_of(const float *v, size_t n)
+{
+    numfmt f = { 1, 0, 1 };
+    float big = 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        big = fabsf(v[i]) > big ? fabsf(v[i]) : big;
+        f.integral &= v[i] == nearbyintf(v[i]) && fabsf(v[i]) < 1e6f;
+    }
+    f.expo = !f.integral && (big >= 1e5f || big < 1e-3f);
+    for (size_t i = 0; i < n; i++) {
+        char b[32];
+        num(b, sizeof b, v[i], &f);
+        f.w = (int)strlen(b) > f.w ? (int)strlen(b) : f.w;
+    }
+    return f;
+}
+
+/* Prints row r of a (rows, cols) block, the corner columns of a wide one; returns its width. */
+static int print_row(const float *v, int r, int cols, const numfmt *f)
+{
+    int idx[SHOW + 4], k = shown(cols, idx);
+    for (int t = 0; t < k; t++) {
+        int c = idx[t];
+        char b[32] = "...";
+        if (c >= 0)
+            num(b, sizeof b, v[(size_t)r * cols + c], f);
+        printf("%s%*s", t ? "  " : "", f->w, b);
+    }
+    return k * f->w + 2 * (k - 1);
+}
+
+static cJSON *json_mat(const float *v, int rows, int cols, int vec)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int r = 0; r < rows; r++) {
+        cJSON *row = vec ? a : cJSON_CreateArray();
+        for (int c = 0; c < cols; c++)
+            cJSON_AddItemToArray(row, cJSON_CreateNumber((double)v[(size_t)r * cols + c]));
+        if (!vec)
+            cJSON_AddItemToArray(a, row);
+    }
+    return a;
+}
+
+/* The rows of k blocks of one shape side by side, separated by " | ", under optional heads. */
+static void print_blocks(int k, const float *const *m, const char *const *head, int rows,
+                         int cols)
+{
+    numfmt f[3];
+    int w[3], idx[SHOW + 4], n = shown(rows, idx), kc = cols <= SHOW ? cols : 7;
+    for (int j = 0; j < k; j++) {
+        f[j] = fmt_of(m[j], (size_t)rows * cols);
+        w[j] = kc * f[j].w + 2 * (kc - 1);
+        w[j] = head && (int)strlen(head[j]) > w[j] ? (int)strlen(head[j]) : w[j];
+    }
+    for (int j = 0; head && j < k; j++)
+        printf(j ? "   %-*s" : "      %-*s", j + 1 < k ? w[j] : 0, head[j]);
+    printf(head ? "\n" : "");
+    for (int t = 0; t < n; t++) {
+        int r = idx[t];
+        printf("      ");
+        for (int j = 0; j < k; j++) {
+            printf(j ? " | " : "");
+            int used = r >= 0 ? print_row(m[j], r, cols, &f[j]) : printf("...");
+            printf("%*s", j + 1 < k ? w[j] - used : 0, "");
+        }
+        printf("\n");
+    }
+}
+
+/* Prints the equation (printf-style), the shape and the block, or adds the block to the JSON
+ * object as key. vec: a 1-D vector of cols entries (rows is 1). */
+static void show(out *o, const char *key, const float *v, int rows, int cols, int vec,
+                 const char *fmt, ...)
+{
+    if (o->json) {
+        cJSON_AddItemToObject(o->obj, key, json_mat(v, rows, cols, vec));
+        return;
+    }
+    char eq[256], shape[48];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(eq, sizeof eq, fmt, ap);
+    va_end(ap);
+    snprintf(shape, sizeof shape, vec ? "(%d)" : "(%d, %d)", vec ? cols : rows, cols);
+    int pad = 66 - (int)strlen(shape);
+    for (const char *c = eq; *c; c++)  /* minus the printed width: one column per character */
+        pad -= ((unsigned char)*c & 0xC0) != 0x80;
+    printf("  %s%*s%s\n", eq, pad > 2 ? pad : 2, "", shape);
+    print_blocks(1, &v, NULL, rows, cols);
+}
+
+/* One parameter tensor's update: before | gradient | after, side by side when it fits. */
+static void show_update(out *o, const char *key, const char *name, const float *before,
+                        const float *grad, const float *after, int rows, int cols, int vec)
+{
+    char eq[64], gname[32];
+    if (o->json) {
+        snprintf(eq, sizeof eq, "%s_after", key);
+        cJSON_AddItemToObject(o->obj, eq, json_mat(after, rows, cols, vec));
+        return;
+    }
+    if (cols <= SHOW) {  /* side by side */
+        snprintf(gname, sizeof gname, "d%s", name);
+        snprintf(eq, sizeof eq, vec ? "%s  (%d)" : "%s  (%d, %d)", name, vec ? cols : rows, cols);
+        const float *m[3] = { before, grad, after };
+        const char *head[3] = { "before", gname, "after" };
+        printf("  %s\n", eq);
+        print_blocks(3, m, head, rows, cols);
+        return;
+    }
+    show(o, key, before, rows, cols, vec, "%s before", name);
+    show(o, key, grad, rows, cols, vec, "d%s", name);
+    show(o, key, after, rows, cols, vec, "%s after", name);
+}
+
+/* ---- the step ---- */
+
+static const char *const loss_eq[TMLP_LOSS_COUNT][3] = {
+    /* the loss, the link, dL/dZ of the (linear) output layer */
+    { "L = (1/B) Σrows [ log Σj exp(Z[r,j]) − Z[r,y_r] ]   (softmax cross-entropy)",
+      "P = softmax(Z), row by row", "(softmax(Z) − Y) / B" },
+    { "L = mean over all B·K entries of max(Z,0) − Z⊙T + log(1 + exp(−|Z|))   (sigmoid BCE)",
+      "P = sigmoid(Z)", "(sigmoid(Z) − T) / (B·K)" },
+    { "L = mean over all B·K entries of (Z − T)²   (mean squared error)",
+      "P = Z (no link)", "2·(Z − T) / (B·K)" },
+};
+
+/* Each optimizer's rule as tinymlp/optim.h states it (g = dW + wd·W, the L2-decayed gradient). */
+static const char *rule_of(int kind)
+{
+    switch (kind) {
+    case TMLP_OPT_SGD: return "W ← W − lr·g,   g = dW + wd·W";
+    case TMLP_OPT_MOMENTUM: return "v ← μ·v + g;  W ← W − lr·v,   g = dW + wd·W, v starts at 0";
+    case TMLP_OPT_NESTEROV:
+        return "v ← μ·v + g;  W ← W − lr·(g + μ·v),   g = dW + wd·W, v starts at 0";
+    case TMLP_OPT_ADAM:
+    case TMLP_OPT_ADAMW:
+        return kind == TMLP_OPT_ADAM
+            ? "g = dW + wd·W;  m ← β1·m + (1−β1)·g;  s ← β2·s + (1−β2)·g²;\n"
+              "  W ← W − lr·(m / (1 − β1^t)) / (√(s / (1 − β2^t)) + ε),   m, s start at 0"
+            : "W ← (1 − lr·wd)·W;  m ← β1·m + (1−β1)·dW;  s ← β2·s + (1−β2)·dW²;\n"
+              "  W ← W − lr·(m / (1 − β1^t)) / (√(s / (1 − β2^t)) + ε),   m, s start at 0";
+    case TMLP_OPT_RMSPROP:
+        return "s ← α·s + (1−α)·g²;  W ← W − lr·g / (√s + ε),   g = dW + wd·W, α = β2, s starts at 0";
+    case TMLP_OPT_ADAGRAD:
+        return "s ← s + g²;  W ← W − lr·g / (√s + ε),   g = dW + wd·W, s starts at 0";
+    default: return "(its rule is written out in include/tinymlp/optim.h)";
+    }
+}
+
+/* Everything one explanation holds, freed in one place. */
+typedef struct run {
+    const opts *o;
+    out out;
+    cli_dataset ds;
+    tmlp_data *d;          /* the batch: the first rows of the data */
+    tmlp_net *net;
+    tmlp_optim *opt;
+    tmlp_optim_cfg oc;
+    tmlp_net_spec spec;
+    tmlp_layer_view v[TMLP_MAX_LAYERS];
+    tmlp_targets tg;
+    int loss, rows, n_out, n_layers;
+    size_t big;            /* floats in the widest (rows, units) block */
+    float *buf;            /* one allocation holding the seven below */
+    float *t, *dout, *da, *fp, *ones, *dpar, *before;
+    double L;
+    cJSON *root, *layers;
+    int usage;             /* the failure was the user's input: exit 2 */
+} run;
+
+/* Marks a failure as a usage error and passes its status on. */
+static int as_usage(run *r, int rc)
+{
+    r->usage = 1;
+    return rc;
+}
+
+/* The loss of the batch at the net's current weights (a fresh forward). */
+static double loss_now(run *r, tmlp_err *err, int *rc)
+{
+    double l = NAN;
+    const float *z = tmlp_net_forward(r->net, r->d->x, r->rows, err);
+    *rc = z ? tmlp_loss_eval(r->loss, z, r->rows, r->n_out, r->tg, &l, NULL, err) : err->code;
+    return l;
+}
+
+/* Loads the data, builds and seeds the net, takes steps 1 .. N-1, allocates the buffers. */
+static int setup(run *r, tmlp_err *err)
+{
+    const opts *o = r->o;
+    int rc = cli_dataset_load(o->data, &r->ds, err), idx[MAX_ROWS], kind;
+    if (rc)
+        return rc == TMLP_ENOTFOUND ? as_usage(r, rc) : rc;
+    r->rows = (int)(o->rows < r->ds.train->n ? o->rows : r->ds.train->n);
+    for (int i = 0; i < r->rows; i++)
+        idx[i] = i;
+    if (!(r->d = tmlp_data_subset(r->ds.train, idx, r->rows, err)))
+        return err->code;
+    const tmlp_data *d = r->d;
+    if (!d->label || d->n_classes < 2)
+        return tmlp_fail(err, TMLP_EINVAL, "%s: explain needs labels of 2 classes or more", o->data);
+    r->loss = d->n_classes == 2 ? TMLP_LOSS_SIGMOID_BCE : TMLP_LOSS_SOFTMAX_CE;
+    if ((o->loss && (rc = tmlp_loss_find(o->loss, &r->loss, err))) ||
+        (rc = tmlp_optim_find(o->opt, &kind, err)))
+        return as_usage(r, rc);
+    r->n_out = d->n_classes == 2 && r->loss != TMLP_LOSS_SOFTMAX_CE ? 1 : d->n_classes;
+
+    /* The net: hidden layers as asked, --act where they name none, a linear output. */
+    const tmlp_act *hidden;
+    float hidden_arg;
+    tmlp_net_spec *s = &r->spec;
+    tmlp_net_spec_init(s, d->n_in, r->loss);
+    if ((rc = tmlp_act_parse(o->act, &hidden, &hidden_arg, err)) ||
+        (rc = tmlp_net_spec_parse(s, o->layers, err)) ||
+        (rc = tmlp_net_spec_add(s, r->n_out, NULL, 0.0f, err)))
+        return as_usage(r, rc);
+    for (int i = 0; i + 1 < s->n_layers; i++) {
+        tmlp_layer_spec *l = &s->layer[i];
+        if (!l->act) {
+            l->act = hidden;
+            l->act_arg = hidden_arg;
+        }
+        if (l->batchnorm || l->dropout > 0.0f || l->l1 > 0.0f || l->l2 > 0.0f)
+            return as_usage(r, tmlp_fail(err, TMLP_EINVAL, "layer %d: explain traces plain dense "
+                                         "layers; drop its bn, drop and l1/l2 options", i + 1));
+    }
+    r->n_layers = s->n_layers;
+    r->oc = tmlp_optim_defaults(kind);
+    r->oc.lr = (float)o->lr;
+    size_t n_params;
+    if (!(r->net = tmlp_net_new(s, r->rows, err)))
+        return err->code == TMLP_EINVAL ? as_usage(r, err->code) : err->code;
+    tmlp_net_params(r->net, &n_params);
+    if (!(r->opt = tmlp_optim_new(&r->oc, n_params, err)))
+        return err->code;
+    tmlp_rng rng;
+    tmlp_rng_seed(&rng, o->seed, 1);  /* as `tinymlp train` seeds its weights */
+    if ((rc = tmlp_net_init(r->net, &rng, err)))
+        return rc;
+    if (o->step > 1) {  /* steps 1 .. N-1 on the same batch, unshuffled, constant lr */
+        tmlp_train_cfg tc = tmlp_train_defaults();
+        tc.epochs = (int)(o->step - 1);
+        tc.batch = r->rows;
+        tc.shuffle = 0;
+        if ((rc = tmlp_train(r->net, r->opt, d, NULL, &tc, NULL, err)))
+            return rc;
+    }
+
+    int widest = d->n_in;
+    for (int i = 0; i < r->n_layers; i++)
+        widest = s->layer[i].units > widest ? s->layer[i].units : widest;
+    size_t nt = (size_t)r->rows * (size_t)r->n_out;
+    r->big = (size_t)r->rows * (size_t)widest;
+    if (!(r->buf = calloc(2 * nt + 3 * r->big + (size_t)widest + n_params, sizeof(float))))
+        return tmlp_fail(err, TMLP_ENOMEM, "explain: no memory");
+    r->t = r->buf;                 /* (rows, n_out) the targets as the loss reads them */
+    r->dout = r->t + nt;           /* (rows, n_out) dL/d(outputs) */
+    r->da = r->dout + nt;          /* (rows, units) dA of one layer, or the link's output */
+    r->fp = r->da + r->big;        /* (rows, units) f'(Z) */
+    r->ones = r->fp + r->big;      /* (rows, units) */
+    r->dpar = r->ones + r->big;    /* (units) activation parameter gradients, discarded */
+    r->before = r->dpar + widest;  /* (n_params) the parameters before the update */
+    for (size_t k = 0; k < r->big; k++)
+        r->ones[k] = 1.0f;
+    r->tg = (tmlp_targets){ d->label, NULL };
+    for (int i = 0; i < r->rows; i++)  /* a single output's target is the label itself */
+        for (int j = 0; j < r->n_out; j++)
+            r->t[(size_t)i * r->n_out + j] = r->n_out == 1 ? (float)d->label[i] : d->label[i] == j;
+    return TMLP_OK;
+}
+
+static void header(run *r)
+{
+    const opts *o = r->o;
+    char spec[512];
+    tmlp_net_spec_format(&r->spec, 0, spec, sizeof spec);
+    if (r->out.json) {
+        cJSON *j = r->root;
+        cJSON_AddStringToObject(j, "data", o->data);
+        cJSON_AddNumberToObject(j, "rows", r->rows);
+        cJSON_AddStringToObject(j, "spec", spec);
+        cJSON_AddStringToObject(j, "loss_kind", tmlp_loss_name(r->loss));
+        cJSON_AddStringToObject(j, "opt", tmlp_optim_name(r->oc.kind));
+        cJSON_AddNumberToObject(j, "lr", (double)r->oc.lr);
+        cJSON_AddNumberToObject(j, "step", (double)o->step);
+        cJSON_AddNumberToObject(j, "seed", (double)o->seed);
+        cJSON_AddItemToObject(j, "labels", cJSON_CreateIntArray(r->d->label, r->rows));
+        r->layers = cJSON_AddArrayToObject(j, "layers");
+        return;
+    }
+    printf("tinymlp explain: training step %ld of a %d", o->step, r->d->n_in);
+    for (int i = 0; i < r->n_layers; i++)
+        printf("-%d", r->spec.layer[i].units);
+    printf(" network on the first %d rows of %s\n"
+           "  layers %s (the last is the output layer), loss %s, optimizer %s, lr %g\n"
+           "  weights drawn by tmlp_net_init with seed %llu; %ld step%s taken before this one\n"
+           "  B = %d rows in the batch, K = %d output%s; shapes are (rows, columns), row r is "
+           "sample r\n", r->rows, o->data, spec, tmlp_loss_name(r->loss),
+           tmlp_optim_name(r->oc.kind), (double)r->oc.lr, (unsigned long long)o->seed,
+           o->step - 1, o->step == 2 ? "" : "s", r->rows, r->n_out, r->n_out == 1 ? "" : "s");
+}
+
+static int forward(run *r, tmlp_err *err)
+{
+    out *ou = &r->out;
+    char in[16], act[64];
+    const float *z = tmlp_net_forward(r->net, r->d->x, r->rows, err);
+    int rc;
+    if (!z)
+        return err->code;
+    if ((rc = tmlp_loss_eval(r->loss, z, r->rows, r->n_out, r->tg, &r->L, r->dout, err)) ||
+        (rc = tmlp_net_backward(r->net, r->dout, r->rows, err)))
+        return rc;
+    say(ou, "\n== inputs ==\n");
+    show(ou, "X", r->d->x, r->rows, r->d->n_in, 0, "X = the batch's inputs, one row per sample");
+    show(ou, "T", r->t, r->rows, r->n_out, 0, r->loss == TMLP_LOSS_SOFTMAX_CE
+         ? "Y = onehot(labels), the targets" : "T = the targets");
+    say(ou, "\n== forward (tmlp_net_forward) ==\n");
+    for (int i = 0; i < r->n_layers; i++) {
+        tmlp_layer_view *v = &r->v[i];
+        if ((rc = tmlp_net_layer(r->net, i, v, err)))
+            return rc;
+        tmlp_act_format(v->act, v->act_arg, act, sizeof act);
+        int ident = !strcmp(v->act->name, "identity");
+        if (ou->json) {
+            cJSON_AddItemToArray(r->layers, ou->obj = cJSON_CreateObject());
+            cJSON_AddStringToObject(ou->obj, "act", act);
+            cJSON_AddNumberToObject(ou->obj, "n_in", v->n_in);
+            cJSON_AddNumberToObject(ou->obj, "n_out", v->n_out);
+        }
+        say(ou, "layer %d: %d inputs -> %d unit%s, %s%s\n", i + 1, v->n_in, v->n_out,
+            v->n_out == 1 ? "" : "s", ident ? "no activation" : act,
+            i + 1 == r->n_layers ? " (the output layer: the loss applies its own link)" : "");
+        snprintf(in, sizeof in, i ? "A%d" : "X", i);
+        show(ou, "W", v->W, v->n_out, v->n_in, 0, "W%d  the weights, one row per unit", i + 1);
+        show(ou, "b", v->b, 1, v->n_out, 1, "b%d  the biases", i + 1);
+        if (v->n_act_params) {
+            show(ou, "act_param", v->act_param, 1, v->n_act_params, 1,
+                 "a%d  %s's learnable parameters", i + 1, v->act->name);
+        }
+        show(ou, "Z", v->z, r->rows, v->n_out, 0, "Z%d = %s·W%dᵀ + b%d", i + 1, in, i + 1,
+             i + 1);
+        if (!ident || ou->json)
+            show(ou, "A", v->a, r->rows, v->n_out, 0, "A%d = %s(Z%d)   where %s(x) = %s", i + 1,
+                 act, i + 1, v->act->name, v->act->formula ? v->act->formula : "?");
+    }
+    ou->obj = r->root;
+    say(ou, "\n== loss (tmlp_loss_eval) ==\n  %s\n", loss_eq[r->loss][0]);
+    tmlp_loss_link(r->loss, z, r->rows, r->n_out, r->da);
+    show(ou, "P", r->da, r->rows, r->n_out, 0, "%s", loss_eq[r->loss][1]);
+    if (ou->json)
+        cJSON_AddNumberToObject(r->root, "loss", r->L);
+    say(ou, "  L = %.9g\n", r->L);
+    return TMLP_OK;
+}
+
+static void backward(run *r)
+{
+    out *ou = &r->out;
+    char eq[256], in[16];
+    say(ou, "\n== backward (tmlp_net_backward) ==\n");
+    for (int i = r->n_layers - 1; i >= 0; i--) {
+        const tmlp_layer_view *v = &r->v[i], *up = &r->v[i + 1];
+        int rows = r->rows, nb = v->n_out;
+        if (ou->json)
+            ou->obj = cJSON_GetArrayItem(r->layers, i);
+        say(ou, "layer %d\n", i + 1);
+        if (i + 1 == r->n_layers) {  /* the output layer is linear: the loss hands over dZ */
+            snprintf(eq, sizeof eq, "dZ%d = %s   dL/dZ%d, from tmlp_loss_eval", i + 1,
+                     loss_eq[r->loss][2], i + 1);
+        } else {                     /* dA_i = dZ_{i+1}·W_{i+1}: the layer above's dX */
+            tmlp_gemm(TMLP_NOTRANS, TMLP_NOTRANS, 1.0f,
+                      tmlp_mat_view((float *)up->dz, rows, up->n_out),
+                      tmlp_mat_view(up->W, up->n_out, up->n_in), 0.0f,
+                      tmlp_mat_view(r->da, rows, nb));
+            show(ou, "dA", r->da, rows, nb, 0, "dA%d = dZ%d·W%d   dL/dA%d: layer %d's dX", i + 1,
+                 i + 2, i + 2, i + 1, i + 2);
+            if (!strcmp(v->act->name, "identity")) {
+                snprintf(eq, sizeof eq, "dZ%d = dA%d   (no activation: f' = 1)", i + 1, i + 1);
+            } else if (v->act->flags & TMLP_ACT_ROWWISE) {
+                snprintf(eq, sizeof eq, "dZ%d = dA%d·J(Z%d), row by row (%s is row-wise)", i + 1,
+                         i + 1, i + 1, v->act->name);
+            } else {  /* the activation's own backward with dA = 1 gives f'(Z) */
+                v->act->backward(rows, nb, v->z, v->a, r->ones, r->fp, v->act_arg, v->act_param,
+                                 v->act_param ? r->dpar : NULL);
+                show(ou, "fprime", r->fp, rows, nb, 0, "f'(Z%d)   the derivative of %s at each "
+                     "entry", i + 1, v->act->name);
+                snprintf(eq, sizeof eq, "dZ%d = dA%d ⊙ f'(Z%d)", i + 1, i + 1, i + 1);
+            }
+        }
+        show(ou, "dZ", v->dz, rows, nb, 0, "%s", eq);
+        snprintf(in, sizeof in, i ? "A%d" : "X", i);
+        show(ou, "dW", v->dW, nb, v->n_in, 0, "dW%d = dZ%dᵀ·%s", i + 1, i + 1, in);
+        show(ou, "db", v->db, 1, nb, 1, "db%d = Σrows dZ%d", i + 1, i + 1);
+        if (v->n_act_params) {
+            show(ou, "dact_param", v->dact_param, 1, v->n_act_params, 1,
+                 "da%d = dL/d(%s's parameters), summed over rows", i + 1, v->act->name);
+        }
+    }
+    say(ou, "  (dX = dZ1·W1 is not computed: X is data, nothing upstream needs it)\n");
+    ou->obj = r->root;
+}
+
+/* Checks the first layer's weight with the largest |dW| (the last layer's, if the first
+ * layer's gradient is all zero) against (L(w + h) - L(w - h)) / 2h, computed now. */
+static int gradient_check(run *r, tmlp_err *err)
+{
+    int l = 0, k = 0, rc;
+    for (int pass = 0; pass < 2; pass++) {
+        l = pass ? r->n_layers - 1 : 0;
+        k = 0;
+        for (int j = 1; j < r->v[l].n_out * r->v[l].n_in; j++)
+            if (fabsf(r->v[l].dW[j]) > fabsf(r->v[l].dW[k]))
+                k = j;
+        if (r->v[l].dW[k] != 0.0f)
+            break;
+    }
+    float *w = &r->v[l].W[k], w0 = *w, analytic = r->v[l].dW[k];
+    float wp = *w = w0 + FD_H;
+    double lp = loss_now(r, err, &rc), lm = NAN;
+    float wm = *w = w0 - FD_H;
+    if (!rc)
+        lm = loss_now(r, err, &rc);
+    *w = w0;
+    if (rc)
+        return rc;
+    double numeric = (lp - lm) / ((double)wp - wm);  /* the step as the floats really took it */
+    double den = fmax(fabs(analytic), fabs(numeric));
+    double rel = den > 0 ? fabs(analytic - numeric) / den : 0.0;
+    int row = k / r->v[l].n_in, col = k % r->v[l].n_in;
+    if (r->out.json) {
+        static const char *const key[] = { "layer", "row", "col", "h", "loss_plus", "loss_minus",
+                                            "analytic", "numeric", "rel_diff" };
+        const double val[] = { l, row, col, FD_H, lp, lm, analytic, numeric, rel };
+        cJSON *g = cJSON_AddObjectToObject(r->root, "gradcheck");
+        for (size_t j = 0; j < sizeof val / sizeof val[0]; j++)
+            cJSON_AddNumberToObject(g, key[j], val[j]);
+        return TMLP_OK;
+    }
+    printf("\n== gradient check (central difference, computed now) ==\n"
+           "  W%d[%d,%d]: unit %d's weight on input %d (from 0), the largest |dW%d|%s\n"
+           "  analytic  dW%d[%d,%d] from backward              %16.9g\n"
+           "  numeric   (L(w + h) - L(w - h)) / 2h, h = %-5g  %16.9g\n"
+           "            L(w + h) = %.9g, L(w - h) = %.9g\n"
+           "  relative difference |a - n| / max(|a|, |n|) = %.2e: %s\n",
+           l + 1, row, col, row, col, l + 1, l ? " (dW1 is all zero)" : "", l + 1, row, col,
+           (double)analytic, (double)FD_H, numeric, lp, lm, rel,
+           rel < FD_AGREE ? "they agree" : "they differ (is a kink of f within h of some Z?)");
+    return TMLP_OK;
+}
+
+static int update(run *r, tmlp_err *err)
+{
+    out *ou = &r->out;
+    size_t n;
+    float *p = tmlp_net_params(r->net, &n), *g = tmlp_net_grads(r->net, NULL);
+    const tmlp_optim_cfg *c = &r->oc;
+    char name[16];
+    int rc;
+    memcpy(r->before, p, n * sizeof *p);
+    tmlp_optim_step(r->opt, p, g);
+    say(ou, "\n== update (tmlp_optim_step: %s, step t = %ld) ==\n  %s\n  with lr = %g, wd = %g",
+        tmlp_optim_name(c->kind), tmlp_optim_steps(r->opt), rule_of(c->kind), (double)c->lr,
+        (double)c->weight_decay);
+    if (c->kind == TMLP_OPT_MOMENTUM || c->kind == TMLP_OPT_NESTEROV)
+        say(ou, ", μ = %g", (double)c->momentum);
+    if (c->kind == TMLP_OPT_ADAM || c->kind == TMLP_OPT_ADAMW)
+        say(ou, ", β1 = %g, β2 = %g", (double)c->beta1, (double)c->beta2);
+    if (c->kind == TMLP_OPT_RMSPROP)
+        say(ou, ", α = %g", (double)c->beta2);
+    if (c->kind >= TMLP_OPT_ADAM)
+        say(ou, ", ε = %g", (double)c->eps);
+    say(ou, "\n  (the same rule updates every entry of every W, b and activation parameter)\n");
+    for (int i = 0; i < r->n_layers; i++) {
+        const tmlp_layer_view *v = &r->v[i];
+        size_t ow = (size_t)(v->W - p), ob = (size_t)(v->b - p);  /* same layout in g */
+        if (ou->json)
+            ou->obj = cJSON_GetArrayItem(r->layers, i);
+        snprintf(name, sizeof name, "W%d", i + 1);
+        show_update(ou, "W", name, r->before + ow, g + ow, p + ow, v->n_out, v->n_in, 0);
+        snprintf(name, sizeof name, "b%d", i + 1);
+        show_update(ou, "b", name, r->before + ob, g + ob, p + ob, 1, v->n_out, 1);
+        if (v->n_act_params) {
+            size_t oa = (size_t)(v->act_param - p);
+            snprintf(name, sizeof name, "a%d", i + 1);
+            show_update(ou, "act_param", name, r->before + oa, g + oa, p + oa, 1,
+                        v->n_act_params, 1);
+        }
+    }
+    ou->obj = r->root;
+    double after = loss_now(r, err, &rc);
+    if (rc)
+        return rc;
+    if (ou->json)
+        cJSON_AddNumberToObject(r->root, "loss_after", after);
+    say(ou, "\nloss on the same batch after the step: %.9g (before: %.9g, change %+.3g)\n", after,
+        r->L, after - r->L);
+    return TMLP_OK;
+}
+
+int cmd_explain(int argc, char **argv)
+{
+    opts o;
+    int rc = parse(argc, argv, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    tmlp_err err = { 0 };
+    run r = { .o = &o, .out = { .json = o.json } };
+    if (o.json)
+        r.root = r.out.obj = cJSON_CreateObject();
+    int status = 0;
+    if ((rc = setup(&r, &err)) == TMLP_OK) {
+        header(&r);
+        if ((rc = forward(&r, &err)) == TMLP_OK) {
+            backward(&r);
+            if ((rc = gradient_check(&r, &err)) == TMLP_OK)
+                rc = update(&r, &err);
+        }
+    }
+    if (rc != TMLP_OK) {
+        if (r.usage)
+            fprintf(stderr, "tinymlp explain: %s\n", err.msg);
+        status = r.usage ? EXIT_USAGE : cli_fail(&err, 0);
+    } else if (o.json) {
+        char *text = cJSON_PrintUnformatted(r.root);
+        if (text)
+            printf("%s\n", text);
+        else
+            status = cli_fail(NULL, EXIT_RUNTIME);
+        free(text);
+    }
+    cJSON_Delete(r.root);
+    free(r.buf);
+    tmlp_optim_free(r.opt);
+    tmlp_net_free(r.net);
+    tmlp_data_free(r.d);
+    cli_dataset_free(&r.ds);
+    return status;
+}

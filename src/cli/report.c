@@ -1,0 +1,305 @@
+/* report.c: a compare study as CSV files and a Markdown summary.
+ *
+ * results.csv holds every measured number except timings, printed with 9 significant digits,
+ * so the same study run twice gives the same bytes; timings go to timing.csv. The summary
+ * reduces each activation's seeds to one row and says in words what the vanishing index
+ * shows. The HTML page is report_html.c. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "report.h"
+
+static void num(FILE *f, double v)
+{
+    if (!isnan(v))
+        fprintf(f, "%.9g", v);
+}
+
+static FILE *open_in(const char *dir, const char *name, char *path, size_t size, tmlp_err *err)
+{
+    snprintf(path, size, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        tmlp_fail(err, TMLP_EIO, "cannot write '%s'", path);
+    return f;
+}
+
+static int close_checked(FILE *f, const char *path, tmlp_err *err)
+{
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad)
+        return tmlp_fail(err, TMLP_EIO, "writing '%s' failed", path);
+    return TMLP_OK;
+}
+
+static unsigned long long seed_of(const cmp_study *s, int j)
+{
+    return (unsigned long long)(s->seed0 + (uint64_t)(j % s->n_seeds));
+}
+
+int report_write_csv(const cmp_study *s, const char *dir, tmlp_err *err)
+{
+    char path[4200];
+    FILE *f = open_in(dir, "results.csv", path, sizeof path, err);
+    if (!f)
+        return TMLP_EIO;
+    /* eval: the test set, or (as train --json names it) the whole training set after the epoch */
+    const char *ev = strcmp(s->eval_name, "test") ? "final_train" : "test";
+    fprintf(f, "act,seed,epoch,train_loss,train_acc,val_loss,val_acc,%s_loss,%s_acc,"
+            "vanish_index,dead_frac,sat_frac,grad_norm_first,grad_norm_last\n", ev, ev);
+    for (int j = 0; j < s->n_acts * s->n_seeds; j++) {
+        const cmp_run *r = &s->run[j];
+        for (int e = 0; e < r->n_epochs; e++) {
+            const cmp_epoch *c = &r->epoch[e];
+            const tmlp_diag_layer *L = r->layer + (size_t)e * s->n_layers;
+            double v[] = { c->train_loss, c->train_acc, c->val_loss, c->val_acc, c->eval_loss,
+                           c->eval_acc, c->vanish, c->dead, c->sat, L[0].grad_norm,
+                           L[s->n_layers - 1].grad_norm };
+            fprintf(f, "%s,%llu,%d", s->act_name[j / s->n_seeds], seed_of(s, j), e + 1);
+            for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+                fputc(',', f);
+                num(f, v[k]);
+            }
+            fputc('\n', f);
+        }
+    }
+    int rc = close_checked(f, path, err);
+    if (rc || !(f = open_in(dir, "layers.csv", path, sizeof path, err)))
+        return rc ? rc : TMLP_EIO;
+    fprintf(f, "act,seed,epoch,layer,units,layer_act,grad_norm,dz_norm,weight_norm,update_ratio,"
+            "pre_mean,pre_std,out_mean,out_std,dead_frac,sat_frac\n");
+    for (int j = 0; j < s->n_acts * s->n_seeds; j++) {
+        const cmp_run *r = &s->run[j];
+        for (int e = 0; e < r->n_epochs; e++)
+            for (int i = 0; i < s->n_layers; i++) {
+                const tmlp_diag_layer *l = &r->layer[(size_t)e * s->n_layers + i];
+                double v[] = { l->grad_norm, l->dz_norm, l->weight_norm, l->update_ratio,
+                               l->pre_mean, l->pre_std, l->out_mean, l->out_std, l->dead_frac,
+                               l->sat_frac };
+                fprintf(f, "%s,%llu,%d,%d,%d,%s", s->act_name[j / s->n_seeds], seed_of(s, j),
+                        e + 1, i + 1, l->units, i == s->n_layers - 1 ? "identity" : s->act_name[j / s->n_seeds]);
+                for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+                    fputc(',', f);
+                    num(f, v[k]);
+                }
+                fputc('\n', f);
+            }
+    }
+    if ((rc = close_checked(f, path, err)) || !(f = open_in(dir, "timing.csv", path, sizeof path, err)))
+        return rc ? rc : TMLP_EIO;
+    fprintf(f, "act,seed,epoch,seconds\n");
+    for (int j = 0; j < s->n_acts * s->n_seeds; j++)
+        for (int e = 0; e < s->run[j].n_epochs; e++)
+            fprintf(f, "%s,%llu,%d,%.4f\n", s->act_name[j / s->n_seeds], seed_of(s, j), e + 1,
+                    s->run[j].epoch[e].seconds);
+    return close_checked(f, path, err);
+}
+
+void report_summarise(const cmp_study *s, cmp_row *rows)
+{
+    for (int a = 0; a < s->n_acts; a++) {
+        cmp_row *w = &rows[a];
+        memset(w, 0, sizeof *w);
+        double acc2 = 0, to = 0, dead = 0, sat = 0, lv = 0, lv1 = 0, sec = 0;
+        int n_dead = 0, n_sat = 0, n_v = 0, n_v1 = 0, n_sec = 0, zero = 0, zero1 = 0;
+        for (int k = 0; k < s->n_seeds; k++) {
+            const cmp_run *r = &s->run[a * s->n_seeds + k];
+            if (r->status != TMLP_OK || r->n_epochs != s->epochs)
+                continue;
+            const cmp_epoch *e = &r->epoch[r->n_epochs - 1];
+            w->n_ok++;
+            w->acc_mean += e->eval_acc;
+            acc2 += e->eval_acc * e->eval_acc;
+            w->loss_mean += e->train_loss;
+            for (int i = 0; i < r->n_epochs; i++) {
+                double m = s->n_val ? r->epoch[i].val_acc : r->epoch[i].eval_acc;
+                if (m >= s->target) {
+                    to += i + 1;
+                    w->n_reached++;
+                    break;
+                }
+            }
+            for (int i = 0; i < r->n_epochs; i++, n_sec++)
+                sec += r->epoch[i].seconds;
+            if (!isnan(e->dead))
+                dead += e->dead, n_dead++;
+            if (!isnan(e->sat))
+                sat += e->sat, n_sat++;
+            if (e->vanish > 0 && isfinite(e->vanish))
+                lv += log(e->vanish), n_v++;
+            zero |= e->vanish == 0; /* no gradient reached the first layer at all */
+            if (r->epoch[0].vanish > 0 && isfinite(r->epoch[0].vanish))
+                lv1 += log(r->epoch[0].vanish), n_v1++;
+            zero1 |= r->epoch[0].vanish == 0;
+        }
+        double n = w->n_ok;
+        w->acc_mean = n ? w->acc_mean / n : NAN;
+        w->acc_std = n > 1 ? sqrt(fmax(0.0, (acc2 - n * w->acc_mean * w->acc_mean) / (n - 1))) : 0.0;
+        w->loss_mean = n ? w->loss_mean / n : NAN;
+        w->to_target = w->n_reached ? to / w->n_reached : NAN;
+        w->sec_per_epoch = n_sec ? sec / n_sec : NAN;
+        w->dead = n_dead ? dead / n_dead : NAN;
+        w->sat = n_sat ? sat / n_sat : NAN;
+        w->vanish = zero ? 0.0 : n_v ? exp(lv / n_v) : NAN;
+        w->vanish_first = zero1 ? 0.0 : n_v1 ? exp(lv1 / n_v1) : NAN;
+    }
+}
+
+/* "12.3%" or "—" */
+static void pct(FILE *f, double v)
+{
+    if (isnan(v))
+        fputs("—", f);
+    else
+        fprintf(f, "%.1f%%", 100.0 * v);
+}
+
+/* A ratio in words: "37", "4,200", "3.1e+06". */
+static void times(char *buf, size_t size, double r)
+{
+    if (r < 1e6) {
+        long v = lround(r);
+        if (v >= 1000)
+            snprintf(buf, size, "%ld,%03ld", v / 1000, v % 1000);
+        else
+            snprintf(buf, size, "%ld", v);
+    } else {
+        snprintf(buf, size, "%.1e", r);
+    }
+}
+
+void report_vanishing_note(const cmp_study *s, const cmp_row *rows, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    int best = -1;
+    for (int a = 0; a < s->n_acts; a++)
+        if (!isnan(rows[a].vanish) && (best < 0 || rows[a].vanish > rows[best].vanish))
+            best = a;
+    int n_valid = 0;
+    for (int a = 0; a < s->n_acts; a++)
+        n_valid += !isnan(rows[a].vanish);
+    if (best < 0 || n_valid < 2 || !(rows[best].vanish > 0))
+        return;
+    size_t used = 0;
+    int any = 0;
+    for (int a = 0; a < s->n_acts && used < size; a++) {
+        if (a == best || isnan(rows[a].vanish) || rows[a].vanish * 100.0 > rows[best].vanish)
+            continue;
+        char t[32];
+        if (rows[a].vanish == 0) {
+            used += (size_t)snprintf(buf + used, size - used, "%sno gradient reaches %s's first "
+                                     "layer at all (first-to-last gradient ratio 0; %s's is %.2g).",
+                                     any ? " " : "", s->act_name[a], s->act_name[best], rows[best].vanish);
+            any = 1;
+            continue;
+        }
+        times(t, sizeof t, rows[best].vanish / rows[a].vanish);
+        used += (size_t)snprintf(buf + used, size - used,
+                                 "%s%s's first-to-last gradient ratio is %.2g, %s× smaller than "
+                                 "%s's (%.2g): its first layers receive almost no gradient, "
+                                 "the vanishing-gradient problem.", any ? " " : "",
+                                 s->act_name[a], rows[a].vanish, t, s->act_name[best], rows[best].vanish);
+        any = 1;
+    }
+    if (!any)
+        snprintf(buf, size, "No activation's first-to-last gradient ratio is 100× or more below "
+                 "the largest (%s's, %.2g): no vanishing gradients to speak of at this depth.",
+                 s->act_name[best], rows[best].vanish);
+}
+
+void report_summary_md(FILE *f, const cmp_study *s, const cmp_row *rows)
+{
+    fprintf(f, "| activation | init | %s acc (mean ± std) | final loss | epochs to %g%% %s | "
+            "s/epoch | dead | saturated | vanishing index |\n",
+            s->eval_name, 100.0 * s->target, s->n_val ? "val" : s->eval_name);
+    fprintf(f, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    for (int a = 0; a < s->n_acts; a++) {
+        const cmp_row *w = &rows[a];
+        fprintf(f, "| %s | %s | ", s->act_name[a], s->init_name[a]);
+        if (w->n_ok > 1)
+            fprintf(f, "%.2f%% ± %.2f | %.4f | ", 100.0 * w->acc_mean, 100.0 * w->acc_std, w->loss_mean);
+        else if (w->n_ok)
+            fprintf(f, "%.2f%% | %.4f | ", 100.0 * w->acc_mean, w->loss_mean);
+        else
+            fprintf(f, "failed | — | ");
+        if (w->n_reached == 0)
+            fputs("—", f);
+        else if (w->n_reached < w->n_ok)
+            fprintf(f, "%.1f (%d of %d seeds)", w->to_target, w->n_reached, w->n_ok);
+        else
+            fprintf(f, "%.1f", w->to_target);
+        if (isnan(w->sec_per_epoch))
+            fputs(" | — | ", f);
+        else
+            fprintf(f, " | %.2f | ", w->sec_per_epoch);
+        pct(f, w->dead);
+        fputs(" | ", f);
+        pct(f, w->sat);
+        if (isnan(w->vanish))
+            fputs(" | — |\n", f);
+        else
+            fprintf(f, " | %.3g |\n", w->vanish);
+    }
+}
+
+static int best_row(const cmp_study *s, const cmp_row *rows)
+{
+    int best = -1;
+    for (int a = 0; a < s->n_acts; a++)
+        if (rows[a].n_ok && (best < 0 || rows[a].acc_mean > rows[best].acc_mean))
+            best = a;
+    return best;
+}
+
+int report_write_summary(const cmp_study *s, const char *dir, tmlp_err *err)
+{
+    char path[4200], note[4096];
+    FILE *f = open_in(dir, "summary.md", path, sizeof path, err);
+    if (!f)
+        return TMLP_EIO;
+    cmp_row rows[CMP_MAX_ACTS];
+    report_summarise(s, rows);
+    fprintf(f, "# Activation comparison on %s\n\n", s->data);
+    fprintf(f, "`%s`\n\n", s->command);
+    fprintf(f, "Network %d", s->n_in);
+    for (int i = 0; i < s->n_layers; i++)
+        fprintf(f, "-%d", s->width[i]);
+    fprintf(f, " (%s), %s lr %g with a %s schedule, batch %d, %d epochs, seeds %llu..%llu. "
+            "%d training, %d validation and %d %s samples%s.\n\n", s->loss, s->opt, s->lr,
+            s->schedule, s->batch, s->epochs, (unsigned long long)s->seed0,
+            (unsigned long long)(s->seed0 + (uint64_t)s->n_seeds - 1), s->n_train, s->n_val,
+            s->n_eval, s->eval_name, s->standardize ? ", inputs standardised" : "");
+    fprintf(f, "Every activation's run with seed k draws its initial weights from the same seed k "
+            "and sees the same batch order; each activation uses the initializer it needs "
+            "(column *init*: He for the ReLU family, LeCun normal for selu, Glorot otherwise), "
+            "so the initial weights themselves differ between activations.\n\n");
+    report_summary_md(f, s, rows);
+    int best = best_row(s, rows);
+    if (best >= 0) {
+        fprintf(f, "\n**Best %s accuracy:** %s, %.2f%%", s->eval_name, s->act_name[best],
+                100.0 * rows[best].acc_mean);
+        if (rows[best].n_ok > 1)
+            fprintf(f, " ± %.2f", 100.0 * rows[best].acc_std);
+        fputs(".\n", f);
+    }
+    report_vanishing_note(s, rows, note, sizeof note);
+    if (note[0])
+        fprintf(f, "\n**Vanishing gradients:** %s\n", note);
+    for (int j = 0; j < s->n_acts * s->n_seeds; j++)
+        if (s->run[j].status != TMLP_OK)
+            fprintf(f, "\n**Run stopped:** %s, seed %llu, after %d epochs: %s\n",
+                    s->act_name[j / s->n_seeds], seed_of(s, j), s->run[j].n_epochs, s->run[j].msg);
+    fprintf(f, "\nColumns: *%s acc* after the last epoch, mean ± sample standard deviation over "
+            "seeds; *final loss* the last epoch's training loss; *epochs to %g%%* the first epoch "
+            "whose %s accuracy reached it (mean over the seeds that did; — if none did); "
+            "*s/epoch* training time on one thread, without the statistics' own cost; *dead* the "
+            "hidden units of relu-like layers that output 0 for every sample of the last epoch; "
+            "*saturated* the hidden units of sigmoid-like layers with |f'| < 0.01 on most "
+            "samples; *vanishing index* the first layer's weight-gradient norm over the last "
+            "layer's in the last epoch (geometric mean over seeds): far below 1, the first layers "
+            "hardly learn. Charts: report.html. Every number: results.csv, layers.csv.\n",
+            s->eval_name, 100.0 * s->target, s->n_val ? "validation" : s->eval_name);
+    fprintf(f, "\nWall time %.1f s with %d jobs.\n", s->wall_seconds, s->jobs);
+    return close_checked(f, path, err);
+}

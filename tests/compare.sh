@@ -1,0 +1,140 @@
+#!/bin/sh
+# compare.sh BUILD: `tinymlp compare` end to end on small data. Same results.csv across runs
+# and across --jobs, the files it writes and their well-formedness, the seed-1 run equal to
+# `tinymlp train --seed 1`, the vanishing-gradient sentence for deep sigmoid stacks, usage
+# errors. Prints ok/FAIL lines and "compare: N passed, N failed" (tests/e2e.sh adds these up).
+# A browser check of the page runs when Chromium is installed (scripts/check-report.sh).
+set -u
+build="${1:-build}"
+bin="$build/tinymlp"
+pass=0; fail=0
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+: >"$tmp/err"
+
+ok()  { pass=$((pass + 1)); echo "ok    compare: $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL  compare: $1"; [ -s "$tmp/err" ] && sed 's/^/      /' "$tmp/err" | head -n 5; }
+check() { name=$1; shift; if "$@" 2>>"$tmp/err"; then ok "$name"; else bad "$name"; fi; : >"$tmp/err"; }
+# expect NAME CODE CMD...: CMD exits with CODE
+expect() {
+    name=$1; want=$2; shift 2
+    "$@" >"$tmp/out" 2>"$tmp/err"; got=$?
+    if [ "$got" -eq "$want" ]; then ok "$name"; else bad "$name (exit $got, want $want)"; fi
+    : >"$tmp/err"
+}
+
+# 300 rows, 6 features, 3 classes: class c lifts features c and c+3 (a fixed LCG, no files).
+awk 'BEGIN { s = 7; for (i = 0; i < 300; i++) { c = i % 3; line = "";
+    for (j = 0; j < 6; j++) { s = (s * 69069 + 1) % 4294967296; u = s / 4294967296;
+        line = line sprintf("%.4f,", (j == c || j == c + 3 ? 1.2 : 0) + 2 * u - 1) }
+    print line c } }' >"$tmp/blobs.csv"
+
+study() { # study DIR JOBS [more flags]: the reference study
+    out=$1; jobs=$2; shift 2
+    "$bin" compare --data "$tmp/blobs.csv" --acts sigmoid,tanh,relu,selu --layers 12,8 --epochs 3 \
+        --seeds 2 --val 0.2 --jobs "$jobs" --report "$out" --quiet "$@" >"$tmp/out" 2>"$tmp/err"
+}
+if study "$tmp/a" 1 && study "$tmp/b" 2 && study "$tmp/c" 2; then
+    ok "three studies ran (--jobs 1, 2, 2)"
+else
+    bad "three studies ran (--jobs 1, 2, 2)"
+fi
+check "results.csv: same bytes with --jobs 1 and --jobs 2" cmp -s "$tmp/a/results.csv" "$tmp/b/results.csv"
+check "results.csv: same bytes when run twice" cmp -s "$tmp/b/results.csv" "$tmp/c/results.csv"
+check "layers.csv: same bytes with --jobs 1 and --jobs 2" cmp -s "$tmp/a/layers.csv" "$tmp/b/layers.csv"
+check "results.csv: a header and 4 activations x 2 seeds x 3 epochs" test "$(wc -l <"$tmp/a/results.csv")" -eq 25
+check "layers.csv: one row per layer too" test "$(wc -l <"$tmp/a/layers.csv")" -eq 73
+check "timing.csv written" test "$(wc -l <"$tmp/a/timing.csv")" -eq 25
+check "no temporary folder left behind" test -z "$(ls -A "$tmp/a" | grep runs)"
+check "summary.md: a row per activation with its initializer" \
+    sh -c "grep -q '^| sigmoid | glorot_uniform | ' '$tmp/a/summary.md' && grep -q '^| relu | he_uniform | ' '$tmp/a/summary.md' &&
+           grep -q '^| selu | lecun_normal | ' '$tmp/a/summary.md' && grep -q '^| tanh | glorot_uniform | ' '$tmp/a/summary.md'"
+check "summary.md: the table has 9 columns in every row" \
+    sh -c "grep '^|' '$tmp/a/summary.md' | awk -F'|' 'NF != 11 { bad = 1 } END { exit bad }'"
+check "stdout carries the summary table" grep -q '^| relu | he_uniform | ' "$tmp/out"
+
+# report.html: well-formed, and as many chart elements as it declares
+html="$tmp/a/report.html"
+if command -v xmllint >/dev/null 2>&1; then
+    check "report.html is well-formed XML" xmllint --noout "$html"
+elif command -v python3 >/dev/null 2>&1; then
+    check "report.html is well-formed XML" python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$html"
+else
+    echo "skip  compare: well-formedness (no xmllint, no python3)"
+fi
+want=$(sed -nE 's/.*<meta name="tinymlp-charts" content="([0-9]+)".*/\1/p' "$html")
+got=$(grep -o '<svg[^>]*class="chart"' "$html" | wc -l)
+check "report.html holds the charts it declares ($got of ${want:-?})" test "${want:-0}" -eq "$got" -a "$got" -ge 14
+check "report.html needs no network" sh -c "! grep -Eq '<script|<link|src=|url\\(' '$html'"
+
+# The seed-1 run is exactly `tinymlp train --seed 1` with the same settings (compare's
+# optimizer defaults to momentum).
+"$bin" train --data "$tmp/blobs.csv" --layers 12:relu,8:relu --opt momentum --epochs 3 --val 0.2 --seed 1 \
+    --threads 1 --quiet --json >"$tmp/train.json" 2>"$tmp/err"
+a=$(sed -E 's/.*"final_train_loss":([0-9.eE+-]+).*/\1/' "$tmp/train.json")
+b=$(awk -F, '$1 == "relu" && $2 == 1 && $3 == 3 { print $8 }' "$tmp/a/results.csv")
+check "relu seed 1 reproduces tinymlp train --seed 1 ($a vs $b)" \
+    awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b != "" && d <= 1e-7 * (a < 0 ? -a : a)) }'
+
+# Deep sigmoid stacks: the vanishing index and the summary say so.
+if "$bin" compare --data "$tmp/blobs.csv" --acts sigmoid,relu --layers 16 --depth 8 --epochs 2 --seeds 1 \
+    --val 0.2 --report "$tmp/deep" --quiet >"$tmp/out" 2>"$tmp/err"; then
+    check "depth 8: 8 hidden layers of 16" grep -q 'Network 6-16-16-16-16-16-16-16-16-3' "$tmp/deep/summary.md"
+    check "depth 8: the summary names sigmoid's vanishing gradient" \
+        grep -q "Vanishing gradients:\*\* sigmoid's first-to-last gradient ratio" "$tmp/deep/summary.md"
+else
+    bad "depth 8 study ran"
+fi
+if [ -f data/mnist/train-images-idx3-ubyte ]; then
+    if "$bin" compare --data mnist --limit 2000 --acts sigmoid,relu --depth 10 --epochs 1 --seeds 1 \
+        --jobs 2 --report "$tmp/mnist" --quiet >"$tmp/out" 2>"$tmp/err"; then
+        check "mnist depth 10: sigmoid's ratio at least 100x below relu's, in the summary" \
+            grep -q "sigmoid's first-to-last gradient ratio is .* smaller than relu's" "$tmp/mnist/summary.md"
+    else
+        bad "mnist depth 10 study ran"
+    fi
+else
+    echo "skip  compare: mnist depth 10 (data/mnist not fetched: make data)"
+fi
+
+# train --diag: per-layer statistics as CSV or JSON (by the file's extension)
+expect "train --diag FILE.csv" 0 "$bin" train --data xor --epochs 3 --quiet --diag "$tmp/d.csv"
+check "--diag CSV: a header and one row per layer per epoch" test "$(wc -l <"$tmp/d.csv")" -eq 7
+check "--diag CSV: the columns" grep -q '^kind,epoch,first_batch,last_batch,steps,samples,loss,val_loss,val_acc,vanish_index,layer,units,act,grad_norm,dz_norm,weight_norm,update_ratio,pre_mean,pre_std,out_mean,out_std,dead_frac,sat_frac$' "$tmp/d.csv"
+"$bin" train --data "$tmp/blobs.csv" --layers 8:relu --epochs 2 --batch 75 --quiet --diag "$tmp/d.json" --diag-every 2 >/dev/null 2>"$tmp/err"
+if command -v python3 >/dev/null 2>&1; then
+    check "--diag JSON: windows of 2 batches and the epochs, per layer" python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+kinds = [(x["kind"], x["epoch"], x["first_batch"], x["last_batch"]) for x in r]
+want = [("window", 1, 1, 2), ("window", 1, 3, 4), ("epoch", 1, 1, 4), ("window", 2, 1, 2), ("window", 2, 3, 4), ("epoch", 2, 1, 4)]
+assert kinds == want, kinds
+assert all(len(x["layers"]) == 2 and x["layers"][0]["grad_norm"] > 0 for x in r)
+assert r[2]["layers"][1]["dead_frac"] is None and r[2]["layers"][0]["sat_frac"] is None' "$tmp/d.json"
+else
+    check "--diag JSON written" test -s "$tmp/d.json"
+fi
+expect "--diag into a missing folder"             1 "$bin" train --data xor --epochs 2 --quiet --diag "$tmp/no/such/d.csv"
+
+expect "unknown activation is a usage error"      2 "$bin" compare --data xor --acts relu,swoosh --report "$tmp/x"
+expect "an activation without gradient is refused" 2 "$bin" compare --data xor --acts binary_step --report "$tmp/x"
+expect "--layers takes widths only"               2 "$bin" compare --data xor --layers 8:relu --report "$tmp/x"
+expect "--jobs 0 is a usage error"                2 "$bin" compare --data xor --jobs 0 --report "$tmp/x"
+expect "--depth 99 is a usage error"              2 "$bin" compare --data xor --depth 99 --report "$tmp/x"
+expect "unknown option"                           2 "$bin" compare --frobnicate
+expect "compare --help"                           0 "$bin" compare --help
+: >"$tmp/file"
+expect "a report folder that cannot be made"      1 "$bin" compare --data xor --acts relu --epochs 1 --seeds 1 --report "$tmp/file/sub"
+
+# The page as a browser shows it: only where Chromium is already installed (it is large).
+if command -v chromium >/dev/null 2>&1 && [ -x scripts/check-report.sh ]; then
+    if scripts/check-report.sh "$tmp/a" "$tmp/a.png" >"$tmp/err" 2>&1; then
+        ok "chromium renders every chart (scripts/check-report.sh)"
+    else
+        bad "chromium renders every chart (scripts/check-report.sh)"
+    fi
+else
+    echo "skip  compare: browser check (no chromium; scripts/check-report.sh installs it)"
+fi
+
+echo "compare: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
