@@ -104,7 +104,8 @@ void tmlp_optim_free(tmlp_optim *o)
 
 /* The update loops are the hottest code outside BLAS: built for the widest vectors the CPU
  * has (chosen once at load time) where the compiler supports function multiversioning. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && \
+    !defined(__SANITIZE_THREAD__)
 #define HOT_LOOP __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define HOT_LOOP

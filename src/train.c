@@ -151,7 +151,8 @@ void tmlp_train_state_free(tmlp_train_state *st)
 /* Non-finite values: a float is inf or NaN exactly when its exponent bits are all ones. The
  * gradient block is scanned after every backward, so the scan is one branch-free pass that
  * compilers vectorise (an unsigned max), and the value is located only when there is one. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && \
+    !defined(__SANITIZE_THREAD__)
 #define HOT_LOOP __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define HOT_LOOP
@@ -223,22 +224,37 @@ static int layer_tensors(const tmlp_layer_view *v, int params, named *t)
     t[n++] = (named){ params ? "activation parameter" : "activation parameter gradient",
                       "act_param", params ? v->act_param : v->dact_param,
                       (size_t)v->n_act_params, 0 };
+    if (params) {                                   /* not trained by gradients, but kept */
+        t[n++] = (named){ "batch-norm running mean", "bn_running_mean", v->bn_mean, u, 0 };
+        t[n++] = (named){ "batch-norm running variance", "bn_running_var", v->bn_var, u, 0 };
+    }
     return n;
 }
 
-/* Says where a non-finite loss came from, in the order the forward pass computed it: the
- * batch's input rows, then each layer's parameters and outputs. Returns 1 when the culprit is
- * a parameter (so skipping batches cannot help), 0 otherwise. */
-static int explain_loss(const tmlp_net *net, const float *xb, int rows, const int *idx,
-                        char *buf, size_t size)
+/* What made a value non-finite: the arithmetic (a learning rate too high), the parameters
+ * themselves (skipping batches cannot help), or the data. */
+enum { CAUSE_ARITHMETIC = 0, CAUSE_PARAMS, CAUSE_DATA };
+
+/* Names the first non-finite input of the batch (xb may be NULL); CAUSE_DATA if there is one. */
+static int explain_input(const tmlp_net *net, const float *xb, int rows, const int *idx,
+                         char *buf, size_t size)
 {
     int n_in = tmlp_net_n_in(net);
     long at = first_nonfinite(xb, (size_t)rows * (size_t)n_in);
-    if (at >= 0) {
-        snprintf(buf, size, "the training data holds %g (sample %d, feature %ld)",
-                 (double)xb[at], idx[at / n_in] + 1, at % n_in + 1);
-        return 0;
-    }
+    if (at < 0)
+        return CAUSE_ARITHMETIC;
+    snprintf(buf, size, "the training data holds %g (sample %d, feature %ld)", (double)xb[at],
+             idx[at / n_in] + 1, at % n_in + 1);
+    return CAUSE_DATA;
+}
+
+/* Says where a non-finite loss came from, in the order the forward pass computed it: the
+ * batch's input rows, then each layer's parameters and outputs. Returns the cause. */
+static int explain_loss(const tmlp_net *net, const float *xb, int rows, const int *idx,
+                        char *buf, size_t size)
+{
+    if (explain_input(net, xb, rows, idx, buf, size) == CAUSE_DATA)
+        return CAUSE_DATA;
     for (int i = 0; i < tmlp_net_get_spec(net)->n_layers; i++) {
         tmlp_layer_view v;
         if (tmlp_net_layer(net, i, &v, NULL) != TMLP_OK)
@@ -246,7 +262,7 @@ static int explain_loss(const tmlp_net *net, const float *xb, int rows, const in
         named t[9];
         int n = layer_tensors(&v, 1, t);
         if (locate(t, n, i, buf, size))
-            return 1;
+            return CAUSE_PARAMS;
         size_t m = (size_t)rows * (size_t)v.n_out;
         const float *bufs[4] = { v.z, v.u, v.a, v.out };
         const char *names[4] = { "pre-activation Z", "normalised input U", "activation output A",
@@ -256,34 +272,39 @@ static int explain_loss(const tmlp_net *net, const float *xb, int rows, const in
             if (bufs[k] && (k == 0 || (bufs[k] != bufs[k - 1] && (k < 2 || bufs[k] != bufs[0]))))
                 t[n++] = (named){ names[k], NULL, bufs[k], m, (size_t)v.n_out };
         if (locate(t, n, i, buf, size))
-            return 0;
+            return CAUSE_ARITHMETIC;
     }
     snprintf(buf, size, "every output is finite; the loss itself overflowed");
-    return 0;
+    return CAUSE_ARITHMETIC;
 }
 
 /* Says which gradient is not finite, from the output layer down (the order backward computed
  * them), unless the batch's input is to blame (ReLU-like units can hide a NaN input from the
  * loss, not from the gradient). */
-static void explain_grad(const tmlp_net *net, const float *xb, int rows, const int *idx,
-                         const float *grads, size_t n_params, char *buf, size_t size)
+static int explain_grad(const tmlp_net *net, const float *xb, int rows, const int *idx,
+                        const float *grads, size_t n_params, char *buf, size_t size)
 {
-    int n_in = tmlp_net_n_in(net);
-    long at = first_nonfinite(xb, (size_t)rows * (size_t)n_in);
-    if (at >= 0) {
-        snprintf(buf, size, "the training data holds %g (sample %d, feature %ld)",
-                 (double)xb[at], idx[at / n_in] + 1, at % n_in + 1);
-        return;
-    }
+    if (explain_input(net, xb, rows, idx, buf, size) == CAUSE_DATA)
+        return CAUSE_DATA;
     for (int i = tmlp_net_get_spec(net)->n_layers - 1; i >= 0; i--) {
         tmlp_layer_view v;
         named t[9];
         if (tmlp_net_layer(net, i, &v, NULL) == TMLP_OK &&
             locate(t, layer_tensors(&v, 0, t), i, buf, size))
-            return;
+            return CAUSE_ARITHMETIC;
     }
     snprintf(buf, size, "gradient block element %ld is not finite",
              first_nonfinite(grads, n_params));
+    return CAUSE_ARITHMETIC;
+}
+
+/* The advice that ends a non-finite-value error. */
+static void advise(int cause, float lr, char *buf, size_t size)
+{
+    if (cause == CAUSE_DATA)
+        snprintf(buf, size, "every input must be finite (or such batches skipped)");
+    else
+        snprintf(buf, size, "try a lower learning rate (it was %g)", (double)lr);
 }
 
 /* Early stopping ends a run with its best epoch's parameters and batch-norm statistics; the
@@ -421,23 +442,25 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
             tmlp_targets t = { lb, tb };
             if ((rc = tmlp_loss_eval(s->loss, z, rows, n_out, t, &loss, dz, err)) != TMLP_OK)
                 goto done;
-            int bad_params = 0, bad = !isfinite(loss);
+            int cause = CAUSE_ARITHMETIC, bad = !isfinite(loss);
             if (bad) {
                 char why[160];
-                bad_params = explain_loss(net, xb, rows, idx + start, why, sizeof why);
+                cause = explain_loss(net, xb, rows, idx + start, why, sizeof why);
                 snprintf(where, sizeof where, "the loss is %g: %s", loss, why);
             } else {
                 if ((rc = tmlp_net_backward(net, dz, rows, err)) != TMLP_OK)
                     goto done;
                 if ((bad = !all_finite(grads, n_params)))
-                    explain_grad(net, xb, rows, idx + start, grads, n_params, where, sizeof where);
+                    cause = explain_grad(net, xb, rows, idx + start, grads, n_params, where,
+                                         sizeof where);
             }
             if (bad && n_state)
                 memcpy(state, state0, n_state * sizeof *state);
-            if (bad && (cfg->on_nan == TMLP_ON_NAN_STOP || bad_params)) {
-                rc = tmlp_fail(err, TMLP_ENUMERIC, "train: epoch %d, batch %d: %s; try a lower "
-                               "learning rate (it was %g)", epoch, k + 1, where,
-                               (double)tmlp_optim_lr(opt));
+            if (bad && (cfg->on_nan == TMLP_ON_NAN_STOP || cause == CAUSE_PARAMS)) {
+                char advice[80];
+                advise(cause, tmlp_optim_lr(opt), advice, sizeof advice);
+                rc = tmlp_fail(err, TMLP_ENUMERIC, "train: epoch %d, batch %d: %s; %s", epoch,
+                               k + 1, where, advice);
                 goto done;
             }
             if (bad) {                                  /* TMLP_ON_NAN_SKIP: no step */

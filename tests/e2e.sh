@@ -117,6 +117,7 @@ expect "unknown setting in a config file" 2 "$bin" train --config "$tmp/bad.ini"
 expect "missing config file"              2 "$bin" train --config "$tmp/none.ini"
 
 tests/compare.sh "$build" >"$tmp/compare.out" 2>&1; cat "$tmp/compare.out"; n=$(sed -nE 's/^compare: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$tmp/compare.out"); n=${n:-0 1}; pass=$((pass + ${n% *})); fail=$((fail + ${n#* }))  # `tinymlp compare`
+tests/reliability.sh "$build" >"$tmp/rel.out" 2>&1; cat "$tmp/rel.out"; n=$(sed -nE 's/^reliability: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$tmp/rel.out"); n=${n:-0 1}; pass=$((pass + ${n% *})); fail=$((fail + ${n#* }))  # docs/reliability.md
 for ex in "$build"/examples/*; do
     [ -x "$ex" ] || continue
     case "$(basename "$ex")" in mnist|inference) continue ;; esac # need data / a model (below)
