@@ -2,7 +2,7 @@
 #   make              library (static + shared), CLI and examples under build/
 #   make check        unit tests (Check), installing Debian packages first if needed
 #   make asan         the unit tests built with -fsanitize=address,undefined
-#   make tsan         the thread-safety suite under ThreadSanitizer
+#   make tsan         the thread-safety suites (threads, pool, optim) under ThreadSanitizer
 #   make fuzz         every fuzz target (fuzz/) for FUZZ_TIME seconds each (clang, libFuzzer)
 #   make install      PREFIX=/usr/local: headers, libraries, tinymlp.pc, the CLI, its man page
 #   make docs-check   the docs against the code (scripts/check-docs.sh; also run by make check)
@@ -14,7 +14,7 @@ PREFIX  ?= /usr/local
 BUILD   ?= build
 CC      ?= cc
 OPT     ?= -O3
-CFLAGS  ?= $(OPT) -g -fno-math-errno
+CFLAGS  ?= $(OPT) -g -fno-math-errno -fno-trapping-math
 WARN    := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CPPFLAGS_ALL := -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc $(CPPFLAGS)
 BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null || echo -I/usr/include/x86_64-linux-gnu/openblas-pthread)
@@ -94,7 +94,7 @@ $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libtinymlp.a
 $(BUILD)/bench/bench: bench/bench.c $(BUILD)/libtinymlp.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(BUILD)/libtinymlp.a $(LDFLAGS) \
-	    -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc $(LIBS)
+	    -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=cblas_sgemm $(LIBS)
 
 bench: data
 	@scripts/deps.sh build bench
@@ -135,7 +135,7 @@ asan:
 
 # ThreadSanitizer build of the thread-safety suite (two nets trained at once in one process):
 # any data race fails it. Check runs the tests in-process (CK_FORK=no) so TSan sees them.
-TSAN_TESTS := test_threads
+TSAN_TESTS := test_threads test_pool test_optim
 tsan:
 	@scripts/deps.sh build test
 	@$(MAKE) --no-print-directory BUILD=build/tsan OPT=-O1 \

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include <cJSON.h>
+#include <cblas.h>
 
 #include "tinymlp.h"
 
@@ -30,6 +31,26 @@ static long n_allocs;
 void *__wrap_malloc(size_t n) { n_allocs++; return __real_malloc(n); }
 void *__wrap_calloc(size_t n, size_t size) { n_allocs++; return __real_calloc(n, size); }
 void *__wrap_realloc(void *p, size_t n) { n_allocs++; return __real_realloc(p, n); }
+
+static double now(void);
+
+/* ...and every GEMM through here, so that --profile can tell GEMM time from the rest. */
+void __real_cblas_sgemm(enum CBLAS_ORDER o, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb,
+                        blasint m, blasint n, blasint k, float alpha, const float *a, blasint lda,
+                        const float *b, blasint ldb, float beta, float *c, blasint ldc);
+void __wrap_cblas_sgemm(enum CBLAS_ORDER o, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb,
+                        blasint m, blasint n, blasint k, float alpha, const float *a, blasint lda,
+                        const float *b, blasint ldb, float beta, float *c, blasint ldc);
+static double gemm_seconds;
+static int update_threads = 1;
+void __wrap_cblas_sgemm(enum CBLAS_ORDER o, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb,
+                        blasint m, blasint n, blasint k, float alpha, const float *a, blasint lda,
+                        const float *b, blasint ldb, float beta, float *c, blasint ldc)
+{
+    double t0 = now();
+    __real_cblas_sgemm(o, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    gemm_seconds += now() - t0;
+}
 
 static double now(void)
 {
@@ -117,6 +138,96 @@ static double gemm_floor(const tmlp_net_spec *spec, int n, int batch, int reps)
     return best;
 }
 
+
+/* --profile: one epoch of the same steps tmlp_train takes (shuffle and gather, forward, loss,
+ * backward, optimizer), each phase timed on its own, GEMMs separated from the elementwise work
+ * around them by the cblas_sgemm wrapper. The sum is checked against tmlp_train's own epoch. */
+typedef struct phases {
+    double data, fwd, fwd_gemm, loss, bwd, bwd_gemm, optim;
+} phases;
+
+static int profile_epoch(const config *c, const tmlp_data *train, phases *ph, cJSON *out)
+{
+    tmlp_err err = { 0 };
+    int n = c->subset && c->subset < train->n ? c->subset : train->n, b = c->batch;
+    tmlp_net_spec spec;
+    tmlp_net_spec_init(&spec, train->n_in, TMLP_LOSS_SOFTMAX_CE);
+    tmlp_net_spec_parse(&spec, c->layers, &err);
+    tmlp_net_spec_add(&spec, train->n_classes, NULL, 0.0f, &err);
+    tmlp_net *net = tmlp_net_new(&spec, b, &err);
+    tmlp_rng rng;
+    tmlp_rng_seed(&rng, 1, 1);
+    tmlp_net_init(net, &rng, &err);
+    tmlp_net_set_mode(net, TMLP_MODE_TRAIN);
+    size_t np;
+    float *params = tmlp_net_params(net, &np), *grads = tmlp_net_grads(net, NULL);
+    tmlp_optim_cfg oc = tmlp_optim_defaults(TMLP_OPT_ADAM);
+    tmlp_optim *opt = tmlp_optim_new(&oc, np, &err);
+    tmlp_optim_set_threads(opt, update_threads, &err);
+    int n_out = train->n_classes, *idx = malloc((size_t)n * sizeof *idx), *lb = malloc((size_t)b * sizeof *lb);
+    float *xb = malloc((size_t)b * train->n_in * sizeof *xb), *dz = malloc((size_t)b * n_out * sizeof *dz);
+    if (!net || !opt || !idx || !lb || !xb || !dz) {
+        fprintf(stderr, "bench: profile %s: %s\n", c->name, err.msg[0] ? err.msg : "no memory");
+        return 1;
+    }
+    for (int epoch = 0; epoch < 2; epoch++) { /* the first warms caches and page tables */
+        memset(ph, 0, sizeof *ph);
+        double t = now();
+        for (int i = 0; i < n; i++)
+            idx[i] = i;
+        tmlp_rng_shuffle(&rng, idx, n);
+        ph->data += now() - t;
+        for (int start = 0; start < n; start += b) {
+            int rows = n - start < b ? n - start : b;
+            double t0 = now();
+            for (int i = 0; i < rows; i++) {
+                int j = idx[start + i];
+                memcpy(xb + (size_t)i * train->n_in, train->x + (size_t)j * train->n_in,
+                       (size_t)train->n_in * sizeof *xb);
+                lb[i] = train->label[j];
+            }
+            double t1 = now(), g0 = gemm_seconds;
+            const float *z = tmlp_net_forward(net, xb, rows, &err);
+            double t2 = now(), g1 = gemm_seconds;
+            double loss;
+            tmlp_targets tg = { lb, NULL };
+            tmlp_loss_eval(TMLP_LOSS_SOFTMAX_CE, z, rows, n_out, tg, &loss, dz, &err);
+            double t3 = now();
+            tmlp_net_backward(net, dz, rows, &err);
+            double t4 = now(), g2 = gemm_seconds;
+            tmlp_optim_step(opt, params, grads);
+            double t5 = now();
+            ph->data += t1 - t0;
+            ph->fwd += t2 - t1;
+            ph->fwd_gemm += g1 - g0;
+            ph->loss += t3 - t2;
+            ph->bwd += t4 - t3;
+            ph->bwd_gemm += g2 - g1;
+            ph->optim += t5 - t4;
+        }
+    }
+    double total = ph->data + ph->fwd + ph->loss + ph->bwd + ph->optim;
+    double gemm = ph->fwd_gemm + ph->bwd_gemm, elem = ph->fwd + ph->bwd - gemm + ph->loss;
+    printf("%-8s %9.3f %9.3f %6.1f%% %9.3f %6.1f%% %9.3f %6.1f%% %9.3f %6.1f%%\n", c->name, total,
+           gemm, 100 * gemm / total, elem, 100 * elem / total, ph->optim, 100 * ph->optim / total,
+           ph->data, 100 * ph->data / total);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "config", c->name);
+    cJSON_AddNumberToObject(j, "epoch_seconds", total);
+    cJSON_AddNumberToObject(j, "gemm_seconds", gemm);
+    cJSON_AddNumberToObject(j, "gemm_forward_seconds", ph->fwd_gemm);
+    cJSON_AddNumberToObject(j, "gemm_backward_seconds", ph->bwd_gemm);
+    cJSON_AddNumberToObject(j, "elementwise_seconds", elem);
+    cJSON_AddNumberToObject(j, "loss_seconds", ph->loss);
+    cJSON_AddNumberToObject(j, "optimizer_seconds", ph->optim);
+    cJSON_AddNumberToObject(j, "data_seconds", ph->data);
+    cJSON_AddItemToArray(out, j);
+    free(idx); free(lb); free(xb); free(dz);
+    tmlp_optim_free(opt);
+    tmlp_net_free(net);
+    return 0;
+}
+
 static long peak_rss_mb(void)
 {
     struct rusage ru;
@@ -155,6 +266,7 @@ static int run(const config *c, tmlp_data *mtrain, tmlp_data *mtest, cJSON *out)
     if (xor)
         oc.lr = 0.05f;
     tmlp_optim *opt = tmlp_optim_new(&oc, np, &err);
+    tmlp_optim_set_threads(opt, update_threads, &err);
     tmlp_train_cfg tc = tmlp_train_defaults();
     tc.batch = c->batch;
     tc.epochs = 1 + c->epochs;
@@ -224,8 +336,8 @@ static int run(const config *c, tmlp_data *mtrain, tmlp_data *mtest, cJSON *out)
 
 int main(int argc, char **argv)
 {
-    int quick = 0, threads = 2;
-    const char *json_path = "bench/results.json";
+    int quick = 0, threads = 2, profile = 0;
+    const char *json_path = "bench/results.json", *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))
             quick = 1;
@@ -233,8 +345,14 @@ int main(int argc, char **argv)
             threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--json") && i + 1 < argc)
             json_path = argv[++i];
+        else if (!strcmp(argv[i], "--update-threads") && i + 1 < argc)
+            update_threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--profile"))
+            profile = 1;
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+            only = argv[++i];
         else {
-            fprintf(stderr, "usage: bench [--quick] [--threads N] [--json FILE]\n");
+            fprintf(stderr, "usage: bench [--quick] [--threads N] [--json FILE] [--only CONFIG] [--profile]\n");
             return 2;
         }
     }
@@ -259,8 +377,23 @@ int main(int argc, char **argv)
     cJSON_AddNumberToObject(root, "threads", threads);
     cJSON_AddItemToObject(root, "tinymlp", runs);
     for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++)
-        if (run(&configs[i], train, test, runs))
+        if ((!only || !strcmp(only, configs[i].name)) && run(&configs[i], train, test, runs))
             return 1;
+    if (profile) {
+        printf("\nwhere one epoch's time goes (seconds; %d thread(s)):\n"
+               "%-8s %9s %9s %7s %9s %7s %9s %7s %9s %7s\n", threads, "config", "epoch", "GEMM",
+               "", "elemwise", "", "optim", "", "data", "");
+        cJSON *prof = cJSON_CreateArray();
+        cJSON_AddItemToObject(root, "profile", prof);
+        for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
+            phases ph;
+            if (strcmp(configs[i].data, "mnist") || configs[i].batch == 1 ||
+                (only && strcmp(only, configs[i].name)))
+                continue;
+            if (profile_epoch(&configs[i], train, &ph, prof))
+                return 1;
+        }
+    }
     /* Written whole to a temporary file, then renamed: a reader never sees half a file. */
     char *text = cJSON_Print(root), tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", json_path);

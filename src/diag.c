@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "tinymlp/diag.h"
+#include "hot.h"
 
 enum { EPOCH = 0, WINDOW = 1 };
 
@@ -70,11 +71,6 @@ tmlp_diag_cfg tmlp_diag_defaults(void)
 /* The passes below touch every weight of every step: built for the widest vectors the CPU
  * has where the compiler supports it. Each keeps eight independent lanes, so the result is the
  * same bits whatever the vector width. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
-#define HOT_LOOP __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define HOT_LOOP
-#endif
 
 static double add_lanes(const double *lane, double tail)
 {
@@ -84,7 +80,7 @@ static double add_lanes(const double *lane, double tail)
 }
 
 /* Σ x² and (when sum is not NULL) Σ x over n floats, in double. */
-HOT_LOOP static void sum_sq(const float *restrict x, size_t n, double *sum, double *sq)
+TMLP_HOT static void sum_sq(const float *restrict x, size_t n, double *sum, double *sq)
 {
     double s[8] = { 0 }, q[8] = { 0 }, ts = 0.0, tq = 0.0;
     size_t i = 0;
@@ -104,7 +100,7 @@ HOT_LOOP static void sum_sq(const float *restrict x, size_t n, double *sum, doub
 }
 
 /* Σ (W - snap)², Σ W², then snap = W. */
-HOT_LOOP static void snap_pass(const float *restrict W, float *restrict snap, size_t n,
+TMLP_HOT static void snap_pass(const float *restrict W, float *restrict snap, size_t n,
                                double *w_sq, double *d_sq)
 {
     double w[8] = { 0 }, d[8] = { 0 }, tw = 0.0, td = 0.0;
@@ -127,7 +123,7 @@ HOT_LOOP static void snap_pass(const float *restrict W, float *restrict snap, si
 }
 
 /* Σ (W - snap)². */
-HOT_LOOP static double diff_pass(const float *restrict W, const float *restrict snap, size_t n)
+TMLP_HOT static double diff_pass(const float *restrict W, const float *restrict snap, size_t n)
 {
     double d[8] = { 0 }, td = 0.0;
     size_t i = 0;

@@ -13,6 +13,7 @@
 #include "tinymlp/loss.h"
 #include "tinymlp/tensor.h"
 #include "tinymlp/train.h"
+#include "hot.h"
 
 tmlp_train_cfg tmlp_train_defaults(void)
 {
@@ -151,14 +152,8 @@ void tmlp_train_state_free(tmlp_train_state *st)
 /* Non-finite values: a float is inf or NaN exactly when its exponent bits are all ones. The
  * gradient block is scanned after every backward, so the scan is one branch-free pass that
  * compilers vectorise (an unsigned max), and the value is located only when there is one. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && \
-    !defined(__SANITIZE_THREAD__)
-#define HOT_LOOP __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define HOT_LOOP
-#endif
 
-HOT_LOOP static int all_finite(const float *restrict x, size_t n)
+TMLP_HOT static int all_finite(const float *restrict x, size_t n)
 {
     uint32_t top = 0;
     for (size_t i = 0; i < n; i++) {
@@ -491,8 +486,7 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
             if (cfg->schedule)
                 tmlp_optim_set_lr(opt, tmlp_schedule_lr(cfg->schedule, epoch - 1 + (double)k / n_batches,
                                                         cfg->epochs, n_batches));
-            tmlp_optim_step(opt, params, grads);
-            if (!all_finite(params, n_params)) {        /* the update itself overflowed */
+            if (!tmlp_optim_step(opt, params, grads)) { /* the update itself overflowed */
                 explain_loss(net, NULL, 0, NULL, where, sizeof where);
                 rc = tmlp_fail(err, TMLP_ENUMERIC, "train: epoch %d, batch %d: after the update, "
                                "%s; try a lower learning rate (it was %g)", epoch, k + 1, where,

@@ -9,6 +9,8 @@
  *   adamw     step 1: p = 1 (1 - .1 * .1) - .1 = .89
  *   rmsprop   s = .01 * .25 = .0025, p = 1 - .1 * .5 / .05 = 0 (+2e-7 from eps); ...
  *   adagrad   s = .25, p = 1 - .1 * .5 / .5 = .9; s = .3125, p = .9 + .025 / .5590 = .9447; ... */
+#include <float.h>
+
 #include "testutil.h"
 
 static const float grads[3] = { 0.5f, -0.25f, 1.0f };
@@ -105,6 +107,82 @@ START_TEST(reset_and_lr_accessors)
 }
 END_TEST
 
+/* The step reports a parameter made inf or NaN, wherever it sits in the block: in the vector
+ * body or the scalar tail of the loop. */
+START_TEST(step_reports_non_finite_parameters)
+{
+    enum { N = 37 };
+    for (int kind = 0; tmlp_optim_name(kind); kind++) {
+        for (int bad = -1; bad < N; bad += 9) {
+            tmlp_optim_cfg c = tmlp_optim_defaults(kind);
+            tmlp_optim *o = tmlp_optim_new(&c, N, NULL);
+            ck_assert_ptr_nonnull(o);
+            float p[N], g[N];
+            for (int i = 0; i < N; i++) {
+                p[i] = 1.0f;
+                g[i] = i == bad ? NAN : 0.1f * (float)(i % 5);
+            }
+            int ok = tmlp_optim_step(o, p, g);
+            ck_assert_msg(ok == (bad < 0), "%s, NaN gradient at %d: step returned %d",
+                          tmlp_optim_name(kind), bad, ok);
+            tmlp_optim_free(o);
+        }
+    }
+    /* an overflow, not a NaN: FLT_MAX stepped by a huge gradient */
+    tmlp_optim_cfg c = tmlp_optim_defaults(TMLP_OPT_SGD);
+    c.lr = 1.0f;
+    tmlp_optim *o = tmlp_optim_new(&c, 1, NULL);
+    float p = FLT_MAX, g = -FLT_MAX;
+    ck_assert_int_eq(tmlp_optim_step(o, &p, &g), 0);
+    ck_assert(isinf(p));
+    tmlp_optim_free(o);
+}
+END_TEST
+
+/* Split between threads, every update is the same bits as on one thread (chunks claimed in
+ * any order, the last one short), and a NaN in any chunk is still reported. */
+START_TEST(threaded_updates_match_one_thread)
+{
+    const size_t n = 100003;
+    float *p1 = malloc(n * sizeof *p1), *p2 = malloc(n * sizeof *p2), *g = malloc(n * sizeof *g);
+    ck_assert(p1 && p2 && g);
+    for (int kind = 0; tmlp_optim_name(kind); kind++) {
+        tmlp_optim_cfg c = tmlp_optim_defaults(kind);
+        c.weight_decay = 0.01f;
+        tmlp_optim *one = tmlp_optim_new(&c, n, NULL), *many = tmlp_optim_new(&c, n, NULL);
+        ck_assert_int_eq(tmlp_optim_set_threads(many, 3, NULL), TMLP_OK);
+        ck_assert_int_eq(tmlp_optim_threads(many), 3);
+        ck_assert_int_eq(tmlp_optim_threads(one), 1);
+        for (size_t i = 0; i < n; i++)
+            p1[i] = p2[i] = 0.001f * (float)(i % 1000) - 0.5f;
+        for (int t = 0; t < 5; t++) {
+            for (size_t i = 0; i < n; i++)
+                g[i] = 0.01f * (float)((i * 7 + (size_t)t * 13) % 101) - 0.5f;
+            ck_assert_int_eq(tmlp_optim_step(one, p1, g), 1);
+            ck_assert_int_eq(tmlp_optim_step(many, p2, g), 1);
+        }
+        ck_assert_msg(memcmp(p1, p2, n * sizeof *p1) == 0, "%s: 3 threads differ from 1",
+                      tmlp_optim_name(kind));
+        g[n - 1] = NAN; /* in the short last chunk */
+        ck_assert_int_eq(tmlp_optim_step(many, p2, g), 0);
+        tmlp_optim_free(one);
+        tmlp_optim_free(many);
+    }
+    tmlp_err err = { 0 };
+    tmlp_optim_cfg c = tmlp_optim_defaults(TMLP_OPT_ADAM);
+    tmlp_optim *o = tmlp_optim_new(&c, 10, NULL);
+    ck_assert_int_eq(tmlp_optim_set_threads(o, 0, &err), TMLP_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "1..256"));
+    ck_assert_int_eq(tmlp_optim_set_threads(o, 2, NULL), TMLP_OK);
+    ck_assert_int_eq(tmlp_optim_set_threads(o, 1, NULL), TMLP_OK); /* stops the worker */
+    ck_assert_int_eq(tmlp_optim_threads(o), 1);
+    tmlp_optim_free(o);
+    free(p1);
+    free(p2);
+    free(g);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("optim");
@@ -113,6 +191,8 @@ static Suite *suite(void)
     TMLP_ADD(s, rmsprop_and_adagrad_match_hand_values);
     TMLP_ADD(s, bad_configs_are_refused);
     TMLP_ADD(s, reset_and_lr_accessors);
+    TMLP_ADD(s, step_reports_non_finite_parameters);
+    TMLP_ADD(s, threaded_updates_match_one_thread);
     return s;
 }
 

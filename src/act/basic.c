@@ -4,7 +4,7 @@
 #include "act_impl.h"
 
 /* reference: torch.nn.Identity */
-static void identity_forward(int rows, int cols, const float *x, float *y, float arg,
+TMLP_HOT static void identity_forward(int rows, int cols, const float *x, float *y, float arg,
                              const float *param)
 {
     (void)arg; (void)param;
@@ -12,7 +12,7 @@ static void identity_forward(int rows, int cols, const float *x, float *y, float
         memcpy(y, x, (size_t)rows * (size_t)cols * sizeof *y);     /* f(x) = x */
 }
 
-static void identity_backward(int rows, int cols, const float *x, const float *y,
+TMLP_HOT static void identity_backward(int rows, int cols, const float *x, const float *y,
                               const float *dy, float *dx, float arg, const float *param,
                               float *dparam)
 {
@@ -23,7 +23,7 @@ static void identity_backward(int rows, int cols, const float *x, const float *y
 
 /* reference: torch.heaviside(x, values=1) (no torch.nn module; its autograd is undefined,
  * we take the derivative to be 0 everywhere, including at 0) */
-static void binary_step_forward(int rows, int cols, const float *x, float *y, float arg,
+TMLP_HOT static void binary_step_forward(int rows, int cols, const float *x, float *y, float arg,
                                 const float *param)
 {
     (void)arg; (void)param;
@@ -32,7 +32,7 @@ static void binary_step_forward(int rows, int cols, const float *x, float *y, fl
         y[i] = x[i] >= 0.0f ? 1.0f : 0.0f;          /* f(x) = [x >= 0] */
 }
 
-static void binary_step_backward(int rows, int cols, const float *x, const float *y,
+TMLP_HOT static void binary_step_backward(int rows, int cols, const float *x, const float *y,
                                  const float *dy, float *dx, float arg, const float *param,
                                  float *dparam)
 {

@@ -8,7 +8,7 @@
 #include "act_impl.h"
 
 /* reference: torch.nn.ELU(alpha = arg) */
-static void elu_forward(int rows, int cols, const float *x, float *y, float arg,
+TMLP_HOT static void elu_forward(int rows, int cols, const float *x, float *y, float arg,
                         const float *param)
 {
     (void)param;
@@ -17,7 +17,7 @@ static void elu_forward(int rows, int cols, const float *x, float *y, float arg,
         y[i] = x[i] > 0.0f ? x[i] : arg * expm1f(x[i]);
 }
 
-static void elu_backward(int rows, int cols, const float *x, const float *y, const float *dy,
+TMLP_HOT static void elu_backward(int rows, int cols, const float *x, const float *y, const float *dy,
                          float *dx, float arg, const float *param, float *dparam)
 {
     (void)y; (void)param; (void)dparam;
@@ -32,7 +32,7 @@ static void elu_backward(int rows, int cols, const float *x, const float *y, con
 #define SELU_SCALE_ALPHA 1.7580993408473768599402175208123 /* SELU_SCALE * SELU_ALPHA */
 
 /* reference: torch.nn.SELU. scale * x overflows for x > FLT_MAX / scale: saturate there. */
-static void selu_forward(int rows, int cols, const float *x, float *y, float arg,
+TMLP_HOT static void selu_forward(int rows, int cols, const float *x, float *y, float arg,
                          const float *param)
 {
     (void)arg; (void)param;
@@ -42,7 +42,7 @@ static void selu_forward(int rows, int cols, const float *x, float *y, float arg
                            : (float)SELU_SCALE_ALPHA * expm1f(x[i]);
 }
 
-static void selu_backward(int rows, int cols, const float *x, const float *y, const float *dy,
+TMLP_HOT static void selu_backward(int rows, int cols, const float *x, const float *y, const float *dy,
                           float *dx, float arg, const float *param, float *dparam)
 {
     (void)y; (void)arg; (void)param; (void)dparam;
@@ -54,7 +54,7 @@ static void selu_backward(int rows, int cols, const float *x, const float *y, co
 
 /* reference: torch.nn.CELU(alpha = arg), alpha > 0. x / a is formed in double: rounded to
  * float it would move e^(x/a) by up to |x/a| * 6e-8, relatively (2e-6 at x = -34, a = 0.7). */
-static void celu_forward(int rows, int cols, const float *x, float *y, float arg,
+TMLP_HOT static void celu_forward(int rows, int cols, const float *x, float *y, float arg,
                          const float *param)
 {
     (void)param;
@@ -63,7 +63,7 @@ static void celu_forward(int rows, int cols, const float *x, float *y, float arg
         y[i] = x[i] > 0.0f ? x[i] : (float)(arg * expm1((double)x[i] / arg));
 }
 
-static void celu_backward(int rows, int cols, const float *x, const float *y, const float *dy,
+TMLP_HOT static void celu_backward(int rows, int cols, const float *x, const float *y, const float *dy,
                           float *dx, float arg, const float *param, float *dparam)
 {
     (void)y; (void)param; (void)dparam;

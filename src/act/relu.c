@@ -5,7 +5,7 @@
 #include "act_impl.h"
 
 /* reference: torch.nn.ReLU */
-static void relu_forward(int rows, int cols, const float *x, float *y, float arg,
+TMLP_HOT static void relu_forward(int rows, int cols, const float *x, float *y, float arg,
                          const float *param)
 {
     (void)arg; (void)param;
@@ -14,17 +14,19 @@ static void relu_forward(int rows, int cols, const float *x, float *y, float arg
         y[i] = x[i] > 0.0f ? x[i] : 0.0f;           /* f(x) = max(0, x) */
 }
 
-static void relu_backward(int rows, int cols, const float *x, const float *y, const float *dy,
+TMLP_HOT static void relu_backward(int rows, int cols, const float *x, const float *y, const float *dy,
                           float *dx, float arg, const float *param, float *dparam)
 {
     (void)y; (void)arg; (void)param; (void)dparam;
     long n = (long)rows * cols;
-    for (long i = 0; i < n; i++)
-        dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;         /* f'(x) = [x > 0] */
+    for (long i = 0; i < n; i++) {
+        const float d = dy[i];                      /* loaded unconditionally: vectorises */
+        dx[i] = x[i] > 0.0f ? d : 0.0f;             /* f'(x) = [x > 0] */
+    }
 }
 
 /* reference: torch.nn.ReLU6 (= Hardtanh(0, 6)) */
-static void relu6_forward(int rows, int cols, const float *x, float *y, float arg,
+TMLP_HOT static void relu6_forward(int rows, int cols, const float *x, float *y, float arg,
                           const float *param)
 {
     (void)arg; (void)param;
@@ -33,18 +35,20 @@ static void relu6_forward(int rows, int cols, const float *x, float *y, float ar
         y[i] = x[i] > 0.0f ? (x[i] < 6.0f ? x[i] : 6.0f) : 0.0f;
 }
 
-static void relu6_backward(int rows, int cols, const float *x, const float *y,
+TMLP_HOT static void relu6_backward(int rows, int cols, const float *x, const float *y,
                            const float *dy, float *dx, float arg, const float *param,
                            float *dparam)
 {
     (void)y; (void)arg; (void)param; (void)dparam;
     long n = (long)rows * cols;
-    for (long i = 0; i < n; i++)                    /* f'(x) = [0 < x < 6] */
-        dx[i] = x[i] > 0.0f && x[i] < 6.0f ? dy[i] : 0.0f;
+    for (long i = 0; i < n; i++) {                  /* f'(x) = [0 < x < 6] */
+        const float d = dy[i];
+        dx[i] = x[i] > 0.0f && x[i] < 6.0f ? d : 0.0f;
+    }
 }
 
 /* reference: torch.nn.LeakyReLU(negative_slope = arg) */
-static void leaky_relu_forward(int rows, int cols, const float *x, float *y, float arg,
+TMLP_HOT static void leaky_relu_forward(int rows, int cols, const float *x, float *y, float arg,
                                const float *param)
 {
     (void)param;
@@ -53,21 +57,23 @@ static void leaky_relu_forward(int rows, int cols, const float *x, float *y, flo
         y[i] = x[i] > 0.0f ? x[i] : arg * x[i];     /* f(x) = x if x > 0, else a x */
 }
 
-static void leaky_relu_backward(int rows, int cols, const float *x, const float *y,
+TMLP_HOT static void leaky_relu_backward(int rows, int cols, const float *x, const float *y,
                                 const float *dy, float *dx, float arg, const float *param,
                                 float *dparam)
 {
     (void)y; (void)param; (void)dparam;
     long n = (long)rows * cols;
-    for (long i = 0; i < n; i++)
-        dx[i] = x[i] > 0.0f ? dy[i] : arg * dy[i];  /* f'(x) = 1 if x > 0, else a */
+    for (long i = 0; i < n; i++) {
+        const float d = dy[i];
+        dx[i] = x[i] > 0.0f ? d : arg * d;          /* f'(x) = 1 if x > 0, else a */
+    }
 }
 
 /* The initial PReLU slope, also used when no parameter block is given (e.g. for printing). */
 #define PRELU_INIT 0.25f
 
 /* reference: torch.nn.PReLU(num_parameters = units, init = 0.25): one slope a_j per column */
-static void prelu_forward(int rows, int cols, const float *x, float *y, float arg,
+TMLP_HOT static void prelu_forward(int rows, int cols, const float *x, float *y, float arg,
                           const float *param)
 {
     (void)arg;
@@ -81,7 +87,7 @@ static void prelu_forward(int rows, int cols, const float *x, float *y, float ar
     }
 }
 
-static void prelu_backward(int rows, int cols, const float *x, const float *y, const float *dy,
+TMLP_HOT static void prelu_backward(int rows, int cols, const float *x, const float *y, const float *dy,
                            float *dx, float arg, const float *param, float *dparam)
 {
     (void)y; (void)arg;

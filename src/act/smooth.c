@@ -18,15 +18,15 @@
 #define SOFTPLUS_THRESHOLD 20.0                        /* PyTorch's default threshold */
 
 /* s = sigma(z) = 1 / (1 + e^-z) and sm = sigma(-z) = 1 - s, both without cancellation. */
-static void gate(double z, double *s, double *sm)
+static inline void gate(double z, double *s, double *sm)
 {
-    double e = exp(-fabs(z)), d = 1.0 / (1.0 + e);
+    double e = tmlp_act_exp(-fabs(z)), d = 1.0 / (1.0 + e);
     *s = z >= 0.0 ? d : e * d;
     *sm = z >= 0.0 ? e * d : d;
 }
 
 /* reference: torch.nn.Softplus(beta = arg, threshold = 20): linear where beta x > 20 */
-static void softplus_forward(int rows, int cols, const float *x, float *y, float arg,
+TMLP_HOT static void softplus_forward(int rows, int cols, const float *x, float *y, float arg,
                              const float *param)
 {
     (void)param;
@@ -38,7 +38,7 @@ static void softplus_forward(int rows, int cols, const float *x, float *y, float
     }
 }
 
-static void softplus_backward(int rows, int cols, const float *x, const float *y,
+TMLP_HOT static void softplus_backward(int rows, int cols, const float *x, const float *y,
                               const float *dy, float *dx, float arg, const float *param,
                               float *dparam)
 {
@@ -53,7 +53,7 @@ static void softplus_backward(int rows, int cols, const float *x, const float *y
 
 /* reference: torch.nn.GELU(approximate='none'). Phi(x) = erfc(-x/sqrt 2) / 2 has no
  * cancellation for x < 0, where 1 + erf(x/sqrt 2) would. */
-static void gelu_forward(int rows, int cols, const float *x, float *y, float arg,
+TMLP_HOT static void gelu_forward(int rows, int cols, const float *x, float *y, float arg,
                          const float *param)
 {
     (void)arg; (void)param;
@@ -62,7 +62,7 @@ static void gelu_forward(int rows, int cols, const float *x, float *y, float arg
         y[i] = (float)(x[i] * (0.5 * erfc(-x[i] * SQRT1_2)));
 }
 
-static void gelu_backward(int rows, int cols, const float *x, const float *y, const float *dy,
+TMLP_HOT static void gelu_backward(int rows, int cols, const float *x, const float *y, const float *dy,
                           float *dx, float arg, const float *param, float *dparam)
 {
     (void)y; (void)arg; (void)param; (void)dparam;
@@ -75,7 +75,7 @@ static void gelu_backward(int rows, int cols, const float *x, const float *y, co
 
 /* reference: torch.nn.GELU(approximate='tanh'). With u = sqrt(2/pi) (x + 0.044715 x^3),
  * (1 + tanh u) / 2 = sigma(2u), which the gate evaluates without cancellation. */
-static void gelu_tanh_forward(int rows, int cols, const float *x, float *y, float arg,
+TMLP_HOT static void gelu_tanh_forward(int rows, int cols, const float *x, float *y, float arg,
                               const float *param)
 {
     (void)arg; (void)param;
@@ -87,7 +87,7 @@ static void gelu_tanh_forward(int rows, int cols, const float *x, float *y, floa
     }
 }
 
-static void gelu_tanh_backward(int rows, int cols, const float *x, const float *y,
+TMLP_HOT static void gelu_tanh_backward(int rows, int cols, const float *x, const float *y,
                                const float *dy, float *dx, float arg, const float *param,
                                float *dparam)
 {
@@ -121,14 +121,14 @@ static void swish_backward_b(long n, const float *x, const float *dy, float *dx,
 }
 
 /* reference: torch.nn.SiLU */
-static void silu_forward(int rows, int cols, const float *x, float *y, float arg,
+TMLP_HOT static void silu_forward(int rows, int cols, const float *x, float *y, float arg,
                          const float *param)
 {
     (void)arg; (void)param;
     swish_forward_b((long)rows * cols, x, y, 1.0);  /* f(x) = x sigma(x) */
 }
 
-static void silu_backward(int rows, int cols, const float *x, const float *y, const float *dy,
+TMLP_HOT static void silu_backward(int rows, int cols, const float *x, const float *y, const float *dy,
                           float *dx, float arg, const float *param, float *dparam)
 {
     (void)y; (void)arg; (void)param; (void)dparam;
@@ -137,14 +137,14 @@ static void silu_backward(int rows, int cols, const float *x, const float *y, co
 
 /* reference: x * torch.sigmoid(beta * x) with a fixed beta = arg (Ramachandran et al. 2017,
  * "Searching for Activation Functions"); beta = 1 is torch.nn.SiLU */
-static void swish_forward(int rows, int cols, const float *x, float *y, float arg,
+TMLP_HOT static void swish_forward(int rows, int cols, const float *x, float *y, float arg,
                           const float *param)
 {
     (void)param;
     swish_forward_b((long)rows * cols, x, y, arg);  /* f(x) = x sigma(b x) */
 }
 
-static void swish_backward(int rows, int cols, const float *x, const float *y, const float *dy,
+TMLP_HOT static void swish_backward(int rows, int cols, const float *x, const float *y, const float *dy,
                            float *dx, float arg, const float *param, float *dparam)
 {
     (void)y; (void)param; (void)dparam;
@@ -153,14 +153,14 @@ static void swish_backward(int rows, int cols, const float *x, const float *y, c
 
 /* reference: x * torch.sigmoid(beta * x) with beta a torch.nn.Parameter shared by the layer,
  * starting at 1 (Ramachandran et al. 2017) */
-static void swish_learnable_forward(int rows, int cols, const float *x, float *y, float arg,
+TMLP_HOT static void swish_learnable_forward(int rows, int cols, const float *x, float *y, float arg,
                                     const float *param)
 {
     (void)arg;
     swish_forward_b((long)rows * cols, x, y, param ? param[0] : 1.0f); /* f(x) = x sigma(b x) */
 }
 
-static void swish_learnable_backward(int rows, int cols, const float *x, const float *y,
+TMLP_HOT static void swish_learnable_backward(int rows, int cols, const float *x, const float *y,
                                      const float *dy, float *dx, float arg, const float *param,
                                      float *dparam)
 {
@@ -194,7 +194,7 @@ static void mish_gate(double x, double *t, double *sech2)
     }
 }
 
-static void mish_forward(int rows, int cols, const float *x, float *y, float arg,
+TMLP_HOT static void mish_forward(int rows, int cols, const float *x, float *y, float arg,
                          const float *param)
 {
     (void)arg; (void)param;
@@ -206,7 +206,7 @@ static void mish_forward(int rows, int cols, const float *x, float *y, float arg
     }
 }
 
-static void mish_backward(int rows, int cols, const float *x, const float *y, const float *dy,
+TMLP_HOT static void mish_backward(int rows, int cols, const float *x, const float *y, const float *dy,
                           float *dx, float arg, const float *param, float *dparam)
 {
     (void)y; (void)arg; (void)param; (void)dparam;

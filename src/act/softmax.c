@@ -34,7 +34,7 @@ static int row_stats(const float *xr, int cols, double *m, double *rest)
 }
 
 /* reference: torch.nn.Softmax(dim=1) */
-static void softmax_forward(int rows, int cols, const float *x, float *y, float arg,
+TMLP_HOT static void softmax_forward(int rows, int cols, const float *x, float *y, float arg,
                             const float *param)
 {
     (void)arg; (void)param;
@@ -54,7 +54,7 @@ static void softmax_forward(int rows, int cols, const float *x, float *y, float 
  * Shifting dy by its value at the argmax k changes nothing (the Jacobian's rows sum to 0) but
  * makes dx_k = -p_k sum_{j != k} p_j (dy_j - dy_k) exact in the limit p_k -> 1, where the
  * plain form cancels to 0. */
-static void softmax_backward(int rows, int cols, const float *x, const float *y,
+TMLP_HOT static void softmax_backward(int rows, int cols, const float *x, const float *y,
                              const float *dy, float *dx, float arg, const float *param,
                              float *dparam)
 {
@@ -77,7 +77,7 @@ static void softmax_backward(int rows, int cols, const float *x, const float *y,
 
 /* reference: torch.nn.LogSoftmax(dim=1). Outputs below -FLT_MAX (only for inputs near
  * ±FLT_MAX) saturate there instead of becoming -inf. */
-static void log_softmax_forward(int rows, int cols, const float *x, float *y, float arg,
+TMLP_HOT static void log_softmax_forward(int rows, int cols, const float *x, float *y, float arg,
                                 const float *param)
 {
     (void)arg; (void)param;
@@ -94,7 +94,7 @@ static void log_softmax_forward(int rows, int cols, const float *x, float *y, fl
 
 /* dx = dy - p sum(dy) with p = softmax(x); at the argmax k, written as
  * (dy_k rest - sum_{j != k} dy_j) / (1 + rest), which does not cancel as p_k -> 1. */
-static void log_softmax_backward(int rows, int cols, const float *x, const float *y,
+TMLP_HOT static void log_softmax_backward(int rows, int cols, const float *x, const float *y,
                                  const float *dy, float *dx, float arg, const float *param,
                                  float *dparam)
 {
