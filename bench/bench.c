@@ -7,13 +7,19 @@
  * bench/torch_ref.py runs the same configurations in PyTorch; `make bench` runs both and
  * prints the ratios. This machine is shared and noisy: read ratios, not absolute seconds.
  *
- *   build/bench/bench [--quick] [--threads N] [--json FILE] [--torch FILE]              */
+ * Threads: by default each configuration uses what `tinymlp train` would choose for it
+ * (tmlp_train_threads_auto); --threads N forces N GEMM threads and N update threads, and
+ * --update-threads N the latter alone. The floor is the fastest of 1..2 GEMM threads.
+ *
+ *   build/bench/bench [--quick] [--threads N] [--update-threads N] [--only CONFIG]
+ *                     [--profile] [--json FILE]                                              */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cJSON.h>
 #include <cblas.h>
@@ -42,7 +48,18 @@ void __wrap_cblas_sgemm(enum CBLAS_ORDER o, enum CBLAS_TRANSPOSE ta, enum CBLAS_
                         blasint m, blasint n, blasint k, float alpha, const float *a, blasint lda,
                         const float *b, blasint ldb, float beta, float *c, blasint ldc);
 static double gemm_seconds;
-static int update_threads = 1;
+static int force_threads, force_update_threads; /* 0: as tmlp_train_threads_auto chooses */
+
+/* The threads a run of net at this batch uses (see the top of the file). */
+static void choose_threads(const tmlp_net *net, int batch, int *blas, int *update)
+{
+    tmlp_train_threads_auto(net, batch, blas, update);
+    if (force_threads)
+        *blas = *update = force_threads;
+    if (force_update_threads)
+        *update = force_update_threads;
+    tmlp_blas_threads(*blas);
+}
 void __wrap_cblas_sgemm(enum CBLAS_ORDER o, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb,
                         blasint m, blasint n, blasint k, float alpha, const float *a, blasint lda,
                         const float *b, blasint ldb, float beta, float *c, blasint ldc)
@@ -100,44 +117,61 @@ static int on_batch(void *ctx, const tmlp_batch_info *b)
 }
 
 /* The GEMMs of one training epoch of net on n rows, timed alone: forward Z = X·Wᵀ for every
- * layer, dW = dZᵀ·X for every layer, dX = dZ·W for every layer but the first. */
+ * layer, dW = dZᵀ·X for every layer, dX = dZ·W for every layer but the first. Each layer has
+ * its own matrices, as in the net (a single shared set would sit in cache and flatter the
+ * floor); a layer's Z is the next layer's X, and dX lands in the layer below's dZ. */
 static double gemm_floor(const tmlp_net_spec *spec, int n, int batch, int reps)
 {
-    int widest = spec->n_in;
-    for (int i = 0; i < spec->n_layers; i++)
-        widest = spec->layer[i].units > widest ? spec->layer[i].units : widest;
-    size_t big = (size_t)batch * widest, wsz = (size_t)widest * widest;
-    float *x = calloc(big, sizeof *x), *z = calloc(big, sizeof *z), *w = calloc(wsz, sizeof *w);
-    float *dw = calloc(wsz, sizeof *dw), *dx = calloc(big, sizeof *dx);
-    for (size_t i = 0; i < big; i++)
-        x[i] = z[i] = 0.01f * (float)(i % 97);
-    for (size_t i = 0; i < wsz; i++)
-        w[i] = 0.001f * (float)(i % 89);
+    enum { MAX_LAYERS = 64 };
+    const int nl = spec->n_layers < MAX_LAYERS ? spec->n_layers : MAX_LAYERS;
+    float *w[MAX_LAYERS], *dw[MAX_LAYERS], *z[MAX_LAYERS], *dz[MAX_LAYERS];
+    float *x0 = calloc((size_t)batch * spec->n_in, sizeof *x0);
+    int ok = x0 != NULL;
+    for (int i = 0, n_in = spec->n_in; i < nl; n_in = spec->layer[i++].units) {
+        size_t nw = (size_t)spec->layer[i].units * n_in, nz = (size_t)batch * spec->layer[i].units;
+        w[i] = malloc(nw * sizeof **w);
+        dw[i] = malloc(nw * sizeof **dw);
+        z[i] = calloc(nz, sizeof **z);
+        dz[i] = malloc(nz * sizeof **dz);
+        ok = ok && w[i] && dw[i] && z[i] && dz[i];
+        for (size_t k = 0; w[i] && k < nw; k++)
+            w[i][k] = 0.001f * (float)(k % 89) - 0.04f;
+        for (size_t k = 0; dz[i] && k < nz; k++)
+            dz[i][k] = 0.01f * (float)(k % 97) - 0.5f;
+    }
+    for (size_t k = 0; x0 && k < (size_t)batch * spec->n_in; k++)
+        x0[k] = 0.01f * (float)(k % 101);
     int steps = (n + batch - 1) / batch;
     double best = INFINITY;
-    for (int r = 0; r < reps; r++) {
+    for (int r = 0; ok && r < reps; r++) {
         double t0 = now();
         for (int s = 0; s < steps; s++) {
             int rows = s == steps - 1 && n % batch ? n % batch : batch;
-            int n_in = spec->n_in;
-            for (int i = 0; i < spec->n_layers; i++) {
+            for (int i = 0, n_in = spec->n_in; i < nl; n_in = spec->layer[i++].units) {
                 int n_out = spec->layer[i].units;
-                tmlp_mat X = tmlp_mat_view(x, rows, n_in), W = tmlp_mat_view(w, n_out, n_in);
-                tmlp_mat Z = tmlp_mat_view(z, rows, n_out);
-                tmlp_gemm(TMLP_NOTRANS, TMLP_TRANS, 1.0f, X, W, 1.0f, Z);
-                tmlp_gemm(TMLP_TRANS, TMLP_NOTRANS, 1.0f, Z, X, 0.0f, tmlp_mat_view(dw, n_out, n_in));
+                tmlp_mat X = tmlp_mat_view(i ? z[i - 1] : x0, rows, n_in);
+                tmlp_gemm(TMLP_NOTRANS, TMLP_TRANS, 1.0f, X, tmlp_mat_view(w[i], n_out, n_in), 1.0f,
+                          tmlp_mat_view(z[i], rows, n_out));
+            }
+            for (int i = nl - 1; i >= 0; i--) {
+                int n_out = spec->layer[i].units, n_in = i ? spec->layer[i - 1].units : spec->n_in;
+                tmlp_mat X = tmlp_mat_view(i ? z[i - 1] : x0, rows, n_in);
+                tmlp_mat dZ = tmlp_mat_view(dz[i], rows, n_out);
+                tmlp_gemm(TMLP_TRANS, TMLP_NOTRANS, 1.0f, dZ, X, 0.0f, tmlp_mat_view(dw[i], n_out, n_in));
                 if (i > 0)
-                    tmlp_gemm(TMLP_NOTRANS, TMLP_NOTRANS, 1.0f, Z, W, 0.0f, tmlp_mat_view(dx, rows, n_in));
-                n_in = n_out;
+                    tmlp_gemm(TMLP_NOTRANS, TMLP_NOTRANS, 1.0f, dZ, tmlp_mat_view(w[i], n_out, n_in),
+                              0.0f, tmlp_mat_view(dz[i - 1], rows, n_in));
             }
         }
         double t = now() - t0;
         best = t < best ? t : best;
     }
-    free(x); free(z); free(w); free(dw); free(dx);
+    for (int i = 0; i < nl; i++) {
+        free(w[i]); free(dw[i]); free(z[i]); free(dz[i]);
+    }
+    free(x0);
     return best;
 }
-
 
 /* --profile: one epoch of the same steps tmlp_train takes (shuffle and gather, forward, loss,
  * backward, optimizer), each phase timed on its own, GEMMs separated from the elementwise work
@@ -163,7 +197,9 @@ static int profile_epoch(const config *c, const tmlp_data *train, phases *ph, cJ
     float *params = tmlp_net_params(net, &np), *grads = tmlp_net_grads(net, NULL);
     tmlp_optim_cfg oc = tmlp_optim_defaults(TMLP_OPT_ADAM);
     tmlp_optim *opt = tmlp_optim_new(&oc, np, &err);
-    tmlp_optim_set_threads(opt, update_threads, &err);
+    int blas_threads, upd_threads;
+    choose_threads(net, b, &blas_threads, &upd_threads);
+    tmlp_optim_set_threads(opt, upd_threads, &err);
     int n_out = train->n_classes, *idx = malloc((size_t)n * sizeof *idx), *lb = malloc((size_t)b * sizeof *lb);
     float *xb = malloc((size_t)b * train->n_in * sizeof *xb), *dz = malloc((size_t)b * n_out * sizeof *dz);
     if (!net || !opt || !idx || !lb || !xb || !dz) {
@@ -266,7 +302,9 @@ static int run(const config *c, tmlp_data *mtrain, tmlp_data *mtest, cJSON *out)
     if (xor)
         oc.lr = 0.05f;
     tmlp_optim *opt = tmlp_optim_new(&oc, np, &err);
-    tmlp_optim_set_threads(opt, update_threads, &err);
+    int blas_threads, upd_threads;
+    choose_threads(net, c->batch, &blas_threads, &upd_threads);
+    tmlp_optim_set_threads(opt, upd_threads, &err);
     tmlp_train_cfg tc = tmlp_train_defaults();
     tc.batch = c->batch;
     tc.epochs = 1 + c->epochs;
@@ -288,7 +326,18 @@ static int run(const config *c, tmlp_data *mtrain, tmlp_data *mtest, cJSON *out)
     static double measured[4096];
     memcpy(measured, log.seconds + 1, (size_t)c->epochs * sizeof(double));
     double epoch_s = median(measured, c->epochs);
-    double floor_s = gemm_floor(&spec, n, c->batch, 3);
+    /* the floor: the fastest these GEMMs go here, on one thread or two */
+    double floor_s = INFINITY;
+    int floor_threads = 1;
+    for (int t = 1; t <= 2; t++) {
+        tmlp_blas_threads(t);
+        double f = gemm_floor(&spec, n, c->batch, 2);
+        if (f < floor_s) {
+            floor_s = f;
+            floor_threads = t;
+        }
+    }
+    tmlp_blas_threads(blas_threads);
     double acc;
     double te0 = now();
     tmlp_evaluate(net, test, NULL, &acc, &err);
@@ -303,8 +352,10 @@ static int run(const config *c, tmlp_data *mtrain, tmlp_data *mtest, cJSON *out)
     }
     double latency_us = 1e6 * median(lat, 1000);
 
-    printf("%-8s %-28s %6d %9.3f %9.3f %7.2fx %8.2f%% %7ld %9.2f %9.1f\n", c->name, c->layers,
-           c->batch, epoch_s, floor_s, epoch_s / floor_s, 100.0 * acc, peak_rss_mb(), per_step,
+    char thr[16];
+    snprintf(thr, sizeof thr, "%d+%d", blas_threads, upd_threads);
+    printf("%-8s %-22s %6d %5s %9.3f %9.3f %7.2fx %8.2f%% %7ld %9.2f %9.1f\n", c->name, c->layers,
+           c->batch, thr, epoch_s, floor_s, epoch_s / floor_s, 100.0 * acc, peak_rss_mb(), per_step,
            latency_us);
     fflush(stdout);
     cJSON *j = cJSON_CreateObject();
@@ -312,6 +363,9 @@ static int run(const config *c, tmlp_data *mtrain, tmlp_data *mtest, cJSON *out)
     cJSON_AddStringToObject(j, "data", c->data);
     cJSON_AddStringToObject(j, "layers", c->layers);
     cJSON_AddNumberToObject(j, "batch", c->batch);
+    cJSON_AddNumberToObject(j, "gemm_threads", blas_threads);
+    cJSON_AddNumberToObject(j, "update_threads", upd_threads);
+    cJSON_AddNumberToObject(j, "floor_gemm_threads", floor_threads);
     cJSON_AddNumberToObject(j, "train_rows", n);
     cJSON_AddNumberToObject(j, "epochs_measured", c->epochs);
     cJSON_AddNumberToObject(j, "epoch_seconds", epoch_s);
@@ -336,27 +390,29 @@ static int run(const config *c, tmlp_data *mtrain, tmlp_data *mtest, cJSON *out)
 
 int main(int argc, char **argv)
 {
-    int quick = 0, threads = 2, profile = 0;
+    int quick = 0, profile = 0;
     const char *json_path = "bench/results.json", *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))
             quick = 1;
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
-            threads = atoi(argv[++i]);
+            force_threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--json") && i + 1 < argc)
             json_path = argv[++i];
         else if (!strcmp(argv[i], "--update-threads") && i + 1 < argc)
-            update_threads = atoi(argv[++i]);
+            force_update_threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--profile"))
             profile = 1;
         else if (!strcmp(argv[i], "--only") && i + 1 < argc)
             only = argv[++i];
         else {
-            fprintf(stderr, "usage: bench [--quick] [--threads N] [--json FILE] [--only CONFIG] [--profile]\n");
+            fprintf(stderr, "usage: bench [--quick] [--threads N] [--update-threads N] [--only CONFIG] [--profile] [--json FILE]\n");
             return 2;
         }
     }
-    tmlp_blas_threads(threads);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    /* PyTorch (bench/torch_ref.py) runs with every CPU, its own default, or with --threads */
+    int torch_threads = force_threads ? force_threads : cpus > 0 ? (int)cpus : 1;
     const config configs[] = {
         { "A", "mnist", "128:relu,64:tanh", 32, quick ? 1 : 3, 0 },
         { "B", "mnist", "1024:relu,1024:relu", 256, quick ? 1 : 2, quick ? 10000 : 0 },
@@ -369,19 +425,19 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench: %s (run make data)\n", err.msg);
         return 1;
     }
-    printf("tinymlp bench: %d OpenBLAS thread(s); seconds per epoch are medians after a warm-up epoch\n\n",
-           threads);
-    printf("%-8s %-28s %6s %9s %9s %8s %9s %7s %9s %9s\n", "config", "hidden layers", "batch",
-           "s/epoch", "floor s", "ratio", "test acc", "RSS MB", "allocs/st", "pred us");
+    printf("tinymlp bench: seconds per epoch are medians after a warm-up epoch; thr = GEMM + update\n"
+           "threads; floor = the same GEMMs alone, fastest of 1 or 2 threads\n\n");
+    printf("%-8s %-22s %6s %5s %9s %9s %8s %9s %7s %9s %9s\n", "config", "hidden layers", "batch",
+           "thr", "s/epoch", "floor s", "ratio", "test acc", "RSS MB", "allocs/st", "pred us");
     cJSON *root = cJSON_CreateObject(), *runs = cJSON_CreateArray();
-    cJSON_AddNumberToObject(root, "threads", threads);
+    cJSON_AddNumberToObject(root, "threads", torch_threads);
     cJSON_AddItemToObject(root, "tinymlp", runs);
     for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++)
         if ((!only || !strcmp(only, configs[i].name)) && run(&configs[i], train, test, runs))
             return 1;
     if (profile) {
-        printf("\nwhere one epoch's time goes (seconds; %d thread(s)):\n"
-               "%-8s %9s %9s %7s %9s %7s %9s %7s %9s %7s\n", threads, "config", "epoch", "GEMM",
+        printf("\nwhere one epoch's time goes (seconds, threads as above):\n"
+               "%-8s %9s %9s %7s %9s %7s %9s %7s %9s %7s\n", "config", "epoch", "GEMM",
                "", "elemwise", "", "optim", "", "data", "");
         cJSON *prof = cJSON_CreateArray();
         cJSON_AddItemToObject(root, "profile", prof);

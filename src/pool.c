@@ -14,9 +14,10 @@
 
 #include "pool.h"
 
-/* Spin iterations a worker waits for the next job before it sleeps: tens of microseconds,
- * about the gap between two updates of a small network's training loop. */
-#define SPIN 20000
+/* Spin iterations a worker waits for the next job before it sleeps: a few microseconds, for
+ * jobs that come back to back. Longer spins were measured to cost more than they save here: a
+ * spinning worker slows the GEMMs running beside it (docs/performance.md). */
+#define SPIN 256
 
 struct tmlp_pool {
     int n_workers;

@@ -1,9 +1,9 @@
 /* pool.h (internal): a few worker threads that split one loop over a range between them.
  *
- * Built for the optimizer's update, which runs once per training step over every parameter:
- * a job is handed over in well under a microsecond when the workers are awake, and the caller
- * always works on the job too, so a worker that is slow to wake costs nothing but its share.
- * Workers spin briefly after each job (a step follows soon), then sleep.
+ * Built for the optimizer's update, which runs once per training step over every parameter.
+ * The caller always works on the job too and chunks are claimed dynamically, so a worker that
+ * is slow to wake costs nothing but its share. Workers spin only briefly after a job, then
+ * sleep: a spinning thread slows the GEMMs beside it.
  *
  * The range is cut into fixed chunks claimed in any order, so a chunk function must give the
  * same result whichever thread runs it and whatever ran before: elementwise work. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tinymlp/loss.h"
 #include "tinymlp/tensor.h"
@@ -139,6 +140,24 @@ static double clip(float *g, size_t n, float max_norm, float max_value, int want
         }
     }
     return norm;
+}
+
+void tmlp_train_threads_auto(const tmlp_net *net, int batch, int *blas, int *update)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int cap = cpus < 1 ? 1 : cpus > 8 ? 8 : (int)cpus;
+    double biggest = 0.0;
+    int n_in = tmlp_net_n_in(net);
+    const tmlp_net_spec *spec = tmlp_net_get_spec(net);
+    for (int i = 0; i < spec->n_layers; i++) {
+        double macs = (double)batch * n_in * spec->layer[i].units;
+        biggest = macs > biggest ? macs : biggest;
+        n_in = spec->layer[i].units;
+    }
+    size_t n_params;
+    tmlp_net_params((tmlp_net *)net, &n_params);
+    *blas = biggest >= 0x1p24 ? cap : 1;
+    *update = n_params >= ((size_t)1 << 19) && cap >= 2 ? 2 : 1;
 }
 
 void tmlp_train_state_free(tmlp_train_state *st)

@@ -52,7 +52,6 @@ int cmd_eval(int argc, char **argv)
     if (optind != argc - 1)
         return cli_usage_error("eval", "give exactly one model file");
     path = argv[optind];
-    tmlp_blas_threads((int)threads);
 
     tmlp_err err = { 0 };
     tmlp_model_meta meta = { 0 };
@@ -69,6 +68,10 @@ int cmd_eval(int argc, char **argv)
         status = cli_usage_error("eval", "the model does not say what data it was trained on: give --data");
         goto done;
     }
+    int blas_threads = (int)threads, unused;
+    if (!threads) /* evaluation runs batches of 256 rows */
+        tmlp_train_threads_auto(net, 256, &blas_threads, &unused);
+    tmlp_blas_threads(blas_threads);
     if (cli_dataset_load(data, &ds, &err) ||
         cli_prep_load(&prep, &meta, tmlp_net_n_in(net), &err)) {
         status = cli_fail(&err, err.code == TMLP_ENOTFOUND ? EXIT_USAGE : 0);

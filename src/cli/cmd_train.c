@@ -65,7 +65,7 @@ static void help(void)
 "  --epochs N          passes over the training set           [10; xor: 2000]\n"
 "  --batch N           rows per step                          [32, or all of xor]\n"
 "  --seed N            seeds the weights and the batch order             [1]\n"
-"  --threads N         OpenBLAS threads (0: OpenBLAS default)            [0]\n");
+"  --threads N         threads for GEMMs and the update (0: by size)     [0]\n");
     printf( /* two literals: C99 compilers need only take 4095 characters in one */
 "checkpoints and failures (docs/reliability.md):\n"
 "  --checkpoint FILE   save the whole run (weights, optimizer, schedule, position)\n"
@@ -556,13 +556,19 @@ int cmd_train(int argc, char **argv)
     long batch = o.batch ? o.batch : 32;
     if (batch > train->n)
         batch = train->n;
-    tmlp_blas_threads((int)o.threads);
 
     if (!(net = tmlp_net_new(&spec, (int)batch, &err)) ||
         !(opt = tmlp_optim_new(&ocfg, n_params_of(net), &err))) {
         status = cli_fail(&err, err.code == TMLP_EINVAL ? EXIT_USAGE : EXIT_RUNTIME);
         goto done;
     }
+    /* --threads N: N for the GEMMs and N for the update; by default, chosen by size. An update
+     * that cannot start its threads runs on one, which changes speed but not results. */
+    int blas_threads = (int)o.threads, update_threads = (int)o.threads;
+    if (!o.threads)
+        tmlp_train_threads_auto(net, (int)batch, &blas_threads, &update_threads);
+    tmlp_blas_threads(blas_threads);
+    tmlp_optim_set_threads(opt, update_threads, NULL);
     tmlp_rng rng;
     tmlp_rng_seed(&rng, o.seed, 1);
     if (tmlp_net_init(net, &rng, &err)) {
