@@ -57,7 +57,7 @@ static int put(tmlp_model_meta *m, const char *key, tmlp_err *err, const char *f
 
 /* Every key the checkpoint adds, after the caller's. */
 static int put_all(tmlp_model_meta *m, const tmlp_optim *opt, const tmlp_train_cfg *c,
-                   const tmlp_train_state *st, tmlp_err *err)
+                   const tmlp_train_state *st, const tmlp_rng *drop, tmlp_err *err)
 {
     tmlp_optim_cfg o = tmlp_optim_config(opt);
     const tmlp_schedule *s = c->schedule;
@@ -85,6 +85,8 @@ static int put_all(tmlp_model_meta *m, const tmlp_optim *opt, const tmlp_train_c
     rc = rc ? rc : put(m, "state.batch", err, "%d", st->batch);
     rc = rc ? rc : put(m, "rng.state", err, "%" PRIu64, st->rng.state);
     rc = rc ? rc : put(m, "rng.inc", err, "%" PRIu64, st->rng.inc);
+    rc = rc ? rc : put(m, "rng.drop_state", err, "%" PRIu64, drop->state);
+    rc = rc ? rc : put(m, "rng.drop_inc", err, "%" PRIu64, drop->inc);
     rc = rc ? rc : put(m, "state.skipped", err, "%ld", st->skipped);
     rc = rc ? rc : put(m, "state.finished", err, "%d", st->finished ? 1 : 0);
     rc = rc ? rc : put(m, "state.sum_loss", err, "%.17g", st->sum_loss);
@@ -130,8 +132,10 @@ int tmlp_checkpoint_write(const char *path, const tmlp_net *net, const tmlp_opti
     int rc = TMLP_OK;
     for (int i = 0; rc == TMLP_OK && meta && i < meta->n; i++)
         rc = tmlp_model_meta_set(&all, meta->kv[i].key, meta->kv[i].value, err);
-    if (rc == TMLP_OK)
-        rc = put_all(&all, opt, cfg, st, err);
+    if (rc == TMLP_OK) {
+        tmlp_rng drop = *tmlp_net_dropout_rng((tmlp_net *)net); /* read only */
+        rc = put_all(&all, opt, cfg, st, &drop, err);
+    }
     if (rc == TMLP_OK) {
         const float *m, *v;
         tmlp_optim_state(opt, &m, &v, NULL);
@@ -266,7 +270,7 @@ static const char *const known[] = {
     "optim.beta2", "optim.eps", "optim.weight_decay", "optim.steps", "train.epochs",
     "train.batch", "train.seed", "train.shuffle", "train.clip_norm", "train.clip_value",
     "train.early_stop", "train.early_metric", "train.min_delta", "train.on_nan", "state.epoch",
-    "state.batch", "rng.state", "rng.inc", "state.skipped", "state.finished", "state.sum_loss",
+    "state.batch", "rng.state", "rng.inc", "rng.drop_state", "rng.drop_inc", "state.skipped", "state.finished", "state.sum_loss",
     "state.counted", "state.rows", "state.correct", "state.best_epoch", "state.best_metric",
     "schedule.kind", "schedule.base_lr", "schedule.warmup", "schedule.step_size",
     "schedule.gamma", "schedule.min_lr", "schedule.patience", "schedule.best",
@@ -277,7 +281,8 @@ static const char *const known[] = {
 /* Parses every checkpoint key of meta into ck (all but net and opt) and *oc, then removes
  * them from meta, leaving the caller's. */
 static int parse_meta(const char *path, tmlp_model_meta *meta, tmlp_checkpoint *ck,
-                      tmlp_optim_cfg *oc, long *steps, tmlp_err *err)
+                      tmlp_optim_cfg *oc, long *steps, tmlp_rng *drop, int *has_drop,
+                      tmlp_err *err)
 {
     for (int i = 0; i < meta->n; i++) {
         int k = 0;
@@ -345,6 +350,17 @@ static int parse_meta(const char *path, tmlp_model_meta *meta, tmlp_checkpoint *
     if (!r.rc && !(st->rng.inc & 1))
         return tmlp_fail(err, TMLP_EFORMAT, "%s: checkpoint rng.inc %" PRIu64 " is even (a "
                          "PCG stream is always odd)", path, st->rng.inc);
+    /* The dropout generator: absent from files written before it was saved, which then
+     * continue with fresh masks (see seed_dropout). */
+    *has_drop = tmlp_model_meta_get(meta, "rng.drop_state") ||
+                tmlp_model_meta_get(meta, "rng.drop_inc");
+    if (*has_drop) {
+        drop->state = get_u64(&r, "rng.drop_state");
+        drop->inc = get_u64(&r, "rng.drop_inc");
+        if (!r.rc && !(drop->inc & 1))
+            return tmlp_fail(err, TMLP_EFORMAT, "%s: checkpoint rng.drop_inc %" PRIu64 " is "
+                             "even (a PCG stream is always odd)", path, drop->inc);
+    }
     if (!r.rc && (st->epoch > c->epochs || st->best_epoch > st->epoch ||
                   st->counted > st->batch || st->correct > st->rows))
         return tmlp_fail(err, TMLP_EFORMAT, "%s: checkpoint position is inconsistent (epoch %d "
@@ -388,9 +404,9 @@ void tmlp_checkpoint_free(tmlp_checkpoint *ck)
     memset(ck, 0, sizeof *ck);
 }
 
-/* A net with dropout draws its masks from a generator of its own, which only tmlp_net_init
- * seeds (and a checkpoint cannot hold): seed it from the run's seed and position, keeping
- * the weights read. */
+/* A net with dropout draws its masks from a generator of its own. Checkpoints written before
+ * it was saved do not hold it: seed it from the run's seed and position, keeping the weights
+ * read, so such a run continues correctly though with other masks. */
 static int seed_dropout(tmlp_net *net, const tmlp_checkpoint *ck, tmlp_err *err)
 {
     const tmlp_net_spec *spec = tmlp_net_get_spec(net);
@@ -425,10 +441,11 @@ static int load(const char *path, int max_batch, int mode, tmlp_checkpoint *ck, 
         x[i].name = x_name[i];
     tmlp_optim_cfg oc;
     long steps;
-    int rc;
+    tmlp_rng drop = { 0 };
+    int rc, has_drop = 0;
     /* The header first: the net's batch size may come from it. */
     if ((rc = tmlp_model_read_ex(path, 1, TMLP_IO_HEADER, NULL, &ck->meta, x, N_X, err)) ||
-        (rc = parse_meta(path, &ck->meta, ck, &oc, &steps, err)))
+        (rc = parse_meta(path, &ck->meta, ck, &oc, &steps, &drop, &has_drop, err)))
         goto fail;
     if (max_batch > 0 && ck->cfg.batch > max_batch) {
         rc = tmlp_fail(err, TMLP_EINVAL, "%s: the run trains batches of %d rows, more than the "
@@ -442,7 +459,7 @@ static int load(const char *path, int max_batch, int mode, tmlp_checkpoint *ck, 
     tmlp_model_meta_free(&ck->meta);
     if ((rc = tmlp_model_read_ex(path, max_batch > 0 ? max_batch : ck->cfg.batch, TMLP_IO_ALL,
                                  &ck->net, &ck->meta, x, N_X, err)) ||
-        (rc = parse_meta(path, &ck->meta, ck, &oc, &steps, err)))
+        (rc = parse_meta(path, &ck->meta, ck, &oc, &steps, &drop, &has_drop, err)))
         goto fail;
     if (ck->cfg.batch > tmlp_net_max_batch(ck->net)) {
         rc = tmlp_fail(err, TMLP_EFORMAT, "%s: changed while being read", path);
@@ -473,7 +490,9 @@ static int load(const char *path, int max_batch, int mode, tmlp_checkpoint *ck, 
     ck->state.best = x[X_BEST].dst;
     ck->state.n_best = x[X_BEST].dst ? x[X_BEST].n : 0;
     x[X_BEST].dst = NULL;
-    if ((rc = seed_dropout(ck->net, ck, err)) != TMLP_OK)
+    if (has_drop)
+        *tmlp_net_dropout_rng(ck->net) = drop;
+    else if ((rc = seed_dropout(ck->net, ck, err)) != TMLP_OK)
         goto fail;
     free(x[X_M].dst);
     free(x[X_V].dst);

@@ -121,8 +121,9 @@ tmlp_data *tmlp_csv_read(const char *path, const tmlp_csv_opts *opts, tmlp_err *
                 }
                 label_col = o.label_col < 0 ? cols - 1 : o.label_col;
                 if (label_col >= cols) {
-                    tmlp_fail(err, TMLP_EINVAL, "%s: label column %d, but lines have %d columns",
-                              path, label_col + 1, cols);
+                    /* label_col counts from 0 (the columns in messages from 1): say which */
+                    tmlp_fail(err, TMLP_EINVAL, "%s: label column %d (counting from 0), but "
+                              "lines have %d columns", path, label_col, cols);
                     goto fail;
                 }
                 /* A header names the columns: text in the first or the label column. A data

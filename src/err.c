@@ -13,6 +13,12 @@ int tmlp_fail(tmlp_err *err, int code, const char *fmt, ...)
         err->code = code;
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
+        /* Messages quote file names and CSV cells: a control byte in one could move the
+         * cursor, recolour the terminal or split the CLI's one error line, so it becomes '?'.
+         * Bytes >= 0x80 stay, so UTF-8 names read as typed. */
+        for (char *c = err->msg; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                *c = '?';
     }
     return code;
 }

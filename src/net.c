@@ -211,6 +211,9 @@ tmlp_net *tmlp_net_new(const tmlp_net_spec *spec, int max_batch, tmlp_err *err)
     }
     net->da[0] = w; w += (size_t)max_batch * widest;
     net->da[1] = w;
+    /* An all-zero PCG32 (state 0, increment 0) returns 0 forever, which would drop every
+     * unit: a net never given tmlp_net_init still draws real masks, from a fixed seed. */
+    tmlp_rng_seed(&net->drop_rng, TMLP_NET_DROPOUT_SEED, TMLP_NET_DROPOUT_STREAM);
     return net;
 fail:
     tmlp_net_free(net);
@@ -247,7 +250,7 @@ int tmlp_net_init(tmlp_net *net, tmlp_rng *rng, tmlp_err *err)
         }
     }
     uint64_t seed = (uint64_t)tmlp_rng_u32(rng) << 32 | tmlp_rng_u32(rng);
-    tmlp_rng_seed(&net->drop_rng, seed, 0xd20b);
+    tmlp_rng_seed(&net->drop_rng, seed, TMLP_NET_DROPOUT_STREAM);
     return TMLP_OK;
 }
 
@@ -470,6 +473,7 @@ const tmlp_net_spec *tmlp_net_get_spec(const tmlp_net *net) { return &net->spec;
 int tmlp_net_n_in(const tmlp_net *net) { return net->spec.n_in; }
 int tmlp_net_n_out(const tmlp_net *net) { return net->L[net->n_layers - 1].n_out; }
 int tmlp_net_max_batch(const tmlp_net *net) { return net->max_batch; }
+tmlp_rng *tmlp_net_dropout_rng(tmlp_net *net) { return &net->drop_rng; }
 
 int tmlp_net_layer(const tmlp_net *net, int i, tmlp_layer_view *v, tmlp_err *err)
 {

@@ -130,8 +130,19 @@ act_error:
     }
 }
 
+/* The shortest of %g and %.9g that reads back as the same float: "0.2" stays "0.2", while
+ * 0.123456789f (which %g rounds to 0.123457) keeps all its digits. */
+static const char *exact(float v, char tmp[32])
+{
+    snprintf(tmp, 32, "%g", (double)v);
+    if (strtof(tmp, NULL) != v)
+        snprintf(tmp, 32, "%.9g", (double)v);
+    return tmp;
+}
+
 int tmlp_net_spec_format(const tmlp_net_spec *spec, int with_penalties, char *buf, size_t size)
 {
+    char num[32];
     size_t used = 0;
     int need = 0;
 #define PUT(...)                                                                       \
@@ -156,11 +167,11 @@ int tmlp_net_spec_format(const tmlp_net_spec *spec, int with_penalties, char *bu
         if (l->batchnorm)
             PUT(":bn");
         if (l->dropout > 0.0f)
-            PUT(":drop%g", (double)l->dropout);
+            PUT(":drop%s", exact(l->dropout, num));
         if (with_penalties && l->l1 > 0.0f)
-            PUT(":l1=%g", (double)l->l1);
+            PUT(":l1=%s", exact(l->l1, num));
         if (with_penalties && l->l2 > 0.0f)
-            PUT(":l2=%g", (double)l->l2);
+            PUT(":l2=%s", exact(l->l2, num));
     }
 #undef PUT
     return need;

@@ -357,6 +357,7 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
     int n_out = tmlp_net_n_out(net), rc;
     size_t n_params, n_state;
     float *params = tmlp_net_params(net, &n_params), *grads = tmlp_net_grads(net, NULL);
+    tmlp_rng *drop_rng = tmlp_net_dropout_rng(net); /* rewound around the batch observer */
     float *state = tmlp_net_state(net, &n_state);
     if (cfg->epochs <= 0 || cfg->batch <= 0 || cfg->batch > tmlp_net_max_batch(net))
         return tmlp_fail(err, TMLP_EINVAL, "train: need epochs > 0 (got %d) and batch in 1..%d "
@@ -447,6 +448,7 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
             }
             if (n_state)
                 memcpy(state0, state, n_state * sizeof *state);
+            const tmlp_rng drop0 = *drop_rng;           /* before this batch's dropout masks */
             const float *z = tmlp_net_forward(net, xb, rows, err);
             if (!z) {
                 rc = err ? err->code : TMLP_EINVAL;
@@ -494,10 +496,13 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
                     memcpy(state1, state, n_state * sizeof *state);
                     memcpy(state, state0, n_state * sizeof *state);
                 }
+                const tmlp_rng drop1 = *drop_rng;       /* likewise the dropout generator */
+                *drop_rng = drop0;
                 tmlp_batch_info bi = { epoch, cfg->epochs, k + 1, n_batches, loss,
                                        (st->sum_loss + loss) / (st->counted + 1), now() - t0, net };
                 if (obs->on_batch(obs->ctx, &bi))
                     goto done;                          /* this batch stays untrained */
+                *drop_rng = drop1;
                 if (n_state)
                     memcpy(state, state1, n_state * sizeof *state);
             }

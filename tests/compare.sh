@@ -114,6 +114,28 @@ else
     check "--diag JSON written" test -s "$tmp/d.json"
 fi
 expect "--diag into a missing folder"             1 "$bin" train --data xor --epochs 2 --quiet --diag "$tmp/no/such/d.csv"
+# Every file is written beside its name and renamed over it when complete: a second link to
+# an old file keeps the old text (fopen "w" would rewrite it in place), no temporary is left,
+# and a run killed while writing --diag leaves no half file.
+mkdir -p "$tmp/r"
+if study "$tmp/r" 1; then
+    for f in results.csv layers.csv timing.csv summary.md report.html; do
+        ln "$tmp/r/$f" "$tmp/r-old-$f"; cp "$tmp/r/$f" "$tmp/r-copy-$f"
+    done
+    study "$tmp/r" 1 --epochs 2
+    same=1
+    for f in results.csv layers.csv timing.csv summary.md report.html; do
+        cmp -s "$tmp/r-old-$f" "$tmp/r-copy-$f" || same=0
+        cmp -s "$tmp/r/$f" "$tmp/r-copy-$f" && same=0      # and the report did change
+    done
+    check "report files are replaced whole, not rewritten in place" test "$same" -eq 1
+    check "no temporary files left in the report folder" test -z "$(ls -A "$tmp/r" | grep '\.tmp\.')"
+else
+    bad "study into $tmp/r"
+fi
+"$bin" train --data xor --epochs 10000000 --quiet --diag "$tmp/killed.csv" >/dev/null 2>&1 &
+pid=$!; sleep 0.5; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+check "a killed train --diag leaves no half-written file" test ! -e "$tmp/killed.csv"
 
 expect "unknown activation is a usage error"      2 "$bin" compare --data xor --acts relu,swoosh --report "$tmp/x"
 expect "an activation without gradient is refused" 2 "$bin" compare --data xor --acts binary_step --report "$tmp/x"

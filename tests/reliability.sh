@@ -132,6 +132,23 @@ expect "resume a finished run"          0 $bin train --resume "$tmp/xt.st" --qui
 check "a finished run resumed: same model" 'cmp -s "$tmp/xor-full.st" "$tmp/xor-again.st"'
 expect "resume with more --epochs"      0 $bin train --resume "$tmp/xt.st" --quiet --epochs 400010
 
+# dropout: the masks come from the net's own generator, which the checkpoint keeps; resumed
+# at an epoch's end and (killed) inside one, the run ends as if it had never stopped
+dr="$bin train --data xor --layers 8:tanh:drop0.25 --batch 1 --schedule constant --quiet"
+$dr --epochs 300 --save "$tmp/drop-full.st" >/dev/null 2>&1
+$dr --epochs 120 --checkpoint "$tmp/dc.st" >/dev/null 2>&1
+"$bin" train --resume "$tmp/dc.st" --epochs 300 --quiet --save "$tmp/drop-res.st" >/dev/null 2>"$tmp/err"
+check "dropout net resumed after epoch 120 of 300: identical model file" 'cmp -s "$tmp/drop-full.st" "$tmp/drop-res.st"'
+$dr --epochs 200000 --save "$tmp/drop-full.st" >/dev/null 2>&1
+rm -f "$tmp/dk.st" "$tmp/drop-res.st"
+$dr --epochs 200000 --checkpoint "$tmp/dk.st" --checkpoint-every 997b >/dev/null 2>&1 &
+pid=$!
+n=0; while [ ! -f "$tmp/dk.st" ] && [ $n -lt 600 ]; do sleep 0.05; n=$((n + 1)); done
+sleep "0.$(( $(od -An -tu2 -N2 /dev/urandom) % 3 + 1 ))"; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+e=$(meta "$tmp/dk.st" state.epoch); b=$(meta "$tmp/dk.st" state.batch)
+"$bin" train --resume "$tmp/dk.st" --quiet --save "$tmp/drop-res.st" >/dev/null 2>"$tmp/err"
+check "dropout net killed, resumed at epoch $((${e:-0} + 1)) batch $((${b:-0} + 1)): identical model file" '[ -s "$tmp/dk.st" ] && cmp -s "$tmp/drop-full.st" "$tmp/drop-res.st"'
+
 # MNIST: standardised inputs (saved with the checkpoint), killed after epoch 1 of 2
 if [ -f data/mnist/train-images-idx3-ubyte ]; then
     mr="$bin train --data mnist --layers 16:relu --epochs 2 --batch 256 --standardize --threads 1 --quiet"

@@ -397,6 +397,23 @@ START_TEST(batchnorm_plateau_early_stop_clip_run_resumes_bit_identical)
 }
 END_TEST
 
+/* Dropout draws from the net's own generator: the checkpoint keeps it, so masks continue. */
+static void make_dropout(run *r)
+{
+    run_new(r, "16:relu:drop0.3,12:tanh:drop0.2", 6, 3, TMLP_LOSS_SOFTMAX_CE, TMLP_OPT_ADAM,
+            0.01f, 16, 6, TMLP_SCHED_COSINE, 21);
+}
+
+START_TEST(dropout_run_resumes_bit_identical)
+{
+    tmlp_blas_threads(1);
+    g_train = blobs(100, 6, 3, 13);
+    int stops[][2] = { { 1, 0 }, { 2, 3 }, { 3, 0 }, { 4, 5 }, { 5, 0 } };
+    check_resume(make_dropout, g_train, NULL, stops, (int)(sizeof stops / sizeof stops[0]));
+    tmlp_data_free(g_train);
+}
+END_TEST
+
 static void make_mnist(run *r)
 {
     run_new(r, "32:relu", 784, 10, TMLP_LOSS_SOFTMAX_CE, TMLP_OPT_ADAM, 2e-3f, 64, 3,
@@ -731,6 +748,8 @@ static void m_no_version(cJSON *r) { set_md(r, "checkpoint.version", NULL); }
 static void m_version(cJSON *r) { set_md(r, "checkpoint.version", "2"); }
 static void m_unknown(cJSON *r) { set_md(r, "optim.rho", "0.5"); }
 static void m_even_inc(cJSON *r) { set_md(r, "rng.inc", "4"); }
+static void m_even_drop_inc(cJSON *r) { set_md(r, "rng.drop_inc", "6"); }
+static void m_half_drop(cJSON *r) { set_md(r, "rng.drop_inc", NULL); }
 static void m_no_steps(cJSON *r) { set_md(r, "optim.steps", NULL); }
 static void m_bad_lr(cJSON *r) { set_md(r, "optim.lr", "0.05x"); }
 static void m_neg_lr(cJSON *r) { set_md(r, "optim.lr", "-1"); }
@@ -780,6 +799,8 @@ START_TEST(checkpoint_read_rejects_bad_files)
         { m_version, TMLP_EFORMAT, "checkpoint.version 2" },
         { m_unknown, TMLP_EFORMAT, "unknown checkpoint key 'optim.rho'" },
         { m_even_inc, TMLP_EFORMAT, "rng.inc 4 is even" },
+        { m_even_drop_inc, TMLP_EFORMAT, "rng.drop_inc 6 is even" },
+        { m_half_drop, TMLP_EFORMAT, "'rng.drop_inc' is missing" },
         { m_no_steps, TMLP_EFORMAT, "'optim.steps' is missing" },
         { m_bad_lr, TMLP_EFORMAT, "'optim.lr' is \"0.05x\"" },
         { m_neg_lr, TMLP_EFORMAT, "need lr > 0" },
@@ -825,6 +846,7 @@ static Suite *suite(void)
     TMLP_ADD(s, checkpoint_round_trip_keeps_everything);
     TMLP_ADD(s, xor_resumed_after_any_epoch_or_batch_is_bit_identical);
     TMLP_ADD(s, batchnorm_plateau_early_stop_clip_run_resumes_bit_identical);
+    TMLP_ADD(s, dropout_run_resumes_bit_identical);
     TMLP_ADD(s, mnist_resumed_after_each_epoch_is_bit_identical);
     TMLP_ADD(s, train_state_that_does_not_fit_is_refused);
     TMLP_ADD(s, nan_gradient_stops_at_its_batch_naming_layer_and_tensor);

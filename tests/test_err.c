@@ -23,10 +23,22 @@ START_TEST(errors_format_and_name_codes)
 }
 END_TEST
 
+START_TEST(errors_replace_control_characters)
+{
+    /* A hostile file name: an escape sequence, a newline, a tab, DEL; UTF-8 is kept. */
+    tmlp_err err;
+    tmlp_fail(&err, TMLP_EIO, "%s: cannot open", "a\033[2Jb\nc\td\x7f\x01é.csv");
+    ck_assert_str_eq(err.msg, "a?[2Jb?c?d??é.csv: cannot open");
+    for (const char *c = err.msg; *c; c++)
+        ck_assert((unsigned char)*c >= 0x20 && *c != 0x7f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("err");
     TMLP_ADD(s, errors_format_and_name_codes);
+    TMLP_ADD(s, errors_replace_control_characters);
     return s;
 }
 

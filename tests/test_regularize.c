@@ -26,6 +26,28 @@ static void fill(float *x, int n, uint64_t seed)
         x[i] = tmlp_rng_normal(&r);
 }
 
+START_TEST(spec_format_round_trips_exact_floats)
+{
+    /* %g keeps 6 digits: 0.123456789f would come back as 0.123457f, another float. */
+    tmlp_net_spec s, t;
+    tmlp_err err = { 0 };
+    tmlp_net_spec_init(&s, 4, TMLP_LOSS_SOFTMAX_CE);
+    ck_assert_int_eq(tmlp_net_spec_add(&s, 8, tmlp_act_find("relu"), 0.0f, &err), TMLP_OK);
+    ck_assert_int_eq(tmlp_net_spec_add(&s, 3, NULL, 0.0f, &err), TMLP_OK);
+    s.layer[0].dropout = 0.123456789f;
+    s.layer[0].l1 = 1.23456789e-5f;
+    s.layer[0].l2 = 9.87654321e-4f;
+    char buf[256];
+    tmlp_net_spec_format(&s, 1, buf, sizeof buf);
+    tmlp_net_spec_init(&t, 4, TMLP_LOSS_SOFTMAX_CE);
+    ck_assert_msg(tmlp_net_spec_parse(&t, buf, &err) == TMLP_OK, "%s: %s", buf, err.msg);
+    ck_assert_int_eq(t.n_layers, 2);
+    ck_assert_msg(t.layer[0].dropout == s.layer[0].dropout, "%s", buf);
+    ck_assert_msg(t.layer[0].l1 == s.layer[0].l1, "%s", buf);
+    ck_assert_msg(t.layer[0].l2 == s.layer[0].l2, "%s", buf);
+}
+END_TEST
+
 START_TEST(spec_reads_dropout_bn_and_penalties_and_writes_them_back)
 {
     tmlp_net_spec s;
@@ -84,6 +106,48 @@ START_TEST(dropout_scales_kept_units_and_is_identity_at_evaluation)
     }
     ck_assert_int_gt(live, 1000);
     ck_assert_close((double)dropped / live, 0.25, 0.1);
+    tmlp_net_free(net);
+}
+END_TEST
+
+/* An all-zero PCG32 returns 0 forever, and 0 < p drops every unit: a net that was never
+ * given tmlp_net_init must still start from a seeded dropout generator. */
+START_TEST(dropout_draws_real_masks_without_init_and_its_generator_can_be_set)
+{
+    const int batch = 64, n_in = 8, n = 64 * 200;
+    tmlp_net_spec spec;
+    tmlp_err err = { 0 };
+    tmlp_net_spec_init(&spec, n_in, TMLP_LOSS_MSE);
+    ck_assert_int_eq(tmlp_net_spec_parse(&spec, "200:sigmoid:drop0.25,1", &err), TMLP_OK);
+    tmlp_net *net = tmlp_net_new(&spec, batch, &err);     /* zero weights: every A is 0.5 */
+    ck_assert_ptr_nonnull(net);
+    tmlp_rng want;
+    tmlp_rng_seed(&want, TMLP_NET_DROPOUT_SEED, TMLP_NET_DROPOUT_STREAM);
+    tmlp_rng *r = tmlp_net_dropout_rng(net);
+    ck_assert(r->state == want.state && r->inc == want.inc);
+    float x[64 * 8];
+    fill(x, batch * n_in, 1);
+    tmlp_net_set_mode(net, TMLP_MODE_TRAIN);
+    tmlp_rng before = *r;
+    ck_assert_ptr_nonnull(tmlp_net_forward(net, x, batch, &err));
+    tmlp_layer_view v;
+    tmlp_net_layer(net, 0, &v, NULL);
+    static float first[64 * 200];
+    int dropped = 0;
+    for (int k = 0; k < n; k++) {
+        ck_assert_float_eq(v.a[k], 0.5f);
+        dropped += v.out[k] == 0.0f;
+        first[k] = v.out[k];
+    }
+    ck_assert_close((double)dropped / n, 0.25, 0.05);
+    ck_assert(r->state != before.state);                  /* the masks came from it */
+    /* setting it back draws the same masks again; another state draws others */
+    *tmlp_net_dropout_rng(net) = before;
+    tmlp_net_forward(net, x, batch, NULL);
+    ck_assert(!memcmp(v.out, first, sizeof first));
+    tmlp_rng_seed(tmlp_net_dropout_rng(net), 99, 1);
+    tmlp_net_forward(net, x, batch, NULL);
+    ck_assert(memcmp(v.out, first, sizeof first) != 0);
     tmlp_net_free(net);
 }
 END_TEST
@@ -219,7 +283,9 @@ static Suite *suite(void)
 {
     Suite *s = suite_create("regularize");
     TMLP_ADD(s, spec_reads_dropout_bn_and_penalties_and_writes_them_back);
+    TMLP_ADD(s, spec_format_round_trips_exact_floats);
     TMLP_ADD(s, dropout_scales_kept_units_and_is_identity_at_evaluation);
+    TMLP_ADD(s, dropout_draws_real_masks_without_init_and_its_generator_can_be_set);
     TMLP_ADD(s, batchnorm_dropout_and_penalties_pass_the_gradient_check);
     TMLP_ADD(s, batchnorm_normalises_in_training_and_uses_running_stats_at_evaluation);
     TMLP_ADD(s, batchnorm_model_evaluates_the_same_after_reload);

@@ -5,11 +5,11 @@
  * optimizer's moments as tensors "optim.m" and "optim.v", early stopping's best weights as
  * "train.best", and metadata keys for the optimizer's configuration and step count, the
  * training configuration, the learning-rate schedule and its state, and the loop's position
- * (epoch, batch, the batch-order generator as decimal "rng.state" and "rng.inc"). Every
- * float is written with enough digits to read back the same bits, so a run stopped at any
- * batch and continued from its checkpoint ends with the same weights, bit for bit, as one
- * that never stopped (with one BLAS thread; nets with dropout continue correctly but draw
- * different masks). docs/reliability.md lists every key.
+ * (epoch, batch, the batch-order generator as decimal "rng.state" and "rng.inc", the net's
+ * dropout generator as "rng.drop_state" and "rng.drop_inc"). Every float is written with
+ * enough digits to read back the same bits, so a run stopped at any batch and continued from
+ * its checkpoint ends with the same weights, bit for bit, as one that never stopped (with one
+ * BLAS thread). docs/reliability.md lists every key.
  *
  * Writing is atomic like tmlp_model_write; reading checks every field (and every size
  * against the real file size) before it allocates anything. tmlp_model_read also reads a

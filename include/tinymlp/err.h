@@ -28,7 +28,9 @@ typedef struct tmlp_err {
     char msg[TMLP_ERR_MSG]; /* one line, no trailing newline */
 } tmlp_err;
 
-/* Fills err (if not NULL) with code and a printf-style message; returns code. */
+/* Fills err (if not NULL) with code and a printf-style message; returns code. Control
+ * characters in the result (bytes below 0x20 and 0x7f) become '?', so text quoted from a file
+ * name or a data file keeps the message one printable line; UTF-8 is kept as it is. */
 int tmlp_fail(tmlp_err *err, int code, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))

@@ -78,6 +78,14 @@ void tmlp_net_free(tmlp_net *net);
  * variance 1; seeds the dropout masks from rng. Deterministic for a given RNG state. */
 int tmlp_net_init(tmlp_net *net, tmlp_rng *rng, tmlp_err *err);
 
+/* The generator the dropout masks are drawn from, owned by the net: read it to save a run,
+ * assign to it to continue one (or to draw chosen masks). tmlp_net_new seeds it with
+ * tmlp_rng_seed(r, TMLP_NET_DROPOUT_SEED, TMLP_NET_DROPOUT_STREAM), tmlp_net_init from its
+ * rng; only training-mode forwards draw from it, one number per unit of a dropout layer. */
+#define TMLP_NET_DROPOUT_SEED 0x64726f70u /* "drop" */
+#define TMLP_NET_DROPOUT_STREAM 0xd20bu
+tmlp_rng *tmlp_net_dropout_rng(tmlp_net *net);
+
 /* Training mode turns dropout on and makes batch norm use (and update) batch statistics;
  * evaluation mode (the default) uses the running statistics and no dropout.
  * TMLP_MODE_TRAIN_REPLAY trains like TRAIN but reuses the previous forward's dropout masks

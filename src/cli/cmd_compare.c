@@ -301,7 +301,7 @@ int cmd_compare(int argc, char **argv)
     cli_prep prep = { 0 };
     char tmpdir[4200] = "";
     int status = EXIT_RUNTIME;
-    if (cli_dataset_load(o.data, &ds, &err) != TMLP_OK) {
+    if (cli_dataset_load(o.data, NULL, &ds, &err) != TMLP_OK) {
         status = cli_fail(&err, err.code == TMLP_ENOTFOUND ? EXIT_USAGE : EXIT_RUNTIME);
         goto done;
     }

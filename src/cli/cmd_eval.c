@@ -13,26 +13,49 @@
 
 static void help(void)
 {
-    printf("usage: tinymlp eval MODEL --data NAME [--json]\n"
+    printf("usage: tinymlp eval MODEL [--data NAME] [--json]\n"
            "\n"
            "Evaluates a saved model: accuracy, loss, per-class accuracy and the confusion matrix\n"
            "(rows: true class, columns: predicted class).\n"
            "\n"
            "  --data NAME    as for train; the test set is used when the data has one    [the\n"
            "                 data the model was trained on, from its metadata]\n"
+           "  --csv-header W yes, no or auto: whether a CSV file's first row is a header\n"
+           "                 [as in training when the data is the training data, else auto]\n"
+           "  --label-col N  a CSV file's label column, 0-based; -1 the last\n"
+           "                 [as in training when the data is the training data, else -1]\n"
            "  --threads N    OpenBLAS threads (0: OpenBLAS default)                      [0]\n"
            "  --json         print one JSON object on stdout instead of the table\n"
            "  -h, --help     this text\n");
+}
+
+/* The CSV settings training used (train puts them in its "config" metadata when they were
+ * not the defaults), into whichever of header and label_col is not NULL. */
+static void saved_csv(const tmlp_model_meta *meta, int *header, int *label_col)
+{
+    const char *text = tmlp_model_meta_get(meta, "config");
+    cJSON *cfg = text ? cJSON_Parse(text) : NULL;
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(cfg, "csv_header");
+    const cJSON *l = cJSON_GetObjectItemCaseSensitive(cfg, "label_col");
+    if (header && cJSON_IsString(h))
+        cli_csv_header(h->valuestring, header);
+    if (label_col && cJSON_IsNumber(l) && l->valuedouble >= -1 && l->valuedouble <= (1 << 20))
+        *label_col = (int)l->valuedouble;
+    cJSON_Delete(cfg);
 }
 
 int cmd_eval(int argc, char **argv)
 {
     static const struct option options[] = {
         { "data", required_argument, 0, 'd' }, { "json", no_argument, 0, 'j' },
-        { "threads", required_argument, 0, 't' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+        { "threads", required_argument, 0, 't' }, { "help", no_argument, 0, 'h' },
+        { "csv-header", required_argument, 0, 'H' }, { "label-col", required_argument, 0, 'L' },
+        { 0, 0, 0, 0 },
     };
     const char *data = NULL, *path = NULL;
-    int json = 0, c;
+    int json = 0, c, header_given = 0, label_given = 0;
+    tmlp_csv_opts csv = tmlp_csv_defaults();
+    long v;
     long threads = 0;
     optind = 1;
     opterr = 0;
@@ -41,6 +64,18 @@ int cmd_eval(int argc, char **argv)
         case 'h': help(); return 0;
         case 'd': data = optarg; break;
         case 'j': json = 1; break;
+        case 'H':
+            if (!cli_csv_header(optarg, &csv.header))
+                return cli_usage_error("eval", "--csv-header wants yes, no or auto, got '%s'", optarg);
+            header_given = 1;
+            break;
+        case 'L':
+            if (!cli_int(optarg, -1, 1L << 20, &v))
+                return cli_usage_error("eval", "--label-col wants a column number from 0, or -1 "
+                                       "for the last, got '%s'", optarg);
+            csv.label_col = (int)v;
+            label_given = 1;
+            break;
         case 't':
             if (!cli_int(optarg, 0, 256, &threads))
                 return cli_usage_error("eval", "--threads wants an integer in 0..256, got '%s'", optarg);
@@ -72,9 +107,12 @@ int cmd_eval(int argc, char **argv)
     if (!threads) /* evaluation runs batches of 256 rows */
         tmlp_train_threads_auto(net, 256, &blas_threads, &unused);
     tmlp_blas_threads(blas_threads);
-    if (cli_dataset_load(data, &ds, &err) ||
+    const char *trained_on = tmlp_model_meta_get(&meta, "data");
+    if (trained_on && !strcmp(data, trained_on))
+        saved_csv(&meta, header_given ? NULL : &csv.header, label_given ? NULL : &csv.label_col);
+    if (cli_dataset_load(data, &csv, &ds, &err) ||
         cli_prep_load(&prep, &meta, tmlp_net_n_in(net), &err)) {
-        status = cli_fail(&err, err.code == TMLP_ENOTFOUND ? EXIT_USAGE : 0);
+        status = cli_fail(&err, err.code == TMLP_ENOTFOUND || err.code == TMLP_EINVAL ? EXIT_USAGE : 0);
         goto done;
     }
     tmlp_data *d = ds.test ? ds.test : ds.train;

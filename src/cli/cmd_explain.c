@@ -348,7 +348,7 @@ static double loss_now(run *r, tmlp_err *err, int *rc)
 static int setup(run *r, tmlp_err *err)
 {
     const opts *o = r->o;
-    int rc = cli_dataset_load(o->data, &r->ds, err), idx[MAX_ROWS], kind;
+    int rc = cli_dataset_load(o->data, NULL, &r->ds, err), idx[MAX_ROWS], kind;
     if (rc)
         return rc == TMLP_ENOTFOUND ? as_usage(r, rc) : rc;
     r->rows = (int)(o->rows < r->ds.train->n ? o->rows : r->ds.train->n);

@@ -2,9 +2,11 @@
  *
  * Rows are comma-separated numbers, n_in per row, in the same units as the data the model was
  * trained on (MNIST pixels 0..255): the model's saved preprocessing is applied here. A first
- * row that is not numeric is taken as a header and skipped. */
+ * row that is not numeric is taken as a header and skipped (--csv-header says so outright);
+ * --label-col drops a label column, so a training CSV file can be fed as it is. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,14 +24,42 @@ static void help(void)
            "units of the training data (MNIST: pixels 0..255); the model's own scaling and\n"
            "standardisation are applied. A non-numeric first row is skipped as a header.\n"
            "\n"
+           "  --csv-header W yes: the first row is a header, no: it is data, auto: a header\n"
+           "                 when its first value is not a number                  [auto]\n"
+           "  --label-col N  the rows also hold a label in column N (0-based; -1 the last),\n"
+           "                 which is left out: a training CSV file as it is       [none]\n"
            "  --probs        print every class probability instead, comma-separated\n"
            "  --json         print one JSON object per row: {\"class\": 7, \"probability\": 0.99}\n"
            "  -h, --help     this text\n");
 }
 
+/* Removes field col (0-based; -1 the last) and its comma from a line; a line without that
+ * field is left as it is (and then has too few values). */
+static void drop_field(char *line, int col)
+{
+    size_t end = strcspn(line, "\r\n");
+    int n = 1;
+    for (size_t i = 0; i < end; i++)
+        n += line[i] == ',';
+    if (col < 0)
+        col = n - 1;
+    if (col >= n || n < 2)
+        return;
+    char *start = line;
+    for (int c = 0; c < col; c++)
+        start = strchr(start, ',') + 1;
+    char *next = start + strcspn(start, ",\r\n");
+    if (*next == ',')
+        next++;                        /* "a,LABEL,b" -> "a,b" */
+    else if (start > line)
+        start--;                       /* the last field: "a,b,LABEL" -> "a,b" */
+    memmove(start, next, strlen(next) + 1);
+}
+
 /* Parses one line into x[0..n_in); returns 1 if it held exactly n_in numbers, 0 if it is not
- * numeric at its first field (a header), -1 with a message otherwise. */
-static int parse_row(char *line, float *x, int n_in, const char *src, long lineno, int *col)
+ * numeric at its first field and may be a header (first), -1 with a message otherwise. */
+static int parse_row(char *line, float *x, int n_in, const char *src, long lineno, int first,
+                     int *col)
 {
     char *p = line;
     for (int j = 0; j < n_in; j++) {
@@ -40,7 +70,7 @@ static int parse_row(char *line, float *x, int n_in, const char *src, long linen
             end++;
         if (end == p || errno || !isfinite(v) || (*end != ',' && *end != '\0' && *end != '\n')) {
             *col = j + 1;
-            if (j == 0 && lineno == 1)
+            if (j == 0 && first)
                 return 0;
             return -1;
         }
@@ -65,9 +95,11 @@ int cmd_predict(int argc, char **argv)
 {
     static const struct option options[] = {
         { "probs", no_argument, 0, 'p' }, { "json", no_argument, 0, 'j' },
+        { "csv-header", required_argument, 0, 'H' }, { "label-col", required_argument, 0, 'L' },
         { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
     };
-    int probs = 0, json = 0, c;
+    int probs = 0, json = 0, c, header = -1, label_col = INT_MIN; /* INT_MIN: no label column */
+    long v;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -75,6 +107,18 @@ int cmd_predict(int argc, char **argv)
         case 'h': help(); return 0;
         case 'p': probs = 1; break;
         case 'j': json = 1; break;
+        case 'H':
+            if (!cli_csv_header(optarg, &header))
+                return cli_usage_error("predict", "--csv-header wants yes, no or auto, got '%s'",
+                                       optarg);
+            break;
+        case 'L':
+            if (!cli_int(optarg, -1, 1L << 20, &v))
+                return cli_usage_error("predict", "--label-col wants a column number from 0, or "
+                                       "-1 for the last, got '%s'", optarg);
+            label_col = (int)v;
+            break;
+        case ':': return cli_usage_error("predict", "%s needs a value", argv[optind - 1]);
         default: return cli_usage_error("predict", "unknown option '%s'", argv[optind - 1]);
         }
     }
@@ -111,11 +155,18 @@ int cmd_predict(int argc, char **argv)
     }
     const char *name = strcmp(src, "-") ? src : "stdin";
     long lineno = 0;
+    int first = 1;
     while (getline(&line, &cap, in) != -1) {
         lineno++;
         if (strspn(line, " \t\r\n") == strlen(line))
             continue; /* blank */
-        int col = 0, r = parse_row(line, x, n_in, name, lineno, &col);
+        int at_first = first;
+        first = 0;
+        if (at_first && header == 1)
+            continue; /* a header, as the user said */
+        if (label_col != INT_MIN)
+            drop_field(line, label_col);
+        int col = 0, r = parse_row(line, x, n_in, name, lineno, at_first && header == -1, &col);
         if (r == 0)
             continue; /* header */
         if (r < 0) {

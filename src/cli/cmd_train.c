@@ -25,8 +25,10 @@ static void help(void)
 "\n"
 "data and network:\n"
 "  --data NAME         mnist, fashion-mnist, xor, a folder of MNIST-named IDX\n"
-"                      files (plain or .gz), or a CSV file (label in the last\n"
-"                      column)                                       [mnist]\n"
+"                      files (plain or .gz), or a CSV file           [mnist]\n"
+"  --csv-header W      CSV: yes (the first row names the columns), no, or auto\n"
+"                      (a header when its first or label column is text) [auto]\n"
+"  --label-col N       CSV: the label's column, 0-based; -1 the last     [-1]\n"
 "  --val FRAC          validation fraction taken from the training set,\n"
 "                      seeded                     [1/12 with a test set, else 0]\n"
 "  --standardize       scale each input to mean 0, std 1 (saved with the model)\n"
@@ -95,6 +97,7 @@ enum { O_DATA = 256, O_LAYERS, O_LOSS, O_INIT, O_OPT, O_LR, O_MOMENTUM, O_BETA1,
        O_SAVE, O_JSON, O_CONFIG, O_L1, O_L2, O_CLIPN, O_CLIPV, O_EARLY, O_EMETRIC, O_MINDELTA, O_SCHED, O_WARMUP, O_STEPSIZE, O_GAMMA, O_MINLR, O_PATIENCE };
 enum { O_DIAG = 1000, O_DIAGEVERY };
 enum { O_CKPT = 1100, O_CKPTEVERY, O_RESUME, O_ONNAN };
+enum { O_CSVHEADER = 1200, O_LABELCOL };
 
 static const struct option options[] = {
     { "data", required_argument, 0, O_DATA }, { "layers", required_argument, 0, O_LAYERS },
@@ -120,6 +123,8 @@ static const struct option options[] = {
     { "checkpoint", required_argument, 0, O_CKPT },
     { "checkpoint-every", required_argument, 0, O_CKPTEVERY },
     { "resume", required_argument, 0, O_RESUME }, { "on-nan", required_argument, 0, O_ONNAN },
+    { "csv-header", required_argument, 0, O_CSVHEADER },
+    { "label-col", required_argument, 0, O_LABELCOL },
     { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 };
 
@@ -135,6 +140,7 @@ typedef struct opts {
     int quiet, json, standardize;
     const char *diag; long diag_every; /* --diag FILE, --diag-every N */
     const char *checkpoint, *ckpt_every, *resume, *on_nan; /* resume.h */
+    tmlp_csv_opts csv;       /* --csv-header, --label-col: defaults unless given */
 } opts;
 
 static const char *optname(int c)
@@ -248,7 +254,7 @@ static int parse(int argc, char **argv, opts *o)
     *o = (opts){ .data = "mnist", .layers = NULL, .opt = "adam", .lr = NAN, .momentum = NAN,
                  .beta1 = NAN, .beta2 = NAN, .eps = NAN, .wd = NAN, .val = NAN, .warmup = NAN,
                  .step_size = NAN, .gamma = NAN, .min_lr = NAN, .epochs = 0, .batch = 0,
-                 .seed = 1 };
+                 .seed = 1, .csv = tmlp_csv_defaults() };
     int c;
     optind = 1;
     opterr = 0;
@@ -271,6 +277,18 @@ static int parse(int argc, char **argv, opts *o)
         case O_RESUME: o->resume = optarg; break;
         case O_ONNAN: o->on_nan = optarg; break;
         case O_CONFIG: break; /* read before parsing: see with_config */
+        case O_CSVHEADER:
+            if (!cli_csv_header(optarg, &o->csv.header))
+                return cli_usage_error("train", "--csv-header wants yes, no or auto, got '%s'", optarg);
+            break;
+        case O_LABELCOL: {
+            long v;
+            if (!cli_int(optarg, -1, 1L << 20, &v))
+                return cli_usage_error("train", "--label-col wants a column number from 0, or -1 "
+                                       "for the last, got '%s'", optarg);
+            o->csv.label_col = (int)v;
+            break;
+        }
         case O_L1: fp = &o->l1; break;
         case O_L2: fp = &o->l2; break;
         case O_CLIPN: fp = &o->clip_norm; break;
@@ -372,6 +390,10 @@ static cJSON *config_json(const opts *o, const tmlp_optim_cfg *oc, const tmlp_sc
 {
     cJSON *c = cJSON_CreateObject();
     cJSON_AddStringToObject(c, "data", o->data);
+    if (o->csv.header != -1) /* only when chosen: eval and --resume read the data the same way */
+        cJSON_AddStringToObject(c, "csv_header", cli_csv_header_name(o->csv.header));
+    if (o->csv.label_col != -1)
+        cJSON_AddNumberToObject(c, "label_col", o->csv.label_col);
     cJSON_AddStringToObject(c, "layers", o->layers);
     cJSON_AddStringToObject(c, "loss", tmlp_loss_name(loss));
     cJSON_AddStringToObject(c, "init", o->init ? o->init : "auto");
@@ -460,7 +482,8 @@ int cmd_train(int argc, char **argv)
         (o.init && tmlp_init_find(o.init, &init, &err)) ||
         (o.loss && tmlp_loss_find(o.loss, &loss, &err))) {
         fprintf(stderr, "tinymlp train: %s\n", err.msg);
-        return EXIT_USAGE;
+        status = EXIT_USAGE;    /* through done: o's strings live in ini.argv and res.argv */
+        goto done;
     }
     tmlp_optim_cfg ocfg = tmlp_optim_defaults(opt_kind);
     if (!isnan(o.lr)) ocfg.lr = (float)o.lr;
@@ -471,16 +494,17 @@ int cmd_train(int argc, char **argv)
     if (!isnan(o.wd)) ocfg.weight_decay = (float)o.wd;
 
     /* Outputs too: a missing folder or a read-only file fails now, not after training. */
-    const char *outs[3][2] = { { o.save, "the model" }, { o.checkpoint, "the checkpoint" },
-                               { o.log, "the log" } };
-    for (int i = 0; i < 3; i++)
+    const char *outs[4][2] = { { o.save, "the model" }, { o.checkpoint, "the checkpoint" },
+                               { o.log, "the log" }, { o.diag, "the diagnostics file" } };
+    for (int i = 0; i < 4; i++)
         if (outs[i][0] && cli_out_check(outs[i][0], outs[i][1], &err)) {
             status = cli_fail(&err, 0);
             goto done;
         }
 
-    if (cli_dataset_load(o.data, &ds, &err) != TMLP_OK) {
-        status = cli_fail(&err, err.code == TMLP_ENOTFOUND ? EXIT_USAGE : EXIT_RUNTIME);
+    if (cli_dataset_load(o.data, &o.csv, &ds, &err) != TMLP_OK) {
+        status = cli_fail(&err, err.code == TMLP_ENOTFOUND || err.code == TMLP_EINVAL ? EXIT_USAGE
+                                                                                     : EXIT_RUNTIME);
         goto done;
     }
     /* Defaults that depend on the data: XOR is four rows and wants many fast epochs. */

@@ -39,18 +39,41 @@ static void mnist_dir(char *dir, size_t size)
 
 #define FASHION_DIR "/usr/share/datasets/fashion-mnist"
 
-int cli_dataset_load(const char *spec, cli_dataset *ds, tmlp_err *err)
+int cli_csv_header(const char *s, int *header)
+{
+    static const char *const names[3] = { "no", "yes", "auto" }; /* 0, 1, -1 */
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(s, names[i])) {
+            *header = i == 2 ? -1 : i;
+            return 1;
+        }
+    return 0;
+}
+
+const char *cli_csv_header_name(int header)
+{
+    return header < 0 ? "auto" : header ? "yes" : "no";
+}
+
+int cli_dataset_load(const char *spec, const tmlp_csv_opts *csv, cli_dataset *ds, tmlp_err *err)
 {
     memset(ds, 0, sizeof *ds);
     snprintf(ds->name, sizeof ds->name, "%s", spec);
     ds->input_scale = 1.0f;
+    struct stat st;
+    int not_csv = !strcmp(spec, "xor") || !strcmp(spec, "mnist") ||
+                  !strcmp(spec, "fashion-mnist") || (stat(spec, &st) == 0 && S_ISDIR(st.st_mode));
+    /* Said for a dataset that has no header row or label column to choose: refused rather
+     * than ignored, since the user meant some other data. */
+    if (csv && not_csv && (csv->header != -1 || csv->label_col != -1))
+        return tmlp_fail(err, TMLP_EINVAL, "--csv-header and --label-col apply to a CSV file, "
+                         "and '%s' is not one", spec);
     if (!strcmp(spec, "xor")) {
         ds->train = tmlp_data_xor(err);
         return ds->train ? TMLP_OK : err->code;
     }
     char dir[4096];
     int rc;
-    struct stat st;
     if (!strcmp(spec, "mnist") || !strcmp(spec, "fashion-mnist")) {
         int fashion = spec[0] == 'f';
         if (fashion)
@@ -72,7 +95,7 @@ int cli_dataset_load(const char *spec, cli_dataset *ds, tmlp_err *err)
         return rc == TMLP_ENOTFOUND ? (err->code = TMLP_EIO) : rc;
     }
     if (stat(spec, &st) == 0) {
-        tmlp_csv_opts o = tmlp_csv_defaults();
+        tmlp_csv_opts o = csv ? *csv : tmlp_csv_defaults();
         ds->train = tmlp_csv_read(spec, &o, err);
         return ds->train ? TMLP_OK : (err->code == TMLP_ENOTFOUND ? TMLP_EIO : err->code);
     }

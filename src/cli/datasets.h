@@ -17,9 +17,17 @@ typedef struct cli_dataset {
     float input_scale;  /* what raw inputs were multiplied by (1/255 for images, else 1) */
 } cli_dataset;
 
-/* Loads spec. Returns TMLP_ENOTFOUND (a usage error for the CLI) for a name that is neither
- * known nor a file or folder. */
-int cli_dataset_load(const char *spec, cli_dataset *ds, tmlp_err *err);
+/* Loads spec; a CSV file with csv's header and label column (NULL: tmlp_csv_defaults, which
+ * guess the header and take the last column). Returns TMLP_ENOTFOUND (a usage error for the
+ * CLI) for a name that is neither known nor a file or folder, TMLP_EINVAL (also a usage
+ * error) for a header or label column chosen for data that is not a CSV file or a label
+ * column the file does not have. */
+int cli_dataset_load(const char *spec, const tmlp_csv_opts *csv, cli_dataset *ds, tmlp_err *err);
+
+/* --csv-header: "yes" 1, "no" 0, "auto" -1 into *header; 0 for any other word. */
+int cli_csv_header(const char *s, int *header);
+/* The word for a header setting: "yes", "no" or "auto". */
+const char *cli_csv_header_name(int header);
 void cli_dataset_free(cli_dataset *ds);
 
 /* Input preprocessing: scale, then optional standardisation. */

@@ -1,5 +1,6 @@
-/* diagfile.c: the collector behind `tinymlp train --diag FILE`. */
-#include <errno.h>
+/* diagfile.c: the collector behind `tinymlp train --diag FILE`. The records go to a
+ * temporary file beside FILE that becomes FILE when training ends (atomic.h), so a run killed
+ * half-way leaves no half-written CSV or JSON behind. */
 #include <string.h>
 
 #include "diagfile.h"
@@ -27,11 +28,14 @@ int diag_file_open(diag_file *df, const char *path, const tmlp_net *net, int eve
     cfg.ctx = df;
     if (!(df->diag = tmlp_diag_new(net, &cfg, err)))
         return err ? err->code : TMLP_ENOMEM;
-    if (!(df->f = fopen(path, "w")))
-        return tmlp_fail(err, TMLP_EIO, "cannot write the diagnostics file '%s': %s", path,
-                         strerror(errno));
-    if (tmlp_diag_write_begin(df->f, df->format, err) != TMLP_OK)
+    if (cli_out_open(&df->out, path, "the diagnostics file", err) != TMLP_OK)
+        return TMLP_EIO;
+    df->f = df->out.f;
+    if (tmlp_diag_write_begin(df->f, df->format, err) != TMLP_OK) {
+        cli_out_abort(&df->out);
+        df->f = NULL;
         return tmlp_fail(err, TMLP_EIO, "writing the diagnostics file '%s' failed", path);
+    }
     return TMLP_OK;
 }
 
@@ -44,12 +48,14 @@ int diag_file_close(diag_file *df, tmlp_err *err)
 {
     int rc = TMLP_OK;
     if (df->f) {
-        if (tmlp_diag_write_end(df->f, df->format, NULL) != TMLP_OK || df->failed)
+        /* A file whose writes failed is not put in place: an older one stays as it was. */
+        if (tmlp_diag_write_end(df->f, df->format, NULL) != TMLP_OK || df->failed) {
             rc = TMLP_EIO;
-        if (fclose(df->f) != 0)
-            rc = TMLP_EIO;
-        if (rc)
+            cli_out_abort(&df->out);
             tmlp_fail(err, rc, "writing the diagnostics file '%s' failed", df->path);
+        } else {
+            rc = cli_out_commit(&df->out, err);
+        }
     }
     tmlp_diag_free(df->diag);
     memset(df, 0, sizeof *df);

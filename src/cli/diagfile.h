@@ -5,10 +5,12 @@
 
 #include <stdio.h>
 #include "tinymlp.h"
+#include "atomic.h"
 
 typedef struct diag_file {
     const char *path;
-    FILE *f;
+    FILE *f;           /* out.f while open */
+    cli_out out;       /* the temporary file that becomes path on closing */
     int format;        /* TMLP_DIAG_CSV or TMLP_DIAG_JSON */
     int n;             /* records written */
     int failed;        /* a write failed: training was stopped */
@@ -22,8 +24,8 @@ int diag_file_open(diag_file *df, const char *path, const tmlp_net *net, int eve
 /* The observer to train with: the collector, then next. */
 tmlp_observer diag_file_observer(diag_file *df, const tmlp_observer *next);
 
-/* Writes the end, closes the file and frees the collector; safe on a zeroed or failed df.
- * Returns TMLP_EIO if any write failed. */
+/* Writes the end, puts the file in place and frees the collector; safe on a zeroed or failed
+ * df. Returns TMLP_EIO if any write failed (then an older file at path is left untouched). */
 int diag_file_close(diag_file *df, tmlp_err *err);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "atomic.h"
 #include "report.h"
 
 static void num(FILE *f, double v)
@@ -16,21 +17,13 @@ static void num(FILE *f, double v)
         fprintf(f, "%.9g", v);
 }
 
-static FILE *open_in(const char *dir, const char *name, char *path, size_t size, tmlp_err *err)
+/* Each file is written beside its final name and renamed over it when complete (atomic.h):
+ * a study stopped half-way leaves the previous report's files whole, never half of one. */
+static FILE *open_in(cli_out *o, const char *dir, const char *name, tmlp_err *err)
 {
-    snprintf(path, size, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        tmlp_fail(err, TMLP_EIO, "cannot write '%s'", path);
-    return f;
-}
-
-static int close_checked(FILE *f, const char *path, tmlp_err *err)
-{
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad)
-        return tmlp_fail(err, TMLP_EIO, "writing '%s' failed", path);
-    return TMLP_OK;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return cli_out_open(o, path, name, err) == TMLP_OK ? o->f : NULL;
 }
 
 static unsigned long long seed_of(const cmp_study *s, int j)
@@ -40,8 +33,8 @@ static unsigned long long seed_of(const cmp_study *s, int j)
 
 int report_write_csv(const cmp_study *s, const char *dir, tmlp_err *err)
 {
-    char path[4200];
-    FILE *f = open_in(dir, "results.csv", path, sizeof path, err);
+    cli_out o;
+    FILE *f = open_in(&o, dir, "results.csv", err);
     if (!f)
         return TMLP_EIO;
     /* eval: the test set, or (as train --json names it) the whole training set after the epoch */
@@ -64,8 +57,8 @@ int report_write_csv(const cmp_study *s, const char *dir, tmlp_err *err)
             fputc('\n', f);
         }
     }
-    int rc = close_checked(f, path, err);
-    if (rc || !(f = open_in(dir, "layers.csv", path, sizeof path, err)))
+    int rc = cli_out_commit(&o, err);
+    if (rc || !(f = open_in(&o, dir, "layers.csv", err)))
         return rc ? rc : TMLP_EIO;
     fprintf(f, "act,seed,epoch,layer,units,layer_act,grad_norm,dz_norm,weight_norm,update_ratio,"
             "pre_mean,pre_std,out_mean,out_std,dead_frac,sat_frac\n");
@@ -86,14 +79,14 @@ int report_write_csv(const cmp_study *s, const char *dir, tmlp_err *err)
                 fputc('\n', f);
             }
     }
-    if ((rc = close_checked(f, path, err)) || !(f = open_in(dir, "timing.csv", path, sizeof path, err)))
+    if ((rc = cli_out_commit(&o, err)) || !(f = open_in(&o, dir, "timing.csv", err)))
         return rc ? rc : TMLP_EIO;
     fprintf(f, "act,seed,epoch,seconds\n");
     for (int j = 0; j < s->n_acts * s->n_seeds; j++)
         for (int e = 0; e < s->run[j].n_epochs; e++)
             fprintf(f, "%s,%llu,%d,%.4f\n", s->act_name[j / s->n_seeds], seed_of(s, j), e + 1,
                     s->run[j].epoch[e].seconds);
-    return close_checked(f, path, err);
+    return cli_out_commit(&o, err);
 }
 
 void report_summarise(const cmp_study *s, cmp_row *rows)
@@ -254,8 +247,9 @@ static int best_row(const cmp_study *s, const cmp_row *rows)
 
 int report_write_summary(const cmp_study *s, const char *dir, tmlp_err *err)
 {
-    char path[4200], note[4096];
-    FILE *f = open_in(dir, "summary.md", path, sizeof path, err);
+    char note[4096];
+    cli_out o;
+    FILE *f = open_in(&o, dir, "summary.md", err);
     if (!f)
         return TMLP_EIO;
     cmp_row rows[CMP_MAX_ACTS];
@@ -301,5 +295,5 @@ int report_write_summary(const cmp_study *s, const char *dir, tmlp_err *err)
             "hardly learn. Charts: report.html. Every number: results.csv, layers.csv.\n",
             s->eval_name, 100.0 * s->target, s->n_val ? "validation" : s->eval_name);
     fprintf(f, "\nWall time %.1f s with %d jobs.\n", s->wall_seconds, s->jobs);
-    return close_checked(f, path, err);
+    return cli_out_commit(&o, err);
 }

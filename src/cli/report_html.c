@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomic.h"
 #include "report.h"
 
 static const char *const css =
@@ -300,9 +301,10 @@ int report_write_html(const cmp_study *s, const char *dir, tmlp_err *err)
 {
     char path[4200], note[4096];
     snprintf(path, sizeof path, "%s/report.html", dir);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return tmlp_fail(err, TMLP_EIO, "cannot write '%s'", path);
+    cli_out o;                /* written whole or not at all, like the CSV files (atomic.h) */
+    if (cli_out_open(&o, path, "report.html", err) != TMLP_OK)
+        return TMLP_EIO;
+    FILE *f = o.f;
     cmp_row rows[CMP_MAX_ACTS];
     report_summarise(s, rows);
     int n_charts = 2 + (s->n_val ? 1 : 0) + 3 + 2 * s->n_acts;
@@ -419,8 +421,5 @@ int report_write_html(const cmp_study *s, const char *dir, tmlp_err *err)
           "saturated fractions) and <a href=\"timing.csv\">timing.csv</a>; the table is also "
           "<a href=\"summary.md\">summary.md</a>. Made by tinymlp " TINYMLP_VERSION
           ".</footer>\n</body>\n</html>\n", f);
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad)
-        return tmlp_fail(err, TMLP_EIO, "writing '%s' failed", path);
-    return TMLP_OK;
+    return cli_out_commit(&o, err);
 }
