@@ -48,7 +48,6 @@ static void work(tmlp_pool *p)
     unsigned f = 0;
     size_t c;
     while ((c = atomic_fetch_add(&p->next, 1)) < p->n_chunks) {
-        c = p->n_chunks - 1 - c; /* last chunk first: see tmlp_pool_run */
         size_t begin = c * p->chunk, end = begin + p->chunk < p->n ? begin + p->chunk : p->n;
         f |= p->fn(p->ctx, begin, end);
     }
@@ -151,20 +150,7 @@ int tmlp_pool_threads(const tmlp_pool *p) { return p ? p->n_workers + 1 : 1; }
 
 unsigned tmlp_pool_run(tmlp_pool *p, tmlp_pool_fn fn, void *ctx, size_t n, size_t chunk)
 {
-    /* Chunks go last first: a training step's first GEMMs use the first layer's weights, which
-     * sit at the start of the parameter block, so an update that ends there leaves them in
-     * cache for the next forward instead of evicting them with every later layer's state. */
-    if (chunk == 0)
-        chunk = n ? n : 1;
-    if (!p) {
-        unsigned f = 0;
-        for (size_t end = n, begin; end > 0; end = begin) {
-            begin = end > chunk ? (end - 1) / chunk * chunk : 0;
-            f |= fn(ctx, begin, end);
-        }
-        return f;
-    }
-    if (n <= chunk)
+    if (!p || n <= chunk || chunk == 0)
         return fn(ctx, 0, n);
     p->fn = fn;
     p->ctx = ctx;

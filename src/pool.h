@@ -23,9 +23,8 @@ tmlp_pool *tmlp_pool_new(int threads);
 void tmlp_pool_free(tmlp_pool *p);
 int tmlp_pool_threads(const tmlp_pool *p); /* 1 for NULL */
 
-/* fn over [0, n) in chunks of `chunk` (the last chunk first, so that the start of the range is
- * the part most recently touched); returns when every chunk is done. With p NULL the caller
- * runs the same chunks in the same order alone. */
+/* fn over [0, n) in chunks of `chunk`, claimed in any order; returns when every chunk is done.
+ * With p NULL (or chunk 0, or n <= chunk) one call fn(ctx, 0, n) on the caller's thread. */
 unsigned tmlp_pool_run(tmlp_pool *p, tmlp_pool_fn fn, void *ctx, size_t n, size_t chunk);
 
 #endif
