@@ -5,14 +5,31 @@
 
 #include "tinymlp/err.h"
 
+/* A message cut to fit may end inside a UTF-8 character; drop that character's first bytes
+ * so the line stays valid UTF-8 (a terminal would show a replacement glyph otherwise). */
+static void drop_partial_utf8(char *s)
+{
+    size_t n = strlen(s), i = n;
+    while (i > 0 && n - i < 3 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+        i--; /* back over continuation bytes to the lead byte */
+    if (i == 0)
+        return;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (n - (i - 1) < need)
+        s[i - 1] = '\0';
+}
+
 int tmlp_fail(tmlp_err *err, int code, const char *fmt, ...)
 {
     if (err) {
         va_list ap;
         va_start(ap, fmt);
         err->code = code;
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        int len = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
+        if (len >= (int)sizeof err->msg)
+            drop_partial_utf8(err->msg);
         /* Messages quote file names and CSV cells: a control byte in one could move the
          * cursor, recolour the terminal or split the CLI's one error line, so it becomes '?'.
          * Bytes >= 0x80 stay, so UTF-8 names read as typed. */

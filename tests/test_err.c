@@ -34,11 +34,40 @@ START_TEST(errors_replace_control_characters)
 }
 END_TEST
 
+/* A message too long for the record is cut at a character boundary, never inside one. */
+START_TEST(long_messages_are_cut_between_utf8_characters)
+{
+    for (int pad = 0; pad < 4; pad++) {
+        char text[3 * TMLP_ERR_MSG];
+        size_t k = 0;
+        for (int i = 0; i < pad; i++)
+            text[k++] = 'x';
+        while (k + 5 < sizeof text) { /* "é" (2 bytes) and "€" (3 bytes), alternating */
+            memcpy(text + k, "\xc3\xa9\xe2\x82\xac", 5);
+            k += 5;
+        }
+        text[k] = '\0';
+        tmlp_err err = { 0 };
+        tmlp_fail(&err, TMLP_EINVAL, "%s", text);
+        size_t n = strlen(err.msg);
+        ck_assert_uint_gt(n, (size_t)TMLP_ERR_MSG - 5);
+        /* valid UTF-8 to the end: every lead byte has all its continuation bytes */
+        for (size_t i = 0; i < n;) {
+            unsigned char c = (unsigned char)err.msg[i];
+            size_t len = c < 0x80 ? 1 : c >= 0xE0 ? 3 : 2;
+            ck_assert_msg(i + len <= n, "pad %d: a character cut at byte %zu of %zu", pad, i, n);
+            i += len;
+        }
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("err");
     TMLP_ADD(s, errors_format_and_name_codes);
     TMLP_ADD(s, errors_replace_control_characters);
+    TMLP_ADD(s, long_messages_are_cut_between_utf8_characters);
     return s;
 }
 
