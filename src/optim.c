@@ -109,17 +109,8 @@ void tmlp_optim_free(tmlp_optim *o)
 
 /* The update loops are the hottest code outside BLAS: each is one pass over the flat
  * parameter block, vectorised (see hot.h). Each also keeps the largest exponent field among
- * the parameters it writes, so that the caller learns whether any became inf or NaN without a
- * second pass over the block (a float is non-finite exactly when its exponent bits are all
- * ones). */
-static inline uint32_t exp_bits(float x)
-{
-    uint32_t u;
-    memcpy(&u, &x, sizeof u);
-    return u & 0x7f800000u;
-}
-
-static inline uint32_t max_u32(uint32_t a, uint32_t b) { return a > b ? a : b; }
+ * the parameters it writes (tmlp_exp_field), so that the caller learns whether any became inf
+ * or NaN without a second pass over the block. */
 
 /* One step's constants, shared by every chunk of the update. */
 typedef struct job {
@@ -142,7 +133,7 @@ TMLP_HOT static uint32_t sgd_step(const job *j, size_t begin, size_t end)
         for (size_t i = 0; i < n; i++) {
             const float pi = p[i] - lr * (g[i] + wd * p[i]);
             p[i] = pi;
-            top = max_u32(top, exp_bits(pi));
+            top = tmlp_max_u32(top, tmlp_exp_field(pi));
         }
         break;
     case TMLP_OPT_MOMENTUM:
@@ -152,7 +143,7 @@ TMLP_HOT static uint32_t sgd_step(const job *j, size_t begin, size_t end)
             const float vi = mu * v[i] + gi, pi = p[i] - lr * vi;
             v[i] = vi;
             p[i] = pi;
-            top = max_u32(top, exp_bits(pi));
+            top = tmlp_max_u32(top, tmlp_exp_field(pi));
         }
         break;
     default: /* nesterov */
@@ -161,7 +152,7 @@ TMLP_HOT static uint32_t sgd_step(const job *j, size_t begin, size_t end)
             const float vi = mu * v[i] + gi, pi = p[i] - lr * (gi + mu * vi);
             v[i] = vi;
             p[i] = pi;
-            top = max_u32(top, exp_bits(pi));
+            top = tmlp_max_u32(top, tmlp_exp_field(pi));
         }
         break;
     }
@@ -188,7 +179,7 @@ TMLP_HOT static uint32_t adam_step(const job *j, size_t begin, size_t end)
         m[i] = mi;
         v[i] = vi;
         p[i] = pi;
-        top = max_u32(top, exp_bits(pi));
+        top = tmlp_max_u32(top, tmlp_exp_field(pi));
     }
     return top;
 }
@@ -209,7 +200,7 @@ TMLP_HOT static uint32_t scaled_step(const job *j, size_t begin, size_t end)
         const float si = a * s[i] + b * gi * gi, pi = p[i] - lr * gi / (sqrtf(si) + eps);
         s[i] = si;
         p[i] = pi;
-        top = max_u32(top, exp_bits(pi));
+        top = tmlp_max_u32(top, tmlp_exp_field(pi));
     }
     return top;
 }
@@ -226,7 +217,7 @@ static unsigned step_chunk(void *ctx, size_t begin, size_t end)
         top = scaled_step(j, begin, end);
     else
         top = sgd_step(j, begin, end);
-    return top == 0x7f800000u;
+    return top == TMLP_EXP_ALL_ONES;
 }
 
 /* Parameters per chunk when the update is split between threads: 64 KiB of each array, small

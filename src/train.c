@@ -168,20 +168,14 @@ void tmlp_train_state_free(tmlp_train_state *st)
     memset(st, 0, sizeof *st);
 }
 
-/* Non-finite values: a float is inf or NaN exactly when its exponent bits are all ones. The
- * gradient block is scanned after every backward, so the scan is one branch-free pass that
- * compilers vectorise (an unsigned max), and the value is located only when there is one. */
-
+/* The gradient block is scanned after every backward: one branch-free pass (see hot.h), and
+ * the value is located only when there is one. */
 TMLP_HOT static int all_finite(const float *restrict x, size_t n)
 {
     uint32_t top = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t u;
-        memcpy(&u, x + i, sizeof u);
-        u &= 0x7f800000u;
-        top = u > top ? u : top;
-    }
-    return top != 0x7f800000u;
+    for (size_t i = 0; i < n; i++)
+        top = tmlp_max_u32(top, tmlp_exp_field(x[i]));
+    return top != TMLP_EXP_ALL_ONES;
 }
 
 /* Index of the first non-finite value of x[0..n), or -1. */

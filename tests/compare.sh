@@ -8,19 +8,9 @@ set -u
 build="${1:-build}"
 bin="$build/tinymlp"
 pass=0; fail=0
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-: >"$tmp/err"
-
-ok()  { pass=$((pass + 1)); echo "ok    compare: $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL  compare: $1"; [ -s "$tmp/err" ] && sed 's/^/      /' "$tmp/err" | head -n 5; }
+label="compare: "
+. tests/lib.sh
 check() { name=$1; shift; if "$@" 2>>"$tmp/err"; then ok "$name"; else bad "$name"; fi; : >"$tmp/err"; }
-# expect NAME CODE CMD...: CMD exits with CODE
-expect() {
-    name=$1; want=$2; shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err"; got=$?
-    if [ "$got" -eq "$want" ]; then ok "$name"; else bad "$name (exit $got, want $want)"; fi
-    : >"$tmp/err"
-}
 
 # 300 rows, 6 features, 3 classes: class c lifts features c and c+3 (a fixed LCG, no files).
 awk 'BEGIN { s = 7; for (i = 0; i < 300; i++) { c = i % 3; line = "";

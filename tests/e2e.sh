@@ -5,21 +5,7 @@ set -u
 build="${1:-build}"
 bin="$build/tinymlp"
 pass=0; fail=0
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-
-ok()  { pass=$((pass + 1)); echo "ok    $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL  $1"; [ -s "$tmp/err" ] && sed 's/^/      /' "$tmp/err" | head -n 5; }
-
-# expect NAME CODE CMD...: CMD exits with CODE; on failure exit codes, stderr is one line.
-expect() {
-    name=$1; want=$2; shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err"; got=$?
-    if [ "$got" -ne "$want" ]; then bad "$name (exit $got, want $want)"; return 1; fi
-    if [ "$want" -ne 0 ] && [ "$(wc -l <"$tmp/err")" -ne 1 ]; then
-        bad "$name (stderr should be one line)"; return 1
-    fi
-    ok "$name"
-}
+. tests/lib.sh
 
 expect "train xor solves it" 0 "$bin" train --data xor &&
     { grep -q "training accuracy: 100.00%" "$tmp/out" && ok "xor accuracy is 100%" || bad "xor accuracy is 100%"; }
@@ -151,8 +137,8 @@ expect "--label-col for data that is not CSV"  2 "$bin" train --data xor --label
 expect "eval --csv-header maybe"               2 "$bin" eval "$tmp/lf.st" --csv-header maybe
 expect "predict --label-col x"                 2 "$bin" predict "$tmp/lf.st" --label-col x
 
-tests/compare.sh "$build" >"$tmp/compare.out" 2>&1; cat "$tmp/compare.out"; n=$(sed -nE 's/^compare: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$tmp/compare.out"); n=${n:-0 1}; pass=$((pass + ${n% *})); fail=$((fail + ${n#* }))  # `tinymlp compare`
-tests/reliability.sh "$build" >"$tmp/rel.out" 2>&1; cat "$tmp/rel.out"; n=$(sed -nE 's/^reliability: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$tmp/rel.out"); n=${n:-0 1}; pass=$((pass + ${n% *})); fail=$((fail + ${n#* }))  # docs/reliability.md
+suite tests/compare.sh compare           # `tinymlp compare`
+suite tests/reliability.sh reliability   # docs/reliability.md
 for ex in "$build"/examples/*; do
     [ -x "$ex" ] || continue
     case "$(basename "$ex")" in mnist|inference) continue ;; esac # need data / a model (below)

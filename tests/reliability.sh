@@ -7,23 +7,10 @@ set -u
 build="${1:-build}"
 bin="$build/tinymlp"
 pass=0; fail=0
-tmp=$(mktemp -d); trap 'chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
+. tests/lib.sh
 export OPENBLAS_NUM_THREADS=1   # bit-identical results need one BLAS thread
 
-ok()  { pass=$((pass + 1)); echo "ok    $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL  $1"; [ -s "$tmp/err" ] && sed 's/^/      /' "$tmp/err" | head -n 5; }
 check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
-
-# expect NAME CODE CMD...: CMD exits with CODE, and on failure says so in one stderr line.
-expect() {
-    name=$1; want=$2; shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err"; got=$?
-    if [ "$got" -ne "$want" ]; then bad "$name (exit $got, want $want)"; return 1; fi
-    if [ "$want" -ne 0 ] && [ "$(wc -l <"$tmp/err")" -ne 1 ]; then
-        bad "$name (stderr should be one line)"; return 1
-    fi
-    ok "$name"
-}
 
 # meta FILE KEY: a metadata value of a safetensors file.
 meta() {

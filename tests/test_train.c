@@ -1,4 +1,6 @@
 /* test_train.c: the training loop end to end on XOR, reproducibility, and refusals. */
+#include <unistd.h>
+
 #include "testutil.h"
 
 /* Trains a 2-4-1 net on XOR; returns 1 if all four outputs are right. */
@@ -331,6 +333,35 @@ START_TEST(gradient_clipping_by_norm_and_by_value)
 }
 END_TEST
 
+/* The CLI's default threads: one GEMM thread and one update thread for a small net; for a
+ * 1024-wide net at batch 256 as many GEMM threads as CPUs (up to 8) and two update threads. */
+START_TEST(threads_are_chosen_by_size)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int cap = cpus < 1 ? 1 : cpus > 8 ? 8 : (int)cpus, blas = 0, update = 0;
+    tmlp_net_spec spec;
+    tmlp_net_spec_init(&spec, 784, TMLP_LOSS_SOFTMAX_CE);
+    ck_assert_int_eq(tmlp_net_spec_parse(&spec, "128:relu,64:tanh", NULL), TMLP_OK);
+    tmlp_net_spec_add(&spec, 10, NULL, 0.0f, NULL);
+    tmlp_net *small = tmlp_net_new(&spec, 32, NULL);
+    tmlp_train_threads_auto(small, 32, &blas, &update);
+    ck_assert_int_eq(blas, 1);
+    ck_assert_int_eq(update, 1);
+    tmlp_net_free(small);
+    tmlp_net_spec_init(&spec, 784, TMLP_LOSS_SOFTMAX_CE);
+    ck_assert_int_eq(tmlp_net_spec_parse(&spec, "1024:relu,1024:relu", NULL), TMLP_OK);
+    tmlp_net_spec_add(&spec, 10, NULL, 0.0f, NULL);
+    tmlp_net *big = tmlp_net_new(&spec, 256, NULL);
+    ck_assert_ptr_nonnull(big);
+    tmlp_train_threads_auto(big, 256, &blas, &update);
+    ck_assert_int_eq(blas, cap);
+    ck_assert_int_eq(update, cap >= 2 ? 2 : 1);
+    tmlp_train_threads_auto(big, 1, &blas, &update); /* one row: GEMMs too small to share */
+    ck_assert_int_eq(blas, 1);
+    tmlp_net_free(big);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("train");
@@ -343,6 +374,7 @@ static Suite *suite(void)
     TMLP_ADD(s, data_split_is_seeded_and_complete);
     TMLP_ADD(s, early_stopping_stops_and_restores_the_best_epoch);
     TMLP_ADD(s, gradient_clipping_by_norm_and_by_value);
+    TMLP_ADD(s, threads_are_chosen_by_size);
     return s;
 }
 

@@ -24,7 +24,7 @@ static void help(void)
            "                 [as in training when the data is the training data, else auto]\n"
            "  --label-col N  a CSV file's label column, 0-based; -1 the last\n"
            "                 [as in training when the data is the training data, else -1]\n"
-           "  --threads N    OpenBLAS threads (0: OpenBLAS default)                      [0]\n"
+           "  --threads N    OpenBLAS threads (0: chosen from the network's size)           [0]\n"
            "  --json         print one JSON object on stdout instead of the table\n"
            "  -h, --help     this text\n");
 }
@@ -55,7 +55,7 @@ int cmd_eval(int argc, char **argv)
     const char *data = NULL, *path = NULL;
     int json = 0, c, header_given = 0, label_given = 0;
     tmlp_csv_opts csv = tmlp_csv_defaults();
-    long v;
+    int rc;
     long threads = 0;
     optind = 1;
     opterr = 0;
@@ -65,15 +65,13 @@ int cmd_eval(int argc, char **argv)
         case 'd': data = optarg; break;
         case 'j': json = 1; break;
         case 'H':
-            if (!cli_csv_header(optarg, &csv.header))
-                return cli_usage_error("eval", "--csv-header wants yes, no or auto, got '%s'", optarg);
+            if ((rc = cli_csv_header_arg("eval", optarg, &csv.header)))
+                return rc;
             header_given = 1;
             break;
         case 'L':
-            if (!cli_int(optarg, -1, 1L << 20, &v))
-                return cli_usage_error("eval", "--label-col wants a column number from 0, or -1 "
-                                       "for the last, got '%s'", optarg);
-            csv.label_col = (int)v;
+            if ((rc = cli_label_col_arg("eval", optarg, &csv.label_col)))
+                return rc;
             label_given = 1;
             break;
         case 't':

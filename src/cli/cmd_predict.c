@@ -99,7 +99,7 @@ int cmd_predict(int argc, char **argv)
         { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
     };
     int probs = 0, json = 0, c, header = -1, label_col = INT_MIN; /* INT_MIN: no label column */
-    long v;
+    int rc;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -108,15 +108,12 @@ int cmd_predict(int argc, char **argv)
         case 'p': probs = 1; break;
         case 'j': json = 1; break;
         case 'H':
-            if (!cli_csv_header(optarg, &header))
-                return cli_usage_error("predict", "--csv-header wants yes, no or auto, got '%s'",
-                                       optarg);
+            if ((rc = cli_csv_header_arg("predict", optarg, &header)))
+                return rc;
             break;
         case 'L':
-            if (!cli_int(optarg, -1, 1L << 20, &v))
-                return cli_usage_error("predict", "--label-col wants a column number from 0, or "
-                                       "-1 for the last, got '%s'", optarg);
-            label_col = (int)v;
+            if ((rc = cli_label_col_arg("predict", optarg, &label_col)))
+                return rc;
             break;
         case ':': return cli_usage_error("predict", "%s needs a value", argv[optind - 1]);
         default: return cli_usage_error("predict", "unknown option '%s'", argv[optind - 1]);

@@ -255,7 +255,7 @@ static int parse(int argc, char **argv, opts *o)
                  .beta1 = NAN, .beta2 = NAN, .eps = NAN, .wd = NAN, .val = NAN, .warmup = NAN,
                  .step_size = NAN, .gamma = NAN, .min_lr = NAN, .epochs = 0, .batch = 0,
                  .seed = 1, .csv = tmlp_csv_defaults() };
-    int c;
+    int c, rc;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -278,17 +278,13 @@ static int parse(int argc, char **argv, opts *o)
         case O_ONNAN: o->on_nan = optarg; break;
         case O_CONFIG: break; /* read before parsing: see with_config */
         case O_CSVHEADER:
-            if (!cli_csv_header(optarg, &o->csv.header))
-                return cli_usage_error("train", "--csv-header wants yes, no or auto, got '%s'", optarg);
+            if ((rc = cli_csv_header_arg("train", optarg, &o->csv.header)))
+                return rc;
             break;
-        case O_LABELCOL: {
-            long v;
-            if (!cli_int(optarg, -1, 1L << 20, &v))
-                return cli_usage_error("train", "--label-col wants a column number from 0, or -1 "
-                                       "for the last, got '%s'", optarg);
-            o->csv.label_col = (int)v;
+        case O_LABELCOL:
+            if ((rc = cli_label_col_arg("train", optarg, &o->csv.label_col)))
+                return rc;
             break;
-        }
         case O_L1: fp = &o->l1; break;
         case O_L2: fp = &o->l2; break;
         case O_CLIPN: fp = &o->clip_norm; break;

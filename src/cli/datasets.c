@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "datasets.h"
 
 /* Where the fetched MNIST lives: $TINYMLP_DATA/mnist, ./data/mnist, or data/mnist beside the
@@ -53,6 +54,23 @@ int cli_csv_header(const char *s, int *header)
 const char *cli_csv_header_name(int header)
 {
     return header < 0 ? "auto" : header ? "yes" : "no";
+}
+
+int cli_csv_header_arg(const char *cmd, const char *arg, int *header)
+{
+    if (cli_csv_header(arg, header))
+        return 0;
+    return cli_usage_error(cmd, "--csv-header wants yes, no or auto, got '%s'", arg);
+}
+
+int cli_label_col_arg(const char *cmd, const char *arg, int *col)
+{
+    long v;
+    if (!cli_int(arg, -1, 1L << 20, &v))
+        return cli_usage_error(cmd, "--label-col wants a column number from 0, or -1 for the "
+                               "last, got '%s'", arg);
+    *col = (int)v;
+    return 0;
 }
 
 int cli_dataset_load(const char *spec, const tmlp_csv_opts *csv, cli_dataset *ds, tmlp_err *err)

@@ -28,6 +28,12 @@ int cli_dataset_load(const char *spec, const tmlp_csv_opts *csv, cli_dataset *ds
 int cli_csv_header(const char *s, int *header);
 /* The word for a header setting: "yes", "no" or "auto". */
 const char *cli_csv_header_name(int header);
+
+/* The values of --csv-header and --label-col as every command reads them: 0 with *header
+ * (1 yes, 0 no, -1 auto) or *col (0-based, -1 the last) set, or the usage exit status after
+ * printing cmd's usage error. */
+int cli_csv_header_arg(const char *cmd, const char *arg, int *header);
+int cli_label_col_arg(const char *cmd, const char *arg, int *col);
 void cli_dataset_free(cli_dataset *ds);
 
 /* Input preprocessing: scale, then optional standardisation. */
