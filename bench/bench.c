@@ -207,7 +207,9 @@ static double gemm_floor(const tmlp_net_spec *spec, int n, int batch, int reps)
 
 /* --profile: one epoch of the same steps tmlp_train takes (shuffle and gather, forward, loss,
  * backward, optimizer), each phase timed on its own, GEMMs separated from the elementwise work
- * around them by the cblas_sgemm wrapper. The sum is checked against tmlp_train's own epoch. */
+ * around them by the cblas_sgemm wrapper. Its total is printed, not checked, beside
+ * tmlp_train's own epoch in the table above it; on a noisy machine the two can differ by a
+ * third. */
 typedef struct phases {
     double data, fwd, fwd_gemm, loss, bwd, bwd_gemm, optim;
 } phases;
