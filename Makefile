@@ -94,7 +94,7 @@ $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libtinymlp.a
 $(BUILD)/bench/bench: bench/bench.c $(BUILD)/libtinymlp.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(BUILD)/libtinymlp.a $(LDFLAGS) \
-	    -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=cblas_sgemm $(LIBS)
+	    -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=tmlp_gemm_team $(LIBS)
 
 bench: data
 	@scripts/deps.sh build bench
@@ -135,7 +135,7 @@ asan:
 
 # ThreadSanitizer build of the thread-safety suite (two nets trained at once in one process):
 # any data race fails it. Check runs the tests in-process (CK_FORK=no) so TSan sees them.
-TSAN_TESTS := test_threads test_pool test_optim
+TSAN_TESTS := test_threads test_team test_optim
 tsan:
 	@scripts/deps.sh build test
 	@$(MAKE) --no-print-directory BUILD=build/tsan OPT=-O1 \

@@ -5,6 +5,7 @@
 #define TINYMLP_VERSION "0.1.0"
 
 #include "tinymlp/err.h"
+#include "tinymlp/team.h"
 #include "tinymlp/tensor.h"
 #include "tinymlp/rng.h"
 #include "tinymlp/act.h"

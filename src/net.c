@@ -55,6 +55,7 @@ struct tmlp_net {
     float *work;         /* every activation buffer, one allocation */
     float *da[2];        /* (max_batch, widest) ping-pong for dL/dA while going backwards */
     tmlp_rng drop_rng;   /* dropout masks */
+    tmlp_team *team;     /* borrowed: splits the GEMMs, or NULL */
 };
 
 /* Adds b to *total, failing on overflow. */
@@ -363,9 +364,10 @@ const float *tmlp_net_forward(tmlp_net *net, const float *x, int batch, tmlp_err
         /* Z = X·Wᵀ + b: broadcast b into Z, then accumulate the product onto it. */
         for (int r = 0; r < batch; r++)
             memcpy(l->z + (size_t)r * l->n_out, l->b, (size_t)l->n_out * sizeof(float));
-        tmlp_gemm(TMLP_NOTRANS, TMLP_TRANS, 1.0f, tmlp_mat_view((float *)x, batch, l->n_in),
-                  tmlp_mat_view(l->W, l->n_out, l->n_in), 1.0f,
-                  tmlp_mat_view(l->z, batch, l->n_out));
+        tmlp_gemm_team(net->team, TMLP_NOTRANS, TMLP_TRANS, 1.0f,
+                       tmlp_mat_view((float *)x, batch, l->n_in),
+                       tmlp_mat_view(l->W, l->n_out, l->n_in), 1.0f,
+                       tmlp_mat_view(l->z, batch, l->n_out));
         if (l->bn)                                                         /* U = BN(Z) */
             bn_forward(l, batch, mode);
         if (!l->identity)
@@ -414,8 +416,9 @@ int tmlp_net_backward(tmlp_net *net, const float *dout, int batch, tmlp_err *err
             bn_backward(l, batch);
         /* dW = dZᵀ·X (+ l1 sign(W) + l2 W) */
         tmlp_mat dz = tmlp_mat_view(l->dz, batch, l->n_out);
-        tmlp_gemm(TMLP_TRANS, TMLP_NOTRANS, 1.0f, dz, tmlp_mat_view((float *)l->x, batch, l->n_in),
-                  0.0f, tmlp_mat_view(l->dW, l->n_out, l->n_in));
+        tmlp_gemm_team(net->team, TMLP_TRANS, TMLP_NOTRANS, 1.0f, dz,
+                       tmlp_mat_view((float *)l->x, batch, l->n_in), 0.0f,
+                       tmlp_mat_view(l->dW, l->n_out, l->n_in));
         if (l->l1 > 0.0f || l->l2 > 0.0f) {
             size_t nw = (size_t)l->n_out * l->n_in;
             for (size_t k = 0; k < nw; k++) {
@@ -433,8 +436,9 @@ int tmlp_net_backward(tmlp_net *net, const float *dout, int batch, tmlp_err *err
         /* dX = dZ·W, which is dout of the layer below (not needed below the first layer) */
         if (i > 0) {
             float *dx = net->da[i & 1];
-            tmlp_gemm(TMLP_NOTRANS, TMLP_NOTRANS, 1.0f, dz, tmlp_mat_view(l->W, l->n_out, l->n_in),
-                      0.0f, tmlp_mat_view(dx, batch, l->n_in));
+            tmlp_gemm_team(net->team, TMLP_NOTRANS, TMLP_NOTRANS, 1.0f, dz,
+                           tmlp_mat_view(l->W, l->n_out, l->n_in), 0.0f,
+                           tmlp_mat_view(dx, batch, l->n_in));
             da = dx;
         }
     }
@@ -474,6 +478,8 @@ int tmlp_net_n_in(const tmlp_net *net) { return net->spec.n_in; }
 int tmlp_net_n_out(const tmlp_net *net) { return net->L[net->n_layers - 1].n_out; }
 int tmlp_net_max_batch(const tmlp_net *net) { return net->max_batch; }
 tmlp_rng *tmlp_net_dropout_rng(tmlp_net *net) { return &net->drop_rng; }
+void tmlp_net_set_team(tmlp_net *net, tmlp_team *team) { net->team = team; }
+tmlp_team *tmlp_net_team(const tmlp_net *net) { return net->team; }
 
 int tmlp_net_layer(const tmlp_net *net, int i, tmlp_layer_view *v, tmlp_err *err)
 {

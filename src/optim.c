@@ -7,7 +7,7 @@
 
 #include "tinymlp/optim.h"
 #include "hot.h"
-#include "pool.h"
+#include "team_impl.h"
 
 struct tmlp_optim {
     tmlp_optim_cfg cfg;
@@ -15,7 +15,7 @@ struct tmlp_optim {
     long t;   /* steps taken */
     float *m; /* (n) velocity (sgd family) or first moment (adam family); NULL for plain sgd */
     float *v; /* (n) second moment (adam family) or NULL */
-    tmlp_pool *pool; /* threads sharing the update, or NULL for the caller's alone */
+    tmlp_team *team; /* borrowed: threads sharing the update, or NULL for the caller's alone */
 };
 
 static const char *const names[TMLP_OPT_COUNT] = { "sgd", "momentum", "nesterov", "adam", "adamw",
@@ -101,7 +101,6 @@ void tmlp_optim_free(tmlp_optim *o)
 {
     if (!o)
         return;
-    tmlp_pool_free(o->pool);
     free(o->m);
     free(o->v);
     free(o);
@@ -240,25 +239,12 @@ int tmlp_optim_step(tmlp_optim *o, float *param, const float *grad)
         j.coupled_wd = decoupled ? 0.0f : wd;
         j.shrink = decoupled ? 1.0f - lr * wd : 1.0f;
     }
-    return !tmlp_pool_run(o->pool, step_chunk, &j, o->n, CHUNK);
+    return !tmlp_team_run(o->team, step_chunk, &j, o->n, CHUNK);
 }
 
-int tmlp_optim_set_threads(tmlp_optim *o, int threads, tmlp_err *err)
-{
-    if (threads < 1 || threads > 256)
-        return tmlp_fail(err, TMLP_EINVAL, "%s: threads must be in 1..256 (got %d)",
-                         tmlp_optim_name(o->cfg.kind), threads);
-    if (threads == tmlp_pool_threads(o->pool))
-        return TMLP_OK;
-    tmlp_pool_free(o->pool);
-    o->pool = tmlp_pool_new(threads);
-    if (threads > 1 && !o->pool)
-        return tmlp_fail(err, TMLP_ENOMEM, "%s: cannot start %d update threads; updating on "
-                         "one", tmlp_optim_name(o->cfg.kind), threads);
-    return TMLP_OK;
-}
+void tmlp_optim_set_team(tmlp_optim *o, tmlp_team *team) { o->team = team; }
 
-int tmlp_optim_threads(const tmlp_optim *o) { return tmlp_pool_threads(o->pool); }
+tmlp_team *tmlp_optim_team(const tmlp_optim *o) { return o->team; }
 
 float tmlp_optim_lr(const tmlp_optim *o) { return o->cfg.lr; }
 void tmlp_optim_set_lr(tmlp_optim *o, float lr) { o->cfg.lr = lr; }

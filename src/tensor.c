@@ -4,9 +4,11 @@
 
 #include "tinymlp/err.h"
 #include "tinymlp/tensor.h"
+#include "team_impl.h"
 
 /* OpenBLAS's own entry point; declared here because cblas.h only has it in some builds. */
 void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
 
 tmlp_mat tmlp_mat_view(float *data, int rows, int cols)
 {
@@ -17,6 +19,19 @@ tmlp_mat tmlp_mat_view(float *data, int rows, int cols)
 /* Shape of op(X): rows and cols after the optional transpose. */
 static int op_rows(tmlp_mat m, int t) { return t ? m.cols : m.rows; }
 static int op_cols(tmlp_mat m, int t) { return t ? m.rows : m.cols; }
+
+/* Rows [lo, hi) or columns [lo, hi) of m, as a view with m's stride. */
+static tmlp_mat mat_rows(tmlp_mat m, int lo, int hi)
+{
+    tmlp_mat v = { hi - lo, m.cols, m.stride, m.data + (size_t)lo * (size_t)m.stride };
+    return v;
+}
+
+static tmlp_mat mat_cols(tmlp_mat m, int lo, int hi)
+{
+    tmlp_mat v = { m.rows, hi - lo, m.stride, m.data + lo };
+    return v;
+}
 
 static int shapes_ok(int ta, int tb, tmlp_mat a, tmlp_mat b, tmlp_mat c)
 {
@@ -35,6 +50,55 @@ int tmlp_gemm(int ta, int tb, float alpha, tmlp_mat a, tmlp_mat b, float beta, t
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                 c.rows, c.cols, k, alpha, a.data, a.stride > 0 ? a.stride : 1, b.data,
                 b.stride > 0 ? b.stride : 1, beta, c.data, c.stride > 0 ? c.stride : 1);
+    return TMLP_OK;
+}
+
+/* tmlp_gemm_team's job: block p of `parts` along C's columns (by_cols) or rows. */
+typedef struct gemm_job {
+    int ta, tb, by_cols, parts;
+    float alpha, beta;
+    tmlp_mat a, b, c;
+} gemm_job;
+
+/* Start of block p: an even share, rounded down to a multiple of 16 floats (64 bytes, so no
+ * two threads write one cache line of C), the last block ending at n. */
+static int block_start(int p, int parts, int n)
+{
+    return p >= parts ? n : (int)((long)n * p / parts) & ~15;
+}
+
+static unsigned gemm_block(void *ctx, size_t begin, size_t end)
+{
+    const gemm_job *j = ctx;
+    for (size_t p = begin; p < end; p++) {
+        int n = j->by_cols ? j->c.cols : j->c.rows;
+        int lo = block_start((int)p, j->parts, n), hi = block_start((int)p + 1, j->parts, n);
+        tmlp_mat a = j->a, b = j->b, c = j->c;
+        if (j->by_cols) {   /* C[:, lo:hi] = op(A) · op(B)[:, lo:hi] */
+            b = j->tb ? mat_rows(b, lo, hi) : mat_cols(b, lo, hi);
+            c = mat_cols(c, lo, hi);
+        } else {            /* C[lo:hi, :] = op(A)[lo:hi, :] · op(B) */
+            a = j->ta ? mat_cols(a, lo, hi) : mat_rows(a, lo, hi);
+            c = mat_rows(c, lo, hi);
+        }
+        tmlp_gemm(j->ta, j->tb, j->alpha, a, b, j->beta, c);
+    }
+    return 0;
+}
+
+int tmlp_gemm_team(tmlp_team *team, int ta, int tb, float alpha, tmlp_mat a, tmlp_mat b,
+                   float beta, tmlp_mat c)
+{
+    int threads = tmlp_team_threads(team);
+    if (!shapes_ok(ta, tb, a, b, c))
+        return TMLP_EINVAL;
+    int by_cols = c.cols >= c.rows, n = by_cols ? c.cols : c.rows;
+    int parts = threads < n / 16 ? threads : n / 16;
+    if (parts < 2 || (double)c.rows * c.cols * op_cols(a, ta) < 65536.0 ||
+        openblas_get_num_threads() > 1)
+        return tmlp_gemm(ta, tb, alpha, a, b, beta, c);
+    gemm_job j = { ta, tb, by_cols, parts, alpha, beta, a, b, c };
+    tmlp_team_run(team, gemm_block, &j, (size_t)parts, 1);
     return TMLP_OK;
 }
 
@@ -64,6 +128,8 @@ void tmlp_blas_threads(int n)
     if (n > 0)
         openblas_set_num_threads(n);
 }
+
+int tmlp_blas_threads_get(void) { return openblas_get_num_threads(); }
 
 double tmlp_norm2(const float *x, size_t n)
 {

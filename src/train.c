@@ -142,7 +142,7 @@ static double clip(float *g, size_t n, float max_norm, float max_value, int want
     return norm;
 }
 
-void tmlp_train_threads_auto(const tmlp_net *net, int batch, int *blas, int *update)
+int tmlp_train_threads_auto(const tmlp_net *net, int batch)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     int cap = cpus < 1 ? 1 : cpus > 8 ? 8 : (int)cpus;
@@ -156,8 +156,7 @@ void tmlp_train_threads_auto(const tmlp_net *net, int batch, int *blas, int *upd
     }
     size_t n_params;
     tmlp_net_params((tmlp_net *)net, &n_params);
-    *blas = biggest >= 0x1p24 ? cap : 1;
-    *update = n_params >= ((size_t)1 << 19) && cap >= 2 ? 2 : 1;
+    return biggest >= 0x1p20 || n_params >= ((size_t)1 << 19) ? cap : 1;
 }
 
 void tmlp_train_state_free(tmlp_train_state *st)

@@ -183,6 +183,57 @@ START_TEST(predict_in_chunks_matches_single_batches)
 }
 END_TEST
 
+/* A net whose GEMMs a team splits (teams of 2 and 3; batch 64 makes every hidden layer's
+ * products large enough to split) computes the same outputs and gradients as one without, to
+ * float rounding; and the batch-norm and dropout layers between them behave the same. */
+START_TEST(a_team_changes_nothing_but_speed)
+{
+    const int n_in = 100, batch = 64;
+    const char *layers = "96:relu:bn,80:tanh:drop0.25,10";
+    tmlp_rng r;
+    tmlp_rng_seed(&r, 3, 3);
+    float *x = malloc((size_t)batch * n_in * sizeof *x);
+    int lab[64];
+    ck_assert_ptr_nonnull(x);
+    for (int i = 0; i < batch * n_in; i++)
+        x[i] = tmlp_rng_normal(&r);
+    for (int i = 0; i < batch; i++)
+        lab[i] = (int)tmlp_rng_below(&r, 10);
+    float out1[64 * 10], dz[64 * 10];
+    size_t np;
+    tmlp_net *ref = make(n_in, TMLP_LOSS_SOFTMAX_CE, layers, batch, 8);
+    tmlp_net_set_mode(ref, TMLP_MODE_TRAIN);
+    memcpy(out1, tmlp_net_forward(ref, x, batch, NULL), sizeof out1);
+    tmlp_targets t = { lab, NULL };
+    double loss;
+    ck_assert_int_eq(tmlp_loss_eval(TMLP_LOSS_SOFTMAX_CE, out1, batch, 10, t, &loss, dz, NULL), TMLP_OK);
+    ck_assert_int_eq(tmlp_net_backward(ref, dz, batch, NULL), TMLP_OK);
+    const float *g1 = tmlp_net_grads(ref, &np);
+    for (int threads = 2; threads <= 3; threads++) {
+        tmlp_team *team = tmlp_team_new(threads, NULL);
+        tmlp_net *net = make(n_in, TMLP_LOSS_SOFTMAX_CE, layers, batch, 8);
+        tmlp_net_set_team(net, team);
+        ck_assert_ptr_eq(tmlp_net_team(net), team);
+        tmlp_net_set_mode(net, TMLP_MODE_TRAIN);
+        const float *out2 = tmlp_net_forward(net, x, batch, NULL);
+        for (int i = 0; i < batch * 10; i++)
+            ck_assert_float_eq_tol(out2[i], out1[i], 1e-5f);
+        ck_assert_int_eq(tmlp_net_backward(net, dz, batch, NULL), TMLP_OK);
+        const float *g2 = tmlp_net_grads(net, NULL);
+        double worst = 0.0;
+        for (size_t i = 0; i < np; i++) {
+            double e = fabs((double)g2[i] - g1[i]) / (1e-3 + fabs((double)g1[i]));
+            worst = e > worst ? e : worst;
+        }
+        ck_assert_msg(worst < 1e-4, "%d threads: gradients differ by %.3g (relative)", threads, worst);
+        tmlp_net_free(net);
+        tmlp_team_free(team);
+    }
+    tmlp_net_free(ref);
+    free(x);
+}
+END_TEST
+
 START_TEST(params_are_one_block_in_layer_order)
 {
     tmlp_net *net = make(3, TMLP_LOSS_MSE, "4:tanh,2", 8, 5);
@@ -229,6 +280,7 @@ static Suite *suite(void)
     TMLP_ADD(s, forward_refuses_bad_batch);
     TMLP_ADD(s, dense_layers_pass_the_gradient_check_under_every_loss);
     TMLP_ADD(s, predict_in_chunks_matches_single_batches);
+    TMLP_ADD(s, a_team_changes_nothing_but_speed);
     TMLP_ADD(s, params_are_one_block_in_layer_order);
     TMLP_ADD(s, init_is_reproducible_for_a_seed);
     return s;

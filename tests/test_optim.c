@@ -144,15 +144,17 @@ END_TEST
 START_TEST(threaded_updates_match_one_thread)
 {
     const size_t n = 100003;
+    tmlp_team *team = tmlp_team_new(3, NULL);
+    ck_assert_ptr_nonnull(team);
     float *p1 = malloc(n * sizeof *p1), *p2 = malloc(n * sizeof *p2), *g = malloc(n * sizeof *g);
     ck_assert(p1 && p2 && g);
     for (int kind = 0; tmlp_optim_name(kind); kind++) {
         tmlp_optim_cfg c = tmlp_optim_defaults(kind);
         c.weight_decay = 0.01f;
         tmlp_optim *one = tmlp_optim_new(&c, n, NULL), *many = tmlp_optim_new(&c, n, NULL);
-        ck_assert_int_eq(tmlp_optim_set_threads(many, 3, NULL), TMLP_OK);
-        ck_assert_int_eq(tmlp_optim_threads(many), 3);
-        ck_assert_int_eq(tmlp_optim_threads(one), 1);
+        tmlp_optim_set_team(many, team);
+        ck_assert_ptr_eq(tmlp_optim_team(many), team);
+        ck_assert_ptr_null(tmlp_optim_team(one));
         for (size_t i = 0; i < n; i++)
             p1[i] = p2[i] = 0.001f * (float)(i % 1000) - 0.5f;
         for (int t = 0; t < 5; t++) {
@@ -168,15 +170,7 @@ START_TEST(threaded_updates_match_one_thread)
         tmlp_optim_free(one);
         tmlp_optim_free(many);
     }
-    tmlp_err err = { 0 };
-    tmlp_optim_cfg c = tmlp_optim_defaults(TMLP_OPT_ADAM);
-    tmlp_optim *o = tmlp_optim_new(&c, 10, NULL);
-    ck_assert_int_eq(tmlp_optim_set_threads(o, 0, &err), TMLP_EINVAL);
-    ck_assert_ptr_nonnull(strstr(err.msg, "1..256"));
-    ck_assert_int_eq(tmlp_optim_set_threads(o, 2, NULL), TMLP_OK);
-    ck_assert_int_eq(tmlp_optim_set_threads(o, 1, NULL), TMLP_OK); /* stops the worker */
-    ck_assert_int_eq(tmlp_optim_threads(o), 1);
-    tmlp_optim_free(o);
+    tmlp_team_free(team);
     free(p1);
     free(p2);
     free(g);

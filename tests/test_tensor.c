@@ -1,4 +1,5 @@
-/* test_tensor.c: the GEMM wrapper against the naive reference, in all four transpose forms. */
+/* test_tensor.c: the GEMM wrappers (whole, and split between a team) against the naive
+ * reference, in all four transpose forms. */
 #include "testutil.h"
 
 static void fill(tmlp_rng *r, float *x, int n)
@@ -74,11 +75,80 @@ START_TEST(norm2_is_euclidean)
 }
 END_TEST
 
+/* Split between teams of 1 to 4 threads, in every transpose form, C cut by columns (wide C)
+ * and by rows (tall C) into blocks that are not all full multiples of 16, inside a wider
+ * buffer whose padding must stay untouched: every product matches the reference. */
+START_TEST(team_gemm_matches_reference)
+{
+    tmlp_rng r;
+    tmlp_rng_seed(&r, 7, 0);
+    static const int shapes[][3] = { { 37, 150, 40 }, { 150, 37, 40 }, { 64, 64, 64 }, { 5, 3, 2 } };
+    enum { PAD = 3 };
+    size_t cap = 160 * 160;
+    float *a = malloc(cap * sizeof *a), *b = malloc(cap * sizeof *b);
+    float *c1 = malloc(cap * sizeof *c1), *c2 = malloc(cap * sizeof *c2);
+    ck_assert(a && b && c1 && c2);
+    for (int threads = 1; threads <= 4; threads++) {
+        tmlp_team *team = tmlp_team_new(threads, NULL);
+        ck_assert_ptr_nonnull(team);
+        for (size_t sh = 0; sh < sizeof shapes / sizeof shapes[0]; sh++)
+            for (int ta = 0; ta < 2; ta++)
+                for (int tb = 0; tb < 2; tb++) {
+                    int m = shapes[sh][0], n = shapes[sh][1], k = shapes[sh][2];
+                    fill(&r, a, m * k);
+                    fill(&r, b, k * n);
+                    fill(&r, c1, m * (n + PAD));
+                    memcpy(c2, c1, (size_t)m * (n + PAD) * sizeof *c1);
+                    tmlp_mat A = ta ? tmlp_mat_view(a, k, m) : tmlp_mat_view(a, m, k);
+                    tmlp_mat B = tb ? tmlp_mat_view(b, n, k) : tmlp_mat_view(b, k, n);
+                    tmlp_mat C1 = { m, n, n + PAD, c1 }, C2 = { m, n, n + PAD, c2 };
+                    ck_assert_int_eq(tmlp_gemm_team(team, ta, tb, 0.5f, A, B, 0.25f, C1), TMLP_OK);
+                    ck_assert_int_eq(tmlp_gemm_ref(ta, tb, 0.5f, A, B, 0.25f, C2), TMLP_OK);
+                    for (int i = 0; i < m; i++)
+                        for (int j = 0; j < n + PAD; j++) {
+                            size_t at = (size_t)i * (n + PAD) + j;
+                            if (j < n)
+                                ck_assert_msg(fabsf(c1[at] - c2[at]) <= 1e-5f * (1.0f + fabsf(c2[at])),
+                                              "%d threads, %dx%dx%d, ta %d tb %d: (%d, %d) is %g, "
+                                              "not %g", threads, m, n, k, ta, tb, i, j,
+                                              (double)c1[at], (double)c2[at]);
+                            else
+                                ck_assert_float_eq(c1[at], c2[at]); /* padding untouched */
+                        }
+                }
+        /* shapes that do not agree are refused before any thread is asked */
+        ck_assert_int_eq(tmlp_gemm_team(team, 0, 0, 1.0f, tmlp_mat_view(a, 2, 3),
+                                        tmlp_mat_view(b, 2, 3), 0.0f, tmlp_mat_view(c1, 2, 2)),
+                         TMLP_EINVAL);
+        tmlp_team_free(team);
+    }
+    /* with OpenBLAS on two threads of its own the product is left whole, and still right */
+    tmlp_team *team = tmlp_team_new(2, NULL);
+    tmlp_blas_threads(2);
+    ck_assert_int_eq(tmlp_blas_threads_get(), 2);
+    fill(&r, a, 64 * 64);
+    fill(&r, b, 64 * 64);
+    ck_assert_int_eq(tmlp_gemm_team(team, 0, 0, 1.0f, tmlp_mat_view(a, 64, 64), tmlp_mat_view(b, 64, 64),
+                                    0.0f, tmlp_mat_view(c1, 64, 64)), TMLP_OK);
+    tmlp_gemm_ref(0, 0, 1.0f, tmlp_mat_view(a, 64, 64), tmlp_mat_view(b, 64, 64), 0.0f,
+                  tmlp_mat_view(c2, 64, 64));
+    for (int i = 0; i < 64 * 64; i++)
+        ck_assert_close(c1[i], c2[i], 1e-5);
+    tmlp_blas_threads(1);
+    tmlp_team_free(team);
+    free(a);
+    free(b);
+    free(c1);
+    free(c2);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("tensor");
     TMLP_ADD(s, gemm_matches_reference_in_every_transpose_form);
     TMLP_ADD(s, gemm_respects_row_stride);
+    TMLP_ADD(s, team_gemm_matches_reference);
     TMLP_ADD(s, gemm_rejects_mismatched_shapes);
     TMLP_ADD(s, beta_zero_ignores_nan_in_output);
     TMLP_ADD(s, norm2_is_euclidean);

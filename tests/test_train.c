@@ -333,31 +333,28 @@ START_TEST(gradient_clipping_by_norm_and_by_value)
 }
 END_TEST
 
-/* The CLI's default threads: one GEMM thread and one update thread for a small net; for a
- * 1024-wide net at batch 256 as many GEMM threads as CPUs (up to 8) and two update threads. */
+/* The CLI's default team: one thread for a small net at batch 1; every CPU (up to 8) for the
+ * classic net at batch 32 (its first GEMM has 3.2M multiply-adds) and for a 1024-wide net,
+ * even at batch 1 (1.9M parameters to update). */
 START_TEST(threads_are_chosen_by_size)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    int cap = cpus < 1 ? 1 : cpus > 8 ? 8 : (int)cpus, blas = 0, update = 0;
+    int cap = cpus < 1 ? 1 : cpus > 8 ? 8 : (int)cpus;
     tmlp_net_spec spec;
     tmlp_net_spec_init(&spec, 784, TMLP_LOSS_SOFTMAX_CE);
     ck_assert_int_eq(tmlp_net_spec_parse(&spec, "128:relu,64:tanh", NULL), TMLP_OK);
     tmlp_net_spec_add(&spec, 10, NULL, 0.0f, NULL);
     tmlp_net *small = tmlp_net_new(&spec, 32, NULL);
-    tmlp_train_threads_auto(small, 32, &blas, &update);
-    ck_assert_int_eq(blas, 1);
-    ck_assert_int_eq(update, 1);
+    ck_assert_int_eq(tmlp_train_threads_auto(small, 32), cap);
+    ck_assert_int_eq(tmlp_train_threads_auto(small, 1), 1);
     tmlp_net_free(small);
     tmlp_net_spec_init(&spec, 784, TMLP_LOSS_SOFTMAX_CE);
     ck_assert_int_eq(tmlp_net_spec_parse(&spec, "1024:relu,1024:relu", NULL), TMLP_OK);
     tmlp_net_spec_add(&spec, 10, NULL, 0.0f, NULL);
     tmlp_net *big = tmlp_net_new(&spec, 256, NULL);
     ck_assert_ptr_nonnull(big);
-    tmlp_train_threads_auto(big, 256, &blas, &update);
-    ck_assert_int_eq(blas, cap);
-    ck_assert_int_eq(update, cap >= 2 ? 2 : 1);
-    tmlp_train_threads_auto(big, 1, &blas, &update); /* one row: GEMMs too small to share */
-    ck_assert_int_eq(blas, 1);
+    ck_assert_int_eq(tmlp_train_threads_auto(big, 256), cap);
+    ck_assert_int_eq(tmlp_train_threads_auto(big, 1), cap);
     tmlp_net_free(big);
 }
 END_TEST

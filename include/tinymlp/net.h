@@ -19,6 +19,7 @@
 #include "act.h"
 #include "err.h"
 #include "rng.h"
+#include "team.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -85,6 +86,12 @@ int tmlp_net_init(tmlp_net *net, tmlp_rng *rng, tmlp_err *err);
 #define TMLP_NET_DROPOUT_SEED 0x64726f70u /* "drop" */
 #define TMLP_NET_DROPOUT_STREAM 0xd20bu
 tmlp_rng *tmlp_net_dropout_rng(tmlp_net *net);
+
+/* Splits the net's large GEMMs (forward, backward, and so evaluation and prediction) between
+ * the threads of team (tinymlp/team.h), borrowed: it must outlive its use here. NULL, the
+ * default, runs them as single OpenBLAS calls with OpenBLAS's own threading. */
+void tmlp_net_set_team(tmlp_net *net, tmlp_team *team);
+tmlp_team *tmlp_net_team(const tmlp_net *net);
 
 /* Training mode turns dropout on and makes batch norm use (and update) batch statistics;
  * evaluation mode (the default) uses the running statistics and no dropout.

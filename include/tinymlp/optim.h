@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include "err.h"
+#include "team.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -58,13 +59,11 @@ void tmlp_optim_free(tmlp_optim *o);
  * rides along in the same pass, so a training loop needs no second scan to notice). */
 int tmlp_optim_step(tmlp_optim *o, float *param, const float *grad);
 
-/* Splits each update between `threads` threads (the caller's and threads - 1 workers that the
- * optimizer owns; 1, the default, starts none). Results are the same bits for any count: the
- * update is elementwise. Worth it from about 10^5 parameters on an otherwise idle core. Fails
- * (the optimizer stays usable, on one thread) for a count outside 1..256 or when a thread
- * cannot be started. */
-int tmlp_optim_set_threads(tmlp_optim *o, int threads, tmlp_err *err);
-int tmlp_optim_threads(const tmlp_optim *o);
+/* Splits each update between the threads of `team` (tinymlp/team.h), borrowed: it must
+ * outlive its use here; NULL, the default, updates on the caller's thread alone. The result is
+ * the same bits for any team: the update is elementwise. Worth it from about 10^5 parameters. */
+void tmlp_optim_set_team(tmlp_optim *o, tmlp_team *team);
+tmlp_team *tmlp_optim_team(const tmlp_optim *o);
 
 /* Reads or changes the learning rate (for schedules). */
 float tmlp_optim_lr(const tmlp_optim *o);

@@ -6,6 +6,7 @@
 #define TINYMLP_TENSOR_H
 
 #include <stddef.h>
+#include "team.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -32,11 +33,20 @@ enum { TMLP_NOTRANS = 0, TMLP_TRANS = 1 };
  * Returns TMLP_EINVAL (and leaves C alone) if the shapes do not agree. */
 int tmlp_gemm(int ta, int tb, float alpha, tmlp_mat a, tmlp_mat b, float beta, tmlp_mat c);
 
+/* tmlp_gemm split between the threads of team: C is cut into blocks of columns (or of rows,
+ * when it has more rows than columns), multiples of 16 wide, and each block is one
+ * cblas_sgemm on one thread. Products under 2^16 multiply-adds, a team of one (or NULL), and
+ * OpenBLAS set to more than one thread of its own are left whole to tmlp_gemm. */
+int tmlp_gemm_team(tmlp_team *team, int ta, int tb, float alpha, tmlp_mat a, tmlp_mat b,
+                   float beta, tmlp_mat c);
+
 /* The same product by a naive triple loop in double precision: the reference for tests. */
 int tmlp_gemm_ref(int ta, int tb, float alpha, tmlp_mat a, tmlp_mat b, float beta, tmlp_mat c);
 
-/* Sets the number of threads OpenBLAS uses (n <= 0: OpenBLAS's own default). */
+/* Sets, or reads, the number of threads OpenBLAS uses (n <= 0: OpenBLAS's own default). A
+ * team splits GEMMs only while this is 1. */
 void tmlp_blas_threads(int n);
+int tmlp_blas_threads_get(void);
 
 /* Euclidean norm of n floats, accumulated in double. */
 double tmlp_norm2(const float *x, size_t n);

@@ -124,13 +124,12 @@ typedef struct tmlp_observer {
 int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tmlp_data *val,
                const tmlp_train_cfg *cfg, const tmlp_observer *obs, tmlp_err *err);
 
-/* Threads worth using to train net at this batch size on this machine, as chosen when the CLI
- * is not told (docs/performance.md has the measurements behind it): *blas OpenBLAS threads, 1
- * unless the largest GEMM of a step has at least 2^24 multiply-adds (below that, handing work
- * to a second thread costs more than it saves); *update threads for tmlp_optim_set_threads, 2
- * from 2^19 parameters (where the update streams from memory rather than cache). Both are
- * capped by the CPUs online. */
-void tmlp_train_threads_auto(const tmlp_net *net, int batch, int *blas, int *update);
+/* The team size (tinymlp/team.h) worth using to train net at this batch size on this
+ * machine, as the CLI chooses when not told (docs/performance.md has the measurements behind
+ * it): every CPU online, at most 8, once the largest GEMM of a step has 2^20 multiply-adds or
+ * the net 2^19 parameters; below both, 1 (handing a job to another thread would cost more than
+ * it saves). Meant for a team whose GEMMs OpenBLAS runs on one thread (tmlp_blas_threads(1)). */
+int tmlp_train_threads_auto(const tmlp_net *net, int batch);
 
 /* Mean loss (without penalties) and accuracy of net on d in evaluation mode (accuracy NAN
  * when d has no labels). Either output pointer may be NULL. The net's mode is restored. */

@@ -24,7 +24,7 @@ static void help(void)
            "                 [as in training when the data is the training data, else auto]\n"
            "  --label-col N  a CSV file's label column, 0-based; -1 the last\n"
            "                 [as in training when the data is the training data, else -1]\n"
-           "  --threads N    OpenBLAS threads (0: chosen from the network's size)           [0]\n"
+           "  --threads N    threads for the GEMMs (0: chosen from the network's size)    [0]\n"
            "  --json         print one JSON object on stdout instead of the table\n"
            "  -h, --help     this text\n");
 }
@@ -91,6 +91,7 @@ int cmd_eval(int argc, char **argv)
     cli_dataset ds = { 0 };
     cli_prep prep = { 0 };
     long *confusion = NULL;
+    tmlp_team *team = NULL;
     int status = EXIT_RUNTIME;
     tmlp_net *net = tmlp_model_read(path, 256, &meta, &err);
     if (!net)
@@ -101,10 +102,7 @@ int cmd_eval(int argc, char **argv)
         status = cli_usage_error("eval", "the model does not say what data it was trained on: give --data");
         goto done;
     }
-    int blas_threads = (int)threads, unused;
-    if (!threads) /* evaluation runs batches of 256 rows */
-        tmlp_train_threads_auto(net, 256, &blas_threads, &unused);
-    tmlp_blas_threads(blas_threads);
+    team = cli_team(net, NULL, 256, threads); /* evaluation runs batches of 256 rows */
     const char *trained_on = tmlp_model_meta_get(&meta, "data");
     if (trained_on && !strcmp(data, trained_on))
         saved_csv(&meta, header_given ? NULL : &csv.header, label_given ? NULL : &csv.label_col);
@@ -190,5 +188,6 @@ done:
     cli_dataset_free(&ds);
     tmlp_model_meta_free(&meta);
     tmlp_net_free(net);
+    tmlp_team_free(team);
     return status;
 }

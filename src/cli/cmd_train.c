@@ -461,6 +461,7 @@ int cmd_train(int argc, char **argv)
     tmlp_data *train = NULL, *val = NULL;
     tmlp_net *net = NULL;
     tmlp_optim *opt = NULL;
+    tmlp_team *team = NULL;
     cli_prep prep = { 0 };
     tmlp_model_meta meta = { 0 };
     run_log rl = { 0 };
@@ -582,13 +583,8 @@ int cmd_train(int argc, char **argv)
         status = cli_fail(&err, err.code == TMLP_EINVAL ? EXIT_USAGE : EXIT_RUNTIME);
         goto done;
     }
-    /* --threads N: N for the GEMMs and N for the update; by default, chosen by size. An update
-     * that cannot start its threads runs on one, which changes speed but not results. */
-    int blas_threads = (int)o.threads, update_threads = (int)o.threads;
-    if (!o.threads)
-        tmlp_train_threads_auto(net, (int)batch, &blas_threads, &update_threads);
-    tmlp_blas_threads(blas_threads);
-    tmlp_optim_set_threads(opt, update_threads, NULL);
+    /* --threads N: a team of N for the GEMMs and the update; by default, chosen by size */
+    team = cli_team(net, opt, (int)batch, o.threads);
     tmlp_rng rng;
     tmlp_rng_seed(&rng, o.seed, 1);
     if (tmlp_net_init(net, &rng, &err)) {
@@ -756,6 +752,7 @@ done:
     cli_prep_free(&prep);
     tmlp_optim_free(opt);
     tmlp_net_free(net);
+    tmlp_team_free(team);
     if (train != ds.train)
         tmlp_data_free(train);
     tmlp_data_free(val);

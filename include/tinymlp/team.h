@@ -1,0 +1,39 @@
+/* tinymlp/team.h: threads that share each training step's work.
+ *
+ * A team is the caller's thread plus threads - 1 workers it starts. Given to a net
+ * (tmlp_net_set_team), it splits every large GEMM of forward and backward into column or row
+ * blocks, one OpenBLAS call per block; given to an optimizer (tmlp_optim_set_team), it splits
+ * the update into chunks. One team serves a net and its optimizer together: their jobs come
+ * one after another from the training thread, so the same workers carry the whole step.
+ *
+ * Between jobs a worker spins for about 100 microseconds, the gaps inside a step, and then
+ * sleeps; an idle team costs nothing. A team runs one job at a time: two nets trained at once
+ * on different threads need a team each. Which thread does which block changes nothing: the
+ * update's result is the same bits for any team size; a GEMM split into blocks can differ from
+ * the unsplit product in the last bits, as it can with OpenBLAS's own threads. */
+#ifndef TINYMLP_TEAM_H
+#define TINYMLP_TEAM_H
+
+#include "err.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tmlp_team tmlp_team;
+
+/* A team of `threads` threads in all, 1..256 (1: no workers; every job runs on the caller).
+ * NULL + err for a count outside that range, no memory, or a worker that cannot start. */
+tmlp_team *tmlp_team_new(int threads, tmlp_err *err);
+
+/* Stops and joins the workers. Nothing may be using the team. NULL is fine. */
+void tmlp_team_free(tmlp_team *team);
+
+/* Threads in the team, the caller's included; 1 for NULL. */
+int tmlp_team_threads(const tmlp_team *team);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,211 @@
+/* team.c: the worker threads of a team (tinymlp/team.h, team_impl.h).
+ *
+ * A job is published by writing its fields, marking its generation g open (`open = g`) and
+ * then setting `gen = g`. A worker that sees a new generation g announces itself in `active`,
+ * checks that g is still the open job, and claims chunks from `next` until none are left. The
+ * caller claims chunks too; when it runs out it closes the job (`open = 0`) and waits until
+ * `active` is zero. With sequentially consistent atomics a late worker either is seen in
+ * `active` (and waited for) or finds its g no longer open (and touches nothing), so the caller
+ * may return and reuse the fields at once. A worker delayed across several jobs holds a stale
+ * g, which is never open again (generations skip 0 and would take 2^32 jobs to come round).
+ *
+ * Waking: a worker spins on `gen` for SPIN_NS, then counts itself in `sleepers` and sleeps on
+ * the condition variable. The publisher stores `gen` before it reads `sleepers`, and a worker
+ * counts itself before it reads `gen` under the mutex (the store-load pattern of Dekker's
+ * algorithm, sound with sequentially consistent atomics): either the publisher sees the sleeper
+ * and broadcasts under the mutex, or the worker sees the new generation and does not sleep.
+ * So a job published while every worker spins costs no system call at all. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "tinymlp/err.h"
+#include "team_impl.h"
+
+/* How long a worker waits for the next job before it sleeps. The jobs of one training step
+ * come a few microseconds apart (a GEMM's blocks, then the elementwise work between them on
+ * the caller's thread, then the next GEMM); a step of a small net is 100-300 microseconds.
+ * Spinning through those gaps saves a wake-up (tens of microseconds on a VM) per job; an idle
+ * team still sleeps almost at once. */
+#define SPIN_NS 100000L
+
+struct tmlp_team {
+    int n_workers;
+    pthread_t *tid;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    atomic_uint gen;     /* the latest job's generation, never 0 once a job is published */
+    atomic_uint open;    /* the generation of the job workers may join; 0 when none */
+    atomic_int active;   /* workers inside the current job */
+    atomic_int sleepers; /* workers asleep on cv, or about to be */
+    atomic_size_t next;  /* next chunk to claim */
+    atomic_uint flags;   /* OR of the chunk functions' results */
+    atomic_int stop;
+    /* the job, written before gen is bumped */
+    tmlp_team_fn fn;
+    void *ctx;
+    size_t n, chunk, n_chunks;
+};
+
+static void relax(void)
+{
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    __builtin_ia32_pause();
+#endif
+}
+
+static long elapsed_ns(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (t.tv_sec - t0->tv_sec) * 1000000000L + (t.tv_nsec - t0->tv_nsec);
+}
+
+static void work(tmlp_team *p)
+{
+    unsigned f = 0;
+    size_t c;
+    while ((c = atomic_fetch_add(&p->next, 1)) < p->n_chunks) {
+        size_t begin = c * p->chunk, end = begin + p->chunk < p->n ? begin + p->chunk : p->n;
+        f |= p->fn(p->ctx, begin, end);
+    }
+    if (f)
+        atomic_fetch_or(&p->flags, f);
+}
+
+/* The next generation after `seen`: spins for SPIN_NS, then sleeps until one is published. */
+static unsigned wait_job(tmlp_team *p, unsigned seen)
+{
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    unsigned g;
+    for (int i = 1; (g = atomic_load(&p->gen)) == seen; i++) {
+        relax();
+        if (i % 64 == 0 && elapsed_ns(&t0) > SPIN_NS)
+            break;
+    }
+    if (g != seen)
+        return g;
+    pthread_mutex_lock(&p->mu);
+    atomic_fetch_add(&p->sleepers, 1);
+    while ((g = atomic_load(&p->gen)) == seen)
+        pthread_cond_wait(&p->cv, &p->mu);
+    atomic_fetch_sub(&p->sleepers, 1);
+    pthread_mutex_unlock(&p->mu);
+    return g;
+}
+
+static void *worker(void *arg)
+{
+    tmlp_team *p = arg;
+    /* From 0, not from the current gen: a job (or the stop) published before this thread got
+     * here must still be seen. A job already closed is recognised as such and skipped. */
+    unsigned seen = 0;
+    for (;;) {
+        unsigned g = wait_job(p, seen);
+        seen = g;
+        if (atomic_load(&p->stop))
+            return NULL;
+        atomic_fetch_add(&p->active, 1);
+        if (atomic_load(&p->open) == g)
+            work(p);
+        atomic_fetch_sub(&p->active, 1);
+    }
+}
+
+/* Wakes the workers for a new generation; `job` says whether it is a job or the stop. */
+static void publish(tmlp_team *p, int job)
+{
+    unsigned g = atomic_load(&p->gen) + 1;
+    if (g == 0)
+        g = 1;
+    if (job)
+        atomic_store(&p->open, g);
+    atomic_store(&p->gen, g);
+    if (atomic_load(&p->sleepers) > 0) {
+        pthread_mutex_lock(&p->mu);
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+tmlp_team *tmlp_team_new(int threads, tmlp_err *err)
+{
+    if (threads < 1 || threads > 256) {
+        tmlp_fail(err, TMLP_EINVAL, "team: threads must be in 1..256 (got %d)", threads);
+        return NULL;
+    }
+    tmlp_team *p = calloc(1, sizeof *p);
+    if (p && threads > 1)
+        p->tid = calloc((size_t)threads - 1, sizeof *p->tid);
+    if (!p || (threads > 1 && !p->tid)) {
+        free(p);
+        tmlp_fail(err, TMLP_ENOMEM, "team: no memory for %d threads", threads);
+        return NULL;
+    }
+    if (pthread_mutex_init(&p->mu, NULL)) {
+        free(p->tid);
+        free(p);
+        tmlp_fail(err, TMLP_ENOMEM, "team: cannot create a mutex");
+        return NULL;
+    }
+    if (pthread_cond_init(&p->cv, NULL)) {
+        pthread_mutex_destroy(&p->mu);
+        free(p->tid);
+        free(p);
+        tmlp_fail(err, TMLP_ENOMEM, "team: cannot create a condition variable");
+        return NULL;
+    }
+    atomic_init(&p->gen, 0);
+    atomic_init(&p->open, 0);
+    atomic_init(&p->active, 0);
+    atomic_init(&p->sleepers, 0);
+    atomic_init(&p->next, 0);
+    atomic_init(&p->flags, 0);
+    atomic_init(&p->stop, 0);
+    for (int i = 0; i < threads - 1; i++) {
+        if (pthread_create(&p->tid[i], NULL, worker, p)) {
+            tmlp_fail(err, TMLP_ENOMEM, "team: cannot start worker %d of %d", i + 1, threads - 1);
+            tmlp_team_free(p); /* stops the n_workers already started */
+            return NULL;
+        }
+        p->n_workers++;
+    }
+    return p;
+}
+
+void tmlp_team_free(tmlp_team *p)
+{
+    if (!p)
+        return;
+    atomic_store(&p->stop, 1);
+    publish(p, 0);
+    for (int i = 0; i < p->n_workers; i++)
+        pthread_join(p->tid[i], NULL);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    free(p->tid);
+    free(p);
+}
+
+int tmlp_team_threads(const tmlp_team *p) { return p ? p->n_workers + 1 : 1; }
+
+unsigned tmlp_team_run(tmlp_team *p, tmlp_team_fn fn, void *ctx, size_t n, size_t chunk)
+{
+    if (!p || p->n_workers == 0 || n <= chunk || chunk == 0)
+        return fn(ctx, 0, n);
+    p->fn = fn;
+    p->ctx = ctx;
+    p->n = n;
+    p->chunk = chunk;
+    p->n_chunks = (n + chunk - 1) / chunk;
+    atomic_store(&p->next, 0);
+    atomic_store(&p->flags, 0);
+    publish(p, 1);
+    work(p);
+    atomic_store(&p->open, 0);
+    while (atomic_load(&p->active) > 0)
+        relax();
+    return atomic_load(&p->flags);
+}

@@ -1,0 +1,21 @@
+/* team_impl.h (internal): running a job on a team (tinymlp/team.h).
+ *
+ * A job is one loop over [0, n) cut into chunks of `chunk`, claimed dynamically by the caller
+ * and the workers, so a worker that is slow to wake costs nothing but its share. Chunks run
+ * in any order on any thread: a chunk function must give the same result whichever thread runs
+ * it and whatever ran before (elementwise work, or disjoint blocks of a product). */
+#ifndef TMLP_TEAM_IMPL_H
+#define TMLP_TEAM_IMPL_H
+
+#include <stddef.h>
+
+#include "tinymlp/team.h"
+
+/* Work on [begin, end); returns flags, OR-ed over all chunks into tmlp_team_run's result. */
+typedef unsigned (*tmlp_team_fn)(void *ctx, size_t begin, size_t end);
+
+/* fn over [0, n) in chunks of `chunk`; returns when every chunk is done. With a team of one
+ * thread (or NULL, or chunk 0, or n <= chunk) one call fn(ctx, 0, n) on the caller's thread. */
+unsigned tmlp_team_run(tmlp_team *team, tmlp_team_fn fn, void *ctx, size_t n, size_t chunk);
+
+#endif

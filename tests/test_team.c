@@ -1,0 +1,137 @@
+/* test_team.c: a team's workers (tinymlp/team.h, src/team_impl.h).
+ *
+ * Every element of every job is worked on exactly once, whatever the thread count and chunk
+ * size; flags are OR-ed over chunks; teams started and stopped at once (before a worker has
+ * even run) shut down cleanly. */
+#include <time.h>
+
+#include "testutil.h"
+#include "team_impl.h"
+
+typedef struct visits {
+    unsigned char *count;
+    size_t flag_at; /* the element whose chunk returns flag 4 */
+} visits;
+
+static unsigned visit(void *ctx, size_t begin, size_t end)
+{
+    visits *v = ctx;
+    unsigned f = 1;
+    for (size_t i = begin; i < end; i++) {
+        v->count[i]++;
+        if (i == v->flag_at)
+            f |= 4;
+    }
+    return f;
+}
+
+START_TEST(every_element_once_per_job)
+{
+    enum { N = 10007 };
+    static unsigned char count[N];
+    visits v = { count, 0 };
+    for (int threads = 1; threads <= 4; threads++) {
+        tmlp_team *p = tmlp_team_new(threads, NULL);
+        ck_assert_int_eq(tmlp_team_threads(p), threads);
+        ck_assert_ptr_nonnull(p);
+        static const size_t chunks[] = { 1, 7, 64, 1000, N, 2 * N };
+        for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
+            memset(count, 0, sizeof count);
+            for (int job = 0; job < 50; job++) {
+                v.flag_at = (size_t)job * 997 % N;
+                unsigned f = tmlp_team_run(p, visit, &v, N, chunks[c]);
+                ck_assert_uint_eq(f, 5);
+            }
+            for (size_t i = 0; i < N; i++)
+                ck_assert_msg(count[i] == 50, "%d threads, chunk %zu: element %zu done %d times",
+                              threads, chunks[c], i, count[i]);
+        }
+        tmlp_team_free(p);
+    }
+}
+END_TEST
+
+START_TEST(start_and_stop_at_once)
+{
+    for (int i = 0; i < 200; i++) {
+        tmlp_team *p = tmlp_team_new(2 + i % 3, NULL);
+        ck_assert_ptr_nonnull(p);
+        tmlp_team_free(p);
+    }
+    tmlp_team_free(NULL);
+    ck_assert_int_eq(tmlp_team_threads(NULL), 1);
+}
+END_TEST
+
+static unsigned nothing(void *ctx, size_t begin, size_t end)
+{
+    (void)ctx; (void)begin; (void)end;
+    return 0;
+}
+
+/* Many tiny jobs back to back: a worker still waking for one job must not run into the next. */
+START_TEST(many_tiny_jobs)
+{
+    enum { N = 64 };
+    static unsigned char count[N];
+    visits v = { count, N };
+    tmlp_team *p = tmlp_team_new(3, NULL);
+    for (int job = 0; job < 20000; job++)
+        ck_assert_uint_eq(tmlp_team_run(p, visit, &v, N, 4), 1);
+    for (size_t i = 0; i < N; i++)
+        ck_assert_int_eq(count[i], 20000 % 256);
+    ck_assert_uint_eq(tmlp_team_run(p, nothing, NULL, 0, 4), 0); /* an empty range */
+    tmlp_team_free(p);
+}
+END_TEST
+
+/* Counts outside 1..256 are refused with the range in the message; a team of one has no
+ * workers and runs every job on the caller. */
+START_TEST(bad_counts_are_refused)
+{
+    tmlp_err err = { 0 };
+    ck_assert_ptr_null(tmlp_team_new(0, &err));
+    ck_assert_int_eq(err.code, TMLP_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "1..256"));
+    ck_assert_ptr_null(tmlp_team_new(257, NULL));
+    tmlp_team *one = tmlp_team_new(1, NULL);
+    ck_assert_int_eq(tmlp_team_threads(one), 1);
+    enum { N = 100 };
+    static unsigned char count[N];
+    visits v = { count, N };
+    ck_assert_uint_eq(tmlp_team_run(one, visit, &v, N, 7), 1);
+    for (size_t i = 0; i < N; i++)
+        ck_assert_int_eq(count[i], 1);
+    tmlp_team_free(one);
+}
+END_TEST
+
+/* A worker that has gone to sleep (after its spin) still wakes for the next job. */
+START_TEST(sleeping_workers_wake)
+{
+    enum { N = 4096 };
+    static unsigned char count[N];
+    visits v = { count, N };
+    tmlp_team *p = tmlp_team_new(2, NULL);
+    for (int job = 0; job < 5; job++) {
+        nanosleep(&(struct timespec){ 0, 2000000L }, NULL); /* 2 ms: far past the spin */
+        ck_assert_uint_eq(tmlp_team_run(p, visit, &v, N, 16), 1);
+    }
+    for (size_t i = 0; i < N; i++)
+        ck_assert_int_eq(count[i], 5);
+    tmlp_team_free(p);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("team");
+    TMLP_ADD(s, every_element_once_per_job);
+    TMLP_ADD(s, start_and_stop_at_once);
+    TMLP_ADD(s, many_tiny_jobs);
+    TMLP_ADD(s, bad_counts_are_refused);
+    TMLP_ADD(s, sleeping_workers_wake);
+    return s;
+}
+
+TMLP_TEST_MAIN()
