@@ -2,7 +2,7 @@
 #   make              library (static + shared), CLI and examples under build/
 #   make check        unit tests (Check), installing Debian packages first if needed
 #   make asan         the unit tests built with -fsanitize=address,undefined
-#   make tsan         the thread-safety suites (threads, pool, optim) under ThreadSanitizer
+#   make tsan         the thread-safety suites (threads, team, optim, tensor, net) under TSan
 #   make fuzz         every fuzz target (fuzz/) for FUZZ_TIME seconds each (clang, libFuzzer)
 #   make install      PREFIX=/usr/local: headers, libraries, tinymlp.pc, the CLI, its man page
 #   make docs-check   the docs against the code (scripts/check-docs.sh; also run by make check)
@@ -135,7 +135,7 @@ asan:
 
 # ThreadSanitizer build of the thread-safety suite (two nets trained at once in one process):
 # any data race fails it. Check runs the tests in-process (CK_FORK=no) so TSan sees them.
-TSAN_TESTS := test_threads test_team test_optim
+TSAN_TESTS := test_threads test_team test_optim test_tensor test_net
 tsan:
 	@scripts/deps.sh build test
 	@$(MAKE) --no-print-directory BUILD=build/tsan OPT=-O1 \

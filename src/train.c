@@ -15,6 +15,7 @@
 #include "tinymlp/tensor.h"
 #include "tinymlp/train.h"
 #include "hot.h"
+#include "team_impl.h"
 
 tmlp_train_cfg tmlp_train_defaults(void)
 {
@@ -175,6 +176,39 @@ TMLP_HOT static int all_finite(const float *restrict x, size_t n)
     for (size_t i = 0; i < n; i++)
         top = tmlp_max_u32(top, tmlp_exp_field(x[i]));
     return top != TMLP_EXP_ALL_ONES;
+}
+
+/* all_finite over the gradient block, split between the net's team in chunks of GRAD_CHUNK
+ * values (64 KiB, as the optimizer's): 1 if a chunk has a non-finite value. */
+#define GRAD_CHUNK 16384
+
+static unsigned grads_bad_chunk(void *ctx, size_t begin, size_t end)
+{
+    const float *g = ctx;
+    return !all_finite(g + begin, end - begin);
+}
+
+/* One batch gathered from the training set: rows idx[0..rows) of d into xb, lb and tb. */
+typedef struct gather_job {
+    const tmlp_data *d;
+    const int *idx;
+    float *xb, *tb;
+    int *lb;
+} gather_job;
+
+static unsigned gather_rows(void *ctx, size_t begin, size_t end)
+{
+    const gather_job *g = ctx;
+    const size_t n_in = (size_t)g->d->n_in, nt = (size_t)g->d->n_targets;
+    for (size_t i = begin; i < end; i++) {
+        size_t j = (size_t)g->idx[i];
+        memcpy(g->xb + i * n_in, g->d->x + j * n_in, n_in * sizeof *g->xb);
+        if (g->lb)
+            g->lb[i] = g->d->label[j];
+        if (g->tb)
+            memcpy(g->tb + i * nt, g->d->target + j * nt, nt * sizeof *g->tb);
+    }
+    return 0;
 }
 
 /* Index of the first non-finite value of x[0..n), or -1. */
@@ -386,6 +420,10 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
     }
 
     const int n = train->n, b = cfg->batch, n_in = train->n_in, nt = train->n_targets;
+    tmlp_team *team = tmlp_net_team(net); /* shares the gather and the gradient scan too */
+    const int threads = tmlp_team_threads(team);
+    /* rows per thread, at least 8: smaller shares cost more to hand out than to copy */
+    const size_t gather_chunk = (size_t)((b + threads - 1) / threads > 8 ? (b + threads - 1) / threads : 8);
     const int n_batches = (n + b - 1) / b;
     tmlp_train_state fresh = { 0 }, *st = cfg->state ? cfg->state : &fresh;
     if (st->rng.inc == 0) {
@@ -431,14 +469,8 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
         double grad_norm = NAN, t0 = now();
         for (int k = st->batch; k < n_batches; k++) {
             int start = k * b, rows = n - start < b ? n - start : b;
-            for (int i = 0; i < rows; i++) {            /* gather the batch */
-                int j = idx[start + i];
-                memcpy(xb + (size_t)i * n_in, train->x + (size_t)j * n_in, (size_t)n_in * sizeof *xb);
-                if (lb)
-                    lb[i] = train->label[j];
-                if (tb)
-                    memcpy(tb + (size_t)i * nt, train->target + (size_t)j * nt, (size_t)nt * sizeof *tb);
-            }
+            gather_job gj = { train, idx + start, xb, tb, lb }; /* gather the batch */
+            tmlp_team_run(team, gather_rows, &gj, (size_t)rows, gather_chunk);
             if (n_state)
                 memcpy(state0, state, n_state * sizeof *state);
             const tmlp_rng drop0 = *drop_rng;           /* before this batch's dropout masks */
@@ -459,7 +491,7 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
             } else {
                 if ((rc = tmlp_net_backward(net, dz, rows, err)) != TMLP_OK)
                     goto done;
-                if ((bad = !all_finite(grads, n_params)))
+                if ((bad = tmlp_team_run(team, grads_bad_chunk, grads, n_params, GRAD_CHUNK) != 0))
                     cause = explain_grad(net, xb, rows, idx + start, grads, n_params, where,
                                          sizeof where);
             }
