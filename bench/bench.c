@@ -127,20 +127,24 @@ static int on_epoch(void *ctx, const tmlp_epoch_info *e)
     if (l->n >= MAX_EPOCHS)
         return 0;
     long a0 = n_allocs;
-    double best = INFINITY;
+    double best = INFINITY, blas2 = 0.0;
     int best_way = FLOOR_BLAS1;
     for (int way = 0; way < FLOOR_WAYS; way++) {
         tmlp_blas_threads(way == FLOOR_BLAS2 ? 2 : 1);
         double f = gemm_floor(l->spec, l->rows, l->batch, way == FLOOR_TEAM2 ? floor_team : NULL);
+        if (way == FLOOR_BLAS2)
+            blas2 = f;
         if (f < best) {
             best = f;
             best_way = way;
         }
     }
     tmlp_blas_threads(1);
-    /* OpenBLAS's own threads spin (sched_yield) for about 0.1 s after a call before they sleep:
-     * let them, so that they take nothing from the next epoch. */
-    nanosleep(&(struct timespec){ 0, 250000000L }, NULL);
+    /* OpenBLAS's own threads spin (sched_yield) for about 0.1 s after a call before they
+     * sleep: let them, so that they take nothing from the next epoch. (A floor of
+     * microseconds hands OpenBLAS nothing big enough to thread: no wait then.) */
+    double rest = blas2 > 0.0625 ? 0.25 : 4.0 * blas2;
+    nanosleep(&(struct timespec){ 0, (long)(rest * 1e9) }, NULL);
     if (e->epoch >= 2)
         l->floor_allocs += n_allocs - a0;
     l->floor[l->n] = best;
