@@ -93,7 +93,9 @@ int tmlp_gemm_team(tmlp_team *team, int ta, int tb, float alpha, tmlp_mat a, tml
     if (!shapes_ok(ta, tb, a, b, c))
         return TMLP_EINVAL;
     int by_cols = c.cols >= c.rows, n = by_cols ? c.cols : c.rows;
-    int parts = threads < n / 16 ? threads : n / 16;
+    /* two blocks per thread, claimed dynamically: a thread slowed by the machine (another
+     * process, or the hypervisor) hands its second block to a faster one */
+    int parts = 2 * threads < n / 16 ? 2 * threads : n / 16;
     if (parts < 2 || (double)c.rows * c.cols * op_cols(a, ta) < 65536.0 ||
         openblas_get_num_threads() > 1)
         return tmlp_gemm(ta, tb, alpha, a, b, beta, c);

@@ -34,7 +34,8 @@ enum { TMLP_NOTRANS = 0, TMLP_TRANS = 1 };
 int tmlp_gemm(int ta, int tb, float alpha, tmlp_mat a, tmlp_mat b, float beta, tmlp_mat c);
 
 /* tmlp_gemm split between the threads of team: C is cut into blocks of columns (or of rows,
- * when it has more rows than columns), multiples of 16 wide, and each block is one
+ * when it has more rows than columns), two per thread, multiples of 16 wide, claimed by
+ * whichever thread is free; each block is one
  * cblas_sgemm on one thread. Products under 2^16 multiply-adds, a team of one (or NULL), and
  * OpenBLAS set to more than one thread of its own are left whole to tmlp_gemm. */
 int tmlp_gemm_team(tmlp_team *team, int ta, int tb, float alpha, tmlp_mat a, tmlp_mat b,
