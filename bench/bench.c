@@ -43,10 +43,10 @@ static double now(void);
 
 /* ...and every GEMM of the net through here (whole, however a team splits it), so that
  * --profile can tell GEMM time from the rest. */
-int __real_tmlp_gemm_team(tmlp_team *team, int ta, int tb, float alpha, tmlp_mat a, tmlp_mat b,
-                          float beta, tmlp_mat c);
-int __wrap_tmlp_gemm_team(tmlp_team *team, int ta, int tb, float alpha, tmlp_mat a, tmlp_mat b,
-                          float beta, tmlp_mat c);
+int __real_tmlp_gemm_team(tmlp_team *team, int split, int ta, int tb, float alpha, tmlp_mat a,
+                          tmlp_mat b, float beta, tmlp_mat c);
+int __wrap_tmlp_gemm_team(tmlp_team *team, int split, int ta, int tb, float alpha, tmlp_mat a,
+                          tmlp_mat b, float beta, tmlp_mat c);
 static double gemm_seconds;
 static int force_threads; /* 0: as tmlp_train_threads_auto chooses */
 static tmlp_team *floor_team; /* the floor's split GEMMs: a team of two */
@@ -64,11 +64,11 @@ static tmlp_team *make_team(tmlp_net *net, tmlp_optim *opt, int batch, int *thre
     tmlp_optim_set_team(opt, team);
     return team;
 }
-int __wrap_tmlp_gemm_team(tmlp_team *team, int ta, int tb, float alpha, tmlp_mat a, tmlp_mat b,
-                          float beta, tmlp_mat c)
+int __wrap_tmlp_gemm_team(tmlp_team *team, int split, int ta, int tb, float alpha, tmlp_mat a,
+                          tmlp_mat b, float beta, tmlp_mat c)
 {
     double t0 = now();
-    int rc = __real_tmlp_gemm_team(team, ta, tb, alpha, a, b, beta, c);
+    int rc = __real_tmlp_gemm_team(team, split, ta, tb, alpha, a, b, beta, c);
     gemm_seconds += now() - t0;
     return rc;
 }
@@ -194,7 +194,7 @@ static double gemm_floor(const tmlp_net_spec *spec, int n, int batch, tmlp_team 
             for (int i = 0, n_in = spec->n_in; i < nl; n_in = spec->layer[i++].units) {
                 int n_out = spec->layer[i].units;
                 tmlp_mat X = tmlp_mat_view(i ? z[i - 1] : x0, rows, n_in);
-                tmlp_gemm_team(team, TMLP_NOTRANS, TMLP_TRANS, 1.0f, X,
+                tmlp_gemm_team(team, TMLP_SPLIT_COLS, TMLP_NOTRANS, TMLP_TRANS, 1.0f, X,
                                tmlp_mat_view(w[i], n_out, n_in), 1.0f,
                                tmlp_mat_view(z[i], rows, n_out));
             }
@@ -202,10 +202,10 @@ static double gemm_floor(const tmlp_net_spec *spec, int n, int batch, tmlp_team 
                 int n_out = spec->layer[i].units, n_in = i ? spec->layer[i - 1].units : spec->n_in;
                 tmlp_mat X = tmlp_mat_view(i ? z[i - 1] : x0, rows, n_in);
                 tmlp_mat dZ = tmlp_mat_view(dz[i], rows, n_out);
-                tmlp_gemm_team(team, TMLP_TRANS, TMLP_NOTRANS, 1.0f, dZ, X, 0.0f,
+                tmlp_gemm_team(team, TMLP_SPLIT_ROWS, TMLP_TRANS, TMLP_NOTRANS, 1.0f, dZ, X, 0.0f,
                                tmlp_mat_view(dw[i], n_out, n_in));
                 if (i > 0)
-                    tmlp_gemm_team(team, TMLP_NOTRANS, TMLP_NOTRANS, 1.0f, dZ,
+                    tmlp_gemm_team(team, TMLP_SPLIT_COLS, TMLP_NOTRANS, TMLP_NOTRANS, 1.0f, dZ,
                                    tmlp_mat_view(w[i], n_out, n_in), 0.0f,
                                    tmlp_mat_view(dz[i - 1], rows, n_in));
             }

@@ -364,7 +364,7 @@ const float *tmlp_net_forward(tmlp_net *net, const float *x, int batch, tmlp_err
         /* Z = X·Wᵀ + b: broadcast b into Z, then accumulate the product onto it. */
         for (int r = 0; r < batch; r++)
             memcpy(l->z + (size_t)r * l->n_out, l->b, (size_t)l->n_out * sizeof(float));
-        tmlp_gemm_team(net->team, TMLP_NOTRANS, TMLP_TRANS, 1.0f,
+        tmlp_gemm_team(net->team, TMLP_SPLIT_COLS, TMLP_NOTRANS, TMLP_TRANS, 1.0f,
                        tmlp_mat_view((float *)x, batch, l->n_in),
                        tmlp_mat_view(l->W, l->n_out, l->n_in), 1.0f,
                        tmlp_mat_view(l->z, batch, l->n_out));
@@ -416,7 +416,7 @@ int tmlp_net_backward(tmlp_net *net, const float *dout, int batch, tmlp_err *err
             bn_backward(l, batch);
         /* dW = dZᵀ·X (+ l1 sign(W) + l2 W) */
         tmlp_mat dz = tmlp_mat_view(l->dz, batch, l->n_out);
-        tmlp_gemm_team(net->team, TMLP_TRANS, TMLP_NOTRANS, 1.0f, dz,
+        tmlp_gemm_team(net->team, TMLP_SPLIT_ROWS, TMLP_TRANS, TMLP_NOTRANS, 1.0f, dz,
                        tmlp_mat_view((float *)l->x, batch, l->n_in), 0.0f,
                        tmlp_mat_view(l->dW, l->n_out, l->n_in));
         if (l->l1 > 0.0f || l->l2 > 0.0f) {
@@ -436,7 +436,7 @@ int tmlp_net_backward(tmlp_net *net, const float *dout, int batch, tmlp_err *err
         /* dX = dZ·W, which is dout of the layer below (not needed below the first layer) */
         if (i > 0) {
             float *dx = net->da[i & 1];
-            tmlp_gemm_team(net->team, TMLP_NOTRANS, TMLP_NOTRANS, 1.0f, dz,
+            tmlp_gemm_team(net->team, TMLP_SPLIT_COLS, TMLP_NOTRANS, TMLP_NOTRANS, 1.0f, dz,
                            tmlp_mat_view(l->W, l->n_out, l->n_in), 0.0f,
                            tmlp_mat_view(dx, batch, l->n_in));
             da = dx;

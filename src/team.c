@@ -2,7 +2,7 @@
  *
  * A job is published by writing its fields, marking its generation g open (`open = g`) and
  * then setting `gen = g`. A worker that sees a new generation g announces itself in `active`,
- * checks that g is still the open job, and claims chunks from `next` until none are left. The
+ * checks that g is still the open job, and claims chunks until none are left (see `share`). The
  * caller claims chunks too; when it runs out it closes the job (`open = 0`) and waits until
  * `active` is zero. With sequentially consistent atomics a late worker either is seen in
  * `active` (and waited for) or finds its g no longer open (and touches nothing), so the caller
@@ -15,7 +15,9 @@
  * algorithm, sound with sequentially consistent atomics): either the publisher sees the sleeper
  * and broadcasts under the mutex, or the worker sees the new generation and does not sleep.
  * So a job published while every worker spins costs no system call at all. */
+#define _GNU_SOURCE /* sched_getcpu */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -30,22 +32,39 @@
  * team still sleeps almost at once. */
 #define SPIN_NS 100000L
 
+/* Each thread owns a run of a job's chunks: thread t (the caller is 0, worker i is i + 1)
+ * owns chunks [t·n/T, (t+1)·n/T). It claims its own first, in order, then those left in the
+ * others' runs. So the same thread handles the same part of every job of the same shape (its
+ * block of a GEMM's units, its slice of the parameters), and the data it wrote last step is
+ * still in its cache; yet a thread the machine slows down only delays the chunk it is on. */
+struct share {
+    _Alignas(64) atomic_size_t next; /* the run's next unclaimed chunk */
+    size_t end;                      /* one past the run's last chunk */
+};
+
+struct worker_arg {
+    struct tmlp_team *team;
+    int self;
+};
+
 struct tmlp_team {
     int n_workers;
     pthread_t *tid;
+    struct worker_arg *args;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     atomic_uint gen;     /* the latest job's generation, never 0 once a job is published */
     atomic_uint open;    /* the generation of the job workers may join; 0 when none */
     atomic_int active;   /* workers inside the current job */
     atomic_int sleepers; /* workers asleep on cv, or about to be */
-    atomic_size_t next;  /* next chunk to claim */
+    struct share *share; /* (n_workers + 1) each thread's own run of chunks */
     atomic_uint flags;   /* OR of the chunk functions' results */
     atomic_int stop;
+    atomic_int caller_cpu; /* the CPU the caller last published from, or -1 */
     /* the job, written before gen is bumped */
     tmlp_team_fn fn;
     void *ctx;
-    size_t n, chunk, n_chunks;
+    size_t n, chunk;
 };
 
 static void relax(void)
@@ -62,19 +81,36 @@ static long elapsed_ns(const struct timespec *t0)
     return (t.tv_sec - t0->tv_sec) * 1000000000L + (t.tv_nsec - t0->tv_nsec);
 }
 
-static void work(tmlp_team *p)
+static void work(tmlp_team *p, int self)
 {
+    const int threads = p->n_workers + 1;
     unsigned f = 0;
-    size_t c;
-    while ((c = atomic_fetch_add(&p->next, 1)) < p->n_chunks) {
-        size_t begin = c * p->chunk, end = begin + p->chunk < p->n ? begin + p->chunk : p->n;
-        f |= p->fn(p->ctx, begin, end);
+    for (int k = 0; k < threads; k++) {
+        struct share *r = &p->share[(self + k) % threads];
+        size_t c;
+        while ((c = atomic_fetch_add(&r->next, 1)) < r->end) {
+            size_t begin = c * p->chunk, end = begin + p->chunk < p->n ? begin + p->chunk : p->n;
+            f |= p->fn(p->ctx, begin, end);
+        }
     }
     if (f)
         atomic_fetch_or(&p->flags, f);
 }
 
-/* The next generation after `seen`: spins for SPIN_NS, then sleeps until one is published. */
+/* The CPU this thread runs on, or -1 where that cannot be asked. */
+static int this_cpu(void)
+{
+#ifdef __linux__
+    return sched_getcpu();
+#else
+    return -1;
+#endif
+}
+
+/* The next generation after `seen`: spins for SPIN_NS, then sleeps until one is published.
+ * A worker that finds itself on the caller's CPU sleeps at once: spinning there would only
+ * take turns with the caller (a wake-up can put the worker on the waker's CPU, and then every
+ * job's spin costs the caller half its CPU). */
 static unsigned wait_job(tmlp_team *p, unsigned seen)
 {
     struct timespec t0;
@@ -82,8 +118,11 @@ static unsigned wait_job(tmlp_team *p, unsigned seen)
     unsigned g;
     for (int i = 1; (g = atomic_load(&p->gen)) == seen; i++) {
         relax();
-        if (i % 64 == 0 && elapsed_ns(&t0) > SPIN_NS)
-            break;
+        if (i % 64 == 0) {
+            int cpu = this_cpu();
+            if (elapsed_ns(&t0) > SPIN_NS || (cpu >= 0 && cpu == atomic_load(&p->caller_cpu)))
+                break;
+        }
     }
     if (g != seen)
         return g;
@@ -98,7 +137,8 @@ static unsigned wait_job(tmlp_team *p, unsigned seen)
 
 static void *worker(void *arg)
 {
-    tmlp_team *p = arg;
+    tmlp_team *p = ((struct worker_arg *)arg)->team;
+    const int self = ((struct worker_arg *)arg)->self;
     /* From 0, not from the current gen: a job (or the stop) published before this thread got
      * here must still be seen. A job already closed is recognised as such and skipped. */
     unsigned seen = 0;
@@ -109,7 +149,7 @@ static void *worker(void *arg)
             return NULL;
         atomic_fetch_add(&p->active, 1);
         if (atomic_load(&p->open) == g)
-            work(p);
+            work(p, self);
         atomic_fetch_sub(&p->active, 1);
     }
 }
@@ -122,6 +162,7 @@ static void publish(tmlp_team *p, int job)
         g = 1;
     if (job)
         atomic_store(&p->open, g);
+    atomic_store(&p->caller_cpu, this_cpu());
     atomic_store(&p->gen, g);
     if (atomic_load(&p->sleepers) > 0) {
         pthread_mutex_lock(&p->mu);
@@ -137,22 +178,34 @@ tmlp_team *tmlp_team_new(int threads, tmlp_err *err)
         return NULL;
     }
     tmlp_team *p = calloc(1, sizeof *p);
-    if (p && threads > 1)
-        p->tid = calloc((size_t)threads - 1, sizeof *p->tid);
-    if (!p || (threads > 1 && !p->tid)) {
+    if (p) {
+        p->share = aligned_alloc(64, (size_t)threads * sizeof *p->share);
+        p->tid = calloc((size_t)threads, sizeof *p->tid);
+        p->args = calloc((size_t)threads, sizeof *p->args);
+    }
+    if (!p || !p->share || !p->tid || !p->args) {
+        if (p) {
+            free(p->share);
+            free(p->tid);
+            free(p->args);
+        }
         free(p);
         tmlp_fail(err, TMLP_ENOMEM, "team: no memory for %d threads", threads);
         return NULL;
     }
     if (pthread_mutex_init(&p->mu, NULL)) {
+        free(p->share);
         free(p->tid);
+        free(p->args);
         free(p);
         tmlp_fail(err, TMLP_ENOMEM, "team: cannot create a mutex");
         return NULL;
     }
     if (pthread_cond_init(&p->cv, NULL)) {
         pthread_mutex_destroy(&p->mu);
+        free(p->share);
         free(p->tid);
+        free(p->args);
         free(p);
         tmlp_fail(err, TMLP_ENOMEM, "team: cannot create a condition variable");
         return NULL;
@@ -161,11 +214,16 @@ tmlp_team *tmlp_team_new(int threads, tmlp_err *err)
     atomic_init(&p->open, 0);
     atomic_init(&p->active, 0);
     atomic_init(&p->sleepers, 0);
-    atomic_init(&p->next, 0);
+    for (int t = 0; t < threads; t++) {
+        atomic_init(&p->share[t].next, 0);
+        p->share[t].end = 0;
+    }
     atomic_init(&p->flags, 0);
     atomic_init(&p->stop, 0);
+    atomic_init(&p->caller_cpu, -1);
     for (int i = 0; i < threads - 1; i++) {
-        if (pthread_create(&p->tid[i], NULL, worker, p)) {
+        p->args[i] = (struct worker_arg){ p, i + 1 };
+        if (pthread_create(&p->tid[i], NULL, worker, &p->args[i])) {
             tmlp_fail(err, TMLP_ENOMEM, "team: cannot start worker %d of %d", i + 1, threads - 1);
             tmlp_team_free(p); /* stops the n_workers already started */
             return NULL;
@@ -185,7 +243,9 @@ void tmlp_team_free(tmlp_team *p)
         pthread_join(p->tid[i], NULL);
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
+    free(p->share);
     free(p->tid);
+    free(p->args);
     free(p);
 }
 
@@ -199,11 +259,14 @@ unsigned tmlp_team_run(tmlp_team *p, tmlp_team_fn fn, void *ctx, size_t n, size_
     p->ctx = ctx;
     p->n = n;
     p->chunk = chunk;
-    p->n_chunks = (n + chunk - 1) / chunk;
-    atomic_store(&p->next, 0);
+    const size_t n_chunks = (n + chunk - 1) / chunk, threads = (size_t)p->n_workers + 1;
+    for (size_t t = 0; t < threads; t++) {
+        p->share[t].end = (t + 1) * n_chunks / threads;
+        atomic_store(&p->share[t].next, t * n_chunks / threads);
+    }
     atomic_store(&p->flags, 0);
     publish(p, 1);
-    work(p);
+    work(p, 0);
     atomic_store(&p->open, 0);
     while (atomic_load(&p->active) > 0)
         relax();

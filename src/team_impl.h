@@ -1,8 +1,9 @@
 /* team_impl.h (internal): running a job on a team (tinymlp/team.h).
  *
- * A job is one loop over [0, n) cut into chunks of `chunk`, claimed dynamically by the caller
- * and the workers, so a worker that is slow to wake costs nothing but its share. Chunks run
- * in any order on any thread: a chunk function must give the same result whichever thread runs
+ * A job is one loop over [0, n) cut into chunks of `chunk`. Thread t (the caller is 0) owns
+ * the t-th of T equal runs of chunks and claims them first; then it claims what is left of the
+ * others' runs, so a worker that is slow to wake costs only the chunk it is on. Which thread
+ * runs a chunk is not fixed: a chunk function must give the same result whichever thread runs
  * it and whatever ran before (elementwise work, or disjoint blocks of a product). */
 #ifndef TMLP_TEAM_IMPL_H
 #define TMLP_TEAM_IMPL_H

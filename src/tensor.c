@@ -86,15 +86,15 @@ static unsigned gemm_block(void *ctx, size_t begin, size_t end)
     return 0;
 }
 
-int tmlp_gemm_team(tmlp_team *team, int ta, int tb, float alpha, tmlp_mat a, tmlp_mat b,
-                   float beta, tmlp_mat c)
+int tmlp_gemm_team(tmlp_team *team, int split, int ta, int tb, float alpha, tmlp_mat a,
+                   tmlp_mat b, float beta, tmlp_mat c)
 {
     int threads = tmlp_team_threads(team);
     if (!shapes_ok(ta, tb, a, b, c))
         return TMLP_EINVAL;
-    int by_cols = c.cols >= c.rows, n = by_cols ? c.cols : c.rows;
-    /* two blocks per thread, claimed dynamically: a thread slowed by the machine (another
-     * process, or the hypervisor) hands its second block to a faster one */
+    int by_cols = split != TMLP_SPLIT_ROWS, n = by_cols ? c.cols : c.rows;
+    /* two blocks per thread: a thread slowed by the machine (another process, or the
+     * hypervisor) leaves its second block to a faster one */
     int parts = 2 * threads < n / 16 ? 2 * threads : n / 16;
     if (parts < 2 || (double)c.rows * c.cols * op_cols(a, ta) < 65536.0 ||
         openblas_get_num_threads() > 1)

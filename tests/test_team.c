@@ -3,6 +3,8 @@
  * Every element of every job is worked on exactly once, whatever the thread count and chunk
  * size; flags are OR-ed over chunks; teams started and stopped at once (before a worker has
  * even run) shut down cleanly. */
+#define _GNU_SOURCE /* sched_setaffinity */
+#include <sched.h>
 #include <time.h>
 
 #include "testutil.h"
@@ -123,6 +125,33 @@ START_TEST(sleeping_workers_wake)
 }
 END_TEST
 
+/* A team whose threads all run on one CPU (as when the scheduler puts a woken worker beside
+ * the caller) still finishes every job, each element once. */
+START_TEST(a_team_on_one_cpu_finishes_every_job)
+{
+    cpu_set_t all, one;
+    ck_assert_int_eq(sched_getaffinity(0, sizeof all, &all), 0);
+    CPU_ZERO(&one);
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &all)) {
+            CPU_SET(c, &one);
+            break;
+        }
+    ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0); /* inherited by the workers */
+    enum { N = 5000 };
+    static unsigned char count[N];
+    visits v = { count, N };
+    tmlp_team *p = tmlp_team_new(3, NULL);
+    ck_assert_ptr_nonnull(p);
+    for (int job = 0; job < 2000; job++)
+        ck_assert_uint_eq(tmlp_team_run(p, visit, &v, N, 64), 1);
+    tmlp_team_free(p);
+    ck_assert_int_eq(sched_setaffinity(0, sizeof all, &all), 0);
+    for (size_t i = 0; i < N; i++)
+        ck_assert_int_eq(count[i], 2000 % 256);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("team");
@@ -131,6 +160,7 @@ static Suite *suite(void)
     TMLP_ADD(s, many_tiny_jobs);
     TMLP_ADD(s, bad_counts_are_refused);
     TMLP_ADD(s, sleeping_workers_wake);
+    TMLP_ADD(s, a_team_on_one_cpu_finishes_every_job);
     return s;
 }
 

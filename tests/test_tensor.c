@@ -75,9 +75,9 @@ START_TEST(norm2_is_euclidean)
 }
 END_TEST
 
-/* Split between teams of 1 to 4 threads, in every transpose form, C cut by columns (wide C)
- * and by rows (tall C) into blocks that are not all full multiples of 16, inside a wider
- * buffer whose padding must stay untouched: every product matches the reference. */
+/* Split between teams of 1 to 4 threads, in every transpose form, C cut by columns and by
+ * rows into blocks that are not all full multiples of 16, inside a wider buffer whose padding
+ * must stay untouched: every product matches the reference. */
 START_TEST(team_gemm_matches_reference)
 {
     tmlp_rng r;
@@ -102,7 +102,8 @@ START_TEST(team_gemm_matches_reference)
                     tmlp_mat A = ta ? tmlp_mat_view(a, k, m) : tmlp_mat_view(a, m, k);
                     tmlp_mat B = tb ? tmlp_mat_view(b, n, k) : tmlp_mat_view(b, k, n);
                     tmlp_mat C1 = { m, n, n + PAD, c1 }, C2 = { m, n, n + PAD, c2 };
-                    ck_assert_int_eq(tmlp_gemm_team(team, ta, tb, 0.5f, A, B, 0.25f, C1), TMLP_OK);
+                    int split = (ta + tb + (int)sh) % 2; /* both ways, over the cases */
+                    ck_assert_int_eq(tmlp_gemm_team(team, split, ta, tb, 0.5f, A, B, 0.25f, C1), TMLP_OK);
                     ck_assert_int_eq(tmlp_gemm_ref(ta, tb, 0.5f, A, B, 0.25f, C2), TMLP_OK);
                     for (int i = 0; i < m; i++)
                         for (int j = 0; j < n + PAD; j++) {
@@ -117,7 +118,7 @@ START_TEST(team_gemm_matches_reference)
                         }
                 }
         /* shapes that do not agree are refused before any thread is asked */
-        ck_assert_int_eq(tmlp_gemm_team(team, 0, 0, 1.0f, tmlp_mat_view(a, 2, 3),
+        ck_assert_int_eq(tmlp_gemm_team(team, TMLP_SPLIT_COLS, 0, 0, 1.0f, tmlp_mat_view(a, 2, 3),
                                         tmlp_mat_view(b, 2, 3), 0.0f, tmlp_mat_view(c1, 2, 2)),
                          TMLP_EINVAL);
         tmlp_team_free(team);
@@ -128,7 +129,7 @@ START_TEST(team_gemm_matches_reference)
     ck_assert_int_eq(tmlp_blas_threads_get(), 2);
     fill(&r, a, 64 * 64);
     fill(&r, b, 64 * 64);
-    ck_assert_int_eq(tmlp_gemm_team(team, 0, 0, 1.0f, tmlp_mat_view(a, 64, 64), tmlp_mat_view(b, 64, 64),
+    ck_assert_int_eq(tmlp_gemm_team(team, TMLP_SPLIT_ROWS, 0, 0, 1.0f, tmlp_mat_view(a, 64, 64), tmlp_mat_view(b, 64, 64),
                                     0.0f, tmlp_mat_view(c1, 64, 64)), TMLP_OK);
     tmlp_gemm_ref(0, 0, 1.0f, tmlp_mat_view(a, 64, 64), tmlp_mat_view(b, 64, 64), 0.0f,
                   tmlp_mat_view(c2, 64, 64));

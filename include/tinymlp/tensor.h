@@ -33,13 +33,16 @@ enum { TMLP_NOTRANS = 0, TMLP_TRANS = 1 };
  * Returns TMLP_EINVAL (and leaves C alone) if the shapes do not agree. */
 int tmlp_gemm(int ta, int tb, float alpha, tmlp_mat a, tmlp_mat b, float beta, tmlp_mat c);
 
-/* tmlp_gemm split between the threads of team: C is cut into blocks of columns (or of rows,
- * when it has more rows than columns), two per thread, multiples of 16 wide, claimed by
- * whichever thread is free; each block is one
- * cblas_sgemm on one thread. Products under 2^16 multiply-adds, a team of one (or NULL), and
- * OpenBLAS set to more than one thread of its own are left whole to tmlp_gemm. */
-int tmlp_gemm_team(tmlp_team *team, int ta, int tb, float alpha, tmlp_mat a, tmlp_mat b,
-                   float beta, tmlp_mat c);
+/* tmlp_gemm split between the threads of team: C is cut into blocks of columns
+ * (TMLP_SPLIT_COLS) or of rows (TMLP_SPLIT_ROWS), two per thread, multiples of 16 wide; each
+ * block is one cblas_sgemm on one thread. Thread t takes blocks 2t and 2t+1 first, so the
+ * same thread computes the same part of C every call (a net splits along its units, and each
+ * thread keeps its units' weights in cache), then helps with blocks left over. Products under
+ * 2^16 multiply-adds, a dimension too narrow for two blocks, a team of one (or NULL), and
+ * OpenBLAS set to more than one thread of its own leave the product whole to tmlp_gemm. */
+enum { TMLP_SPLIT_COLS = 0, TMLP_SPLIT_ROWS = 1 };
+int tmlp_gemm_team(tmlp_team *team, int split, int ta, int tb, float alpha, tmlp_mat a,
+                   tmlp_mat b, float beta, tmlp_mat c);
 
 /* The same product by a naive triple loop in double precision: the reference for tests. */
 int tmlp_gemm_ref(int ta, int tb, float alpha, tmlp_mat a, tmlp_mat b, float beta, tmlp_mat c);
