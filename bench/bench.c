@@ -13,7 +13,8 @@
  * The floor is the fastest of three ways to run its GEMMs: OpenBLAS on one thread, OpenBLAS on
  * two threads of its own, and split between a team of two (tmlp_gemm_team).
  *
- *   build/bench/bench [--quick] [--threads N] [--only CONFIG] [--profile] [--json FILE]     */
+ *   build/bench/bench [--quick] [--threads N] [--only CONFIG] [--profile] [--json FILE]
+ *   build/bench/bench --replay INIT STEPS OUT     (see replay(), for bench/torch_ref.py)     */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -476,8 +477,65 @@ static int run(const config *c, tmlp_data *mtrain, tmlp_data *mtest, cJSON *out)
     return 0;
 }
 
+/* --replay INIT STEPS OUT: Config A's net starts from the parameters in INIT (raw float32, in
+ * the net's block order, which is PyTorch's parameters() order for these layers), takes STEPS
+ * Adam steps on MNIST's first 32·STEPS training rows in order, 32 at a time, and writes its
+ * parameters to OUT. bench/torch_ref.py does the same in PyTorch and compares the two: the
+ * same model on the same batches must end with the same weights, to float rounding. */
+static int replay(const char *init_path, int steps, const char *out_path)
+{
+    tmlp_err err = { 0 };
+    tmlp_data *train = NULL, *test = NULL;
+    if (tmlp_idx_load_folder("data/mnist", &train, &test, &err)) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        return 1;
+    }
+    tmlp_net_spec spec;
+    tmlp_net_spec_init(&spec, train->n_in, TMLP_LOSS_SOFTMAX_CE);
+    tmlp_net_spec_parse(&spec, "128:relu,64:tanh", &err);
+    tmlp_net_spec_add(&spec, train->n_classes, NULL, 0.0f, &err);
+    tmlp_net *net = tmlp_net_new(&spec, 32, &err);
+    size_t np;
+    float *params = tmlp_net_params(net, &np), *grads = tmlp_net_grads(net, NULL);
+    tmlp_optim_cfg oc = tmlp_optim_defaults(TMLP_OPT_ADAM);
+    tmlp_optim *opt = tmlp_optim_new(&oc, np, &err);
+    FILE *f = fopen(init_path, "rb");
+    size_t got = f ? fread(params, sizeof *params, np, f) : 0;
+    if (f)
+        fclose(f);
+    if (got != np || steps < 1 || (size_t)steps * 32 > (size_t)train->n) {
+        fprintf(stderr, "bench: replay: %s holds %zu of %zu parameters, or %d steps is too many\n",
+                init_path, got, np, steps);
+        return 1;
+    }
+    float dz[32 * 10];
+    tmlp_net_set_mode(net, TMLP_MODE_TRAIN);
+    for (int k = 0; k < steps; k++) {
+        const float *z = tmlp_net_forward(net, train->x + (size_t)k * 32 * train->n_in, 32, &err);
+        double loss;
+        tmlp_targets t = { train->label + (size_t)k * 32, NULL };
+        if (!z || tmlp_loss_eval(TMLP_LOSS_SOFTMAX_CE, z, 32, 10, t, &loss, dz, &err) ||
+            tmlp_net_backward(net, dz, 32, &err) || !tmlp_optim_step(opt, params, grads)) {
+            fprintf(stderr, "bench: replay step %d: %s\n", k + 1, err.msg);
+            return 1;
+        }
+    }
+    f = fopen(out_path, "wb");
+    if (!f || fwrite(params, sizeof *params, np, f) != np || fclose(f)) {
+        fprintf(stderr, "bench: cannot write %s\n", out_path);
+        return 1;
+    }
+    tmlp_optim_free(opt);
+    tmlp_net_free(net);
+    tmlp_data_free(train);
+    tmlp_data_free(test);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 5 && !strcmp(argv[1], "--replay"))
+        return replay(argv[2], atoi(argv[3]), argv[4]);
     int quick = 0, profile = 0;
     const char *json_path = "bench/results.json", *only = NULL;
     for (int i = 1; i < argc; i++) {
@@ -492,7 +550,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--only") && i + 1 < argc)
             only = argv[++i];
         else {
-            fprintf(stderr, "usage: bench [--quick] [--threads N] [--only CONFIG] [--profile] [--json FILE]\n");
+            fprintf(stderr, "usage: bench [--quick] [--threads N] [--only CONFIG] [--profile] [--json FILE]\n"
+                            "       bench --replay INIT STEPS OUT\n");
             return 2;
         }
     }

@@ -7,12 +7,18 @@ PyTorch's figures and tinymlp's speed-ups to results.json and prints the compari
 Seconds per epoch are medians after one warm-up epoch, as in bench.c; where bench.c averaged
 test accuracy over several seeds, so does this (the extra seeds untimed). PyTorch runs with as
 many threads as there are CPUs (its own default), tinymlp with what it chose per configuration.
+The networks start the way tinymlp's do (He-uniform weights before ReLU, Glorot-uniform before
+anything else, zero biases), so that the accuracies compare the same model trained by the two
+frameworks; the accuracy with PyTorch's own default initialisation, U(+-1/sqrt(fan_in)) for
+weights and biases, is measured over the same seeds too and printed beside it.
 Usage: /usr/bin/python3 bench/torch_ref.py [bench/results.json]
 """
 import json
 import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -38,17 +44,34 @@ def mnist():
 ACTS = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid}
 
 
-def build(n_in, layers, n_out):
+def build(n_in, layers, n_out, like_tinymlp=True):
     mods, width = [], n_in
     for item in layers.split(","):
         units, act = item.split(":")
-        mods += [torch.nn.Linear(width, int(units)), ACTS[act]()]
+        lin = torch.nn.Linear(width, int(units))
+        if like_tinymlp:
+            init_like_tinymlp(lin, act)
+        mods += [lin, ACTS[act]()]
         width = int(units)
-    mods.append(torch.nn.Linear(width, n_out))
+    out = torch.nn.Linear(width, n_out)
+    if like_tinymlp:
+        init_like_tinymlp(out, "identity")
+    mods.append(out)
     return torch.nn.Sequential(*mods)
 
 
-def run(cfg, data, seed=1):
+def init_like_tinymlp(lin, act):
+    """tinymlp's automatic initialiser (src/act/*.c): He uniform, sqrt(6/fan_in), for ReLU;
+    Glorot uniform, sqrt(6/(fan_in+fan_out)), for tanh, sigmoid and the output; zero biases."""
+    with torch.no_grad():
+        if act == "relu":
+            torch.nn.init.kaiming_uniform_(lin.weight, nonlinearity="relu")
+        else:
+            torch.nn.init.xavier_uniform_(lin.weight)
+        lin.bias.zero_()
+
+
+def run(cfg, data, seed=1, like_tinymlp=True):
     torch.manual_seed(seed)
     if cfg["data"] == "xor":
         x = torch.tensor([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=torch.float32)
@@ -58,7 +81,7 @@ def run(cfg, data, seed=1):
         x, y, xt, yt = data
         x, y = x[: cfg["train_rows"]], y[: cfg["train_rows"]]
         n_out, loss_fn, lr = 10, torch.nn.CrossEntropyLoss(), 1e-3
-    model = build(x.shape[1], cfg["layers"], n_out)
+    model = build(x.shape[1], cfg["layers"], n_out, like_tinymlp)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     n, b = x.shape[0], cfg["batch"]
     times = []
@@ -79,14 +102,38 @@ def run(cfg, data, seed=1):
     return statistics.median(times[1:]), acc
 
 
+def same_steps(data, steps=300):
+    """Config A from one set of initial weights on the same batches (MNIST's first rows in
+    order, 32 at a time) in both frameworks: the largest difference between the final weights
+    of PyTorch and of tinymlp (build/bench/bench --replay), and the largest weight."""
+    torch.manual_seed(1)
+    x, y = data[0], data[1]
+    model = build(784, "128:relu,64:tanh", 10)
+    with tempfile.TemporaryDirectory() as tmp:
+        init, out = os.path.join(tmp, "init.bin"), os.path.join(tmp, "tinymlp.bin")
+        np.concatenate([p.detach().numpy().ravel() for p in model.parameters()]).tofile(init)
+        subprocess.run(["build/bench/bench", "--replay", init, str(steps), out], check=True)
+        ours = np.fromfile(out, dtype=np.float32)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    for k in range(steps):
+        opt.zero_grad(set_to_none=True)
+        loss_fn(model(x[32 * k:32 * k + 32]), y[32 * k:32 * k + 32]).backward()
+        opt.step()
+    theirs = np.concatenate([p.detach().numpy().ravel() for p in model.parameters()])
+    return float(np.abs(ours - theirs).max()), float(np.abs(theirs).max())
+
+
 def main():
     path = sys.argv[1] if len(sys.argv) > 1 else "bench/results.json"
     res = json.load(open(path))
     torch.set_num_threads(res["threads"])
     data = mnist()
     print(f"\nPyTorch {torch.__version__} on the CPU, {res['threads']} thread(s), same configurations:\n")
+    print("torch acc: the same initialisation as tinymlp's; (default): PyTorch's own, same seeds\n")
     print(f"{'config':8} {'torch s/ep':>11} {'tinymlp s/ep':>13} {'speed-up':>9} "
-          f"{'torch acc':>10} {'tinymlp acc':>12} {'/oblas floor':>13} {'/best floor':>12}")
+          f"{'torch acc':>10} {'(default)':>10} {'tinymlp acc':>12} {'/oblas floor':>13} "
+          f"{'/best floor':>12}")
     peer = []
     for cfg in res["tinymlp"]:
         cfg_t = dict(cfg)
@@ -97,14 +144,24 @@ def main():
         accs = [acc] + [run(cfg_t, data, seed)[1]
                         for seed in range(2, len(cfg.get("test_accuracy_seeds", [0])) + 1)]
         acc = statistics.mean(accs)
+        accs_default = [run(cfg_t, data, seed, like_tinymlp=False)[1]
+                        for seed in range(1, len(accs) + 1)]
+        acc_default = statistics.mean(accs_default)
         speedup = secs / cfg["epoch_seconds"]
         peer.append({"config": cfg["config"], "epoch_seconds": secs, "test_accuracy": acc,
-                     "test_accuracy_seeds": accs, "tinymlp_speedup": speedup})
+                     "test_accuracy_seeds": accs, "test_accuracy_default_init": acc_default,
+                     "test_accuracy_default_init_seeds": accs_default,
+                     "tinymlp_speedup": speedup})
         print(f"{cfg['config']:8} {secs:11.3f} {cfg['epoch_seconds']:13.3f} {speedup:8.1f}x "
-              f"{100 * acc:9.2f}% {100 * cfg['test_accuracy']:11.2f}% "
+              f"{100 * acc:9.2f}% {100 * acc_default:9.2f}% {100 * cfg['test_accuracy']:11.2f}% "
               f"{cfg['ratio_to_openblas_floor']:12.2f}x {cfg['ratio_to_floor']:11.2f}x",
               flush=True)
-    res["torch"] = {"version": torch.__version__, "runs": peer}
+    diff, biggest = same_steps(data)
+    print(f"\nSame start, same 300 batches (config A, Adam): the final weights differ by at most "
+          f"{diff:.2g} (largest weight {biggest:.2g})")
+    res["torch"] = {"version": torch.__version__, "runs": peer,
+                    "same_steps": {"steps": 300, "max_abs_weight_diff": diff,
+                                   "max_abs_weight": biggest}}
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
         json.dump(res, f, indent=2)
