@@ -19,6 +19,7 @@
 #include "tinymlp/loss.h"
 #include "tinymlp/net.h"
 #include "tinymlp/tensor.h"
+#include "team_impl.h"
 
 typedef struct layer {
     int n_in, n_out;
@@ -348,6 +349,74 @@ static void bn_backward(layer *l, int batch)
     }
 }
 
+/* Elementwise work of a layer split between the net's team: rows for the bias broadcast and
+ * the activation (forward, and backward when the activation has no parameters whose
+ * gradients it would sum over rows), columns for the bias gradient. Each element is computed
+ * exactly as on one thread. Layers under TEAM_MIN_ELEMS values stay on the caller: handing
+ * them out costs more than they take. */
+#define TEAM_MIN_ELEMS 65536
+
+typedef struct elem_job {
+    const layer *l;
+    const float *da; /* backward: dL/dA */
+    int batch;
+} elem_job;
+
+static unsigned bias_act_rows(void *ctx, size_t r0, size_t r1)
+{
+    const elem_job *j = ctx;
+    const layer *l = j->l;
+    const size_t n = (size_t)l->n_out;
+    for (size_t r = r0; r < r1; r++)
+        memcpy(l->z + r * n, l->b, n * sizeof *l->z);
+    return 0;
+}
+
+static unsigned act_forward_rows(void *ctx, size_t r0, size_t r1)
+{
+    const elem_job *j = ctx;
+    const layer *l = j->l;
+    const size_t n = (size_t)l->n_out;
+    l->act->forward((int)(r1 - r0), l->n_out, l->u + r0 * n, l->a + r0 * n, l->arg, l->ap);
+    return 0;
+}
+
+static unsigned act_backward_rows(void *ctx, size_t r0, size_t r1)
+{
+    const elem_job *j = ctx;
+    const layer *l = j->l;
+    const size_t n = (size_t)l->n_out;
+    l->act->backward((int)(r1 - r0), l->n_out, l->u + r0 * n, l->a + r0 * n, j->da + r0 * n,
+                     l->du + r0 * n, l->arg, l->ap, l->dap);
+    return 0;
+}
+
+static unsigned bias_grad_cols(void *ctx, size_t c0, size_t c1)
+{
+    const elem_job *j = ctx;
+    const layer *l = j->l;
+    for (size_t c = c0; c < c1; c++)
+        l->db[c] = 0.0f;
+    for (int r = 0; r < j->batch; r++) {
+        const float *dzr = l->dz + (size_t)r * l->n_out;
+        for (size_t c = c0; c < c1; c++)
+            l->db[c] += dzr[c];
+    }
+    return 0;
+}
+
+/* fn over [0, n) (rows or columns) on the net's team when the layer is large enough, in two
+ * runs per thread; else on the caller alone. */
+static void elementwise(tmlp_net *net, const layer *l, int batch, size_t n, tmlp_team_fn fn,
+                        elem_job *j)
+{
+    size_t parts = 2 * (size_t)tmlp_team_threads(net->team);
+    if ((size_t)batch * (size_t)l->n_out < TEAM_MIN_ELEMS || parts < 4)
+        fn(j, 0, n);
+    else
+        tmlp_team_run(net->team, fn, j, n, (n + parts - 1) / parts);
+}
+
 const float *tmlp_net_forward(tmlp_net *net, const float *x, int batch, tmlp_err *err)
 {
     if (batch <= 0 || batch > net->max_batch) {
@@ -362,16 +431,16 @@ const float *tmlp_net_forward(tmlp_net *net, const float *x, int batch, tmlp_err
         layer *l = &net->L[i];
         l->x = x;
         /* Z = X·Wᵀ + b: broadcast b into Z, then accumulate the product onto it. */
-        for (int r = 0; r < batch; r++)
-            memcpy(l->z + (size_t)r * l->n_out, l->b, (size_t)l->n_out * sizeof(float));
+        elem_job ej = { l, NULL, batch };
+        elementwise(net, l, batch, (size_t)batch, bias_act_rows, &ej);
         tmlp_gemm_team(net->team, TMLP_SPLIT_COLS, TMLP_NOTRANS, TMLP_TRANS, 1.0f,
                        tmlp_mat_view((float *)x, batch, l->n_in),
                        tmlp_mat_view(l->W, l->n_out, l->n_in), 1.0f,
                        tmlp_mat_view(l->z, batch, l->n_out));
         if (l->bn)                                                         /* U = BN(Z) */
             bn_forward(l, batch, mode);
-        if (!l->identity)
-            l->act->forward(batch, l->n_out, l->u, l->a, l->arg, l->ap);   /* A = f(U) */
+        if (!l->identity)                                                  /* A = f(U) */
+            elementwise(net, l, batch, (size_t)batch, act_forward_rows, &ej);
         if (l->drop > 0.0f) {                                              /* out = A ⊙ M */
             size_t n = (size_t)batch * l->n_out;
             if (mode == TMLP_MODE_EVAL) {
@@ -408,10 +477,13 @@ int tmlp_net_backward(tmlp_net *net, const float *dout, int batch, tmlp_err *err
             da = dm;
         }
         /* dU = dA ⊙ f'(U), and dL/d(activation parameters) */
+        elem_job ej = { l, da, batch };
         if (l->identity)
             memcpy(l->du, da, n * sizeof(float));
-        else
+        else if (l->n_ap > 0) /* its parameter gradients are sums over rows: one thread */
             l->act->backward(batch, l->n_out, l->u, l->a, da, l->du, l->arg, l->ap, l->dap);
+        else
+            elementwise(net, l, batch, (size_t)batch, act_backward_rows, &ej);
         if (l->bn)                                                 /* dZ = BN'(dU) */
             bn_backward(l, batch);
         /* dW = dZᵀ·X (+ l1 sign(W) + l2 W) */
@@ -427,12 +499,7 @@ int tmlp_net_backward(tmlp_net *net, const float *dout, int batch, tmlp_err *err
             }
         }
         /* db = Σ_rows dZ */
-        memset(l->db, 0, (size_t)l->n_out * sizeof(float));
-        for (int r = 0; r < batch; r++) {
-            const float *dzr = l->dz + (size_t)r * l->n_out;
-            for (int j = 0; j < l->n_out; j++)
-                l->db[j] += dzr[j];
-        }
+        elementwise(net, l, batch, (size_t)l->n_out, bias_grad_cols, &ej);
         /* dX = dZ·W, which is dout of the layer below (not needed below the first layer) */
         if (i > 0) {
             float *dx = net->da[i & 1];

@@ -183,13 +183,16 @@ START_TEST(predict_in_chunks_matches_single_batches)
 }
 END_TEST
 
-/* A net whose GEMMs a team splits (teams of 2 and 3; batch 64 makes every hidden layer's
- * products large enough to split) computes the same outputs and gradients as one without, to
+/* A net whose GEMMs and elementwise passes a team splits (teams of 2 and 3; batch 64 makes
+ * every hidden layer's products large enough to split, and the two wide layers' activations,
+ * bias broadcasts and bias gradients too; PReLU's backward, which sums its slopes' gradients
+ * over rows, stays on one thread) computes the same outputs and gradients as one without, to
  * float rounding; and the batch-norm and dropout layers between them behave the same. */
 START_TEST(a_team_changes_nothing_but_speed)
 {
     const int n_in = 100, batch = 64;
-    const char *layers = "96:relu:bn,80:tanh:drop0.25,10";
+    const char *layers = "1030:relu:bn,1024:prelu,80:tanh:drop0.25,10";
+    tmlp_blas_threads(1); /* a team splits GEMMs only while OpenBLAS runs one thread */
     tmlp_rng r;
     tmlp_rng_seed(&r, 3, 3);
     float *x = malloc((size_t)batch * n_in * sizeof *x);
