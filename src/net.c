@@ -362,7 +362,7 @@ typedef struct elem_job {
     int batch;
 } elem_job;
 
-static unsigned bias_act_rows(void *ctx, size_t r0, size_t r1)
+static unsigned bias_rows(void *ctx, size_t r0, size_t r1)
 {
     const elem_job *j = ctx;
     const layer *l = j->l;
@@ -432,7 +432,7 @@ const float *tmlp_net_forward(tmlp_net *net, const float *x, int batch, tmlp_err
         l->x = x;
         /* Z = X·Wᵀ + b: broadcast b into Z, then accumulate the product onto it. */
         elem_job ej = { l, NULL, batch };
-        elementwise(net, l, batch, (size_t)batch, bias_act_rows, &ej);
+        elementwise(net, l, batch, (size_t)batch, bias_rows, &ej);
         tmlp_gemm_team(net->team, TMLP_SPLIT_COLS, TMLP_NOTRANS, TMLP_TRANS, 1.0f,
                        tmlp_mat_view((float *)x, batch, l->n_in),
                        tmlp_mat_view(l->W, l->n_out, l->n_in), 1.0f,

@@ -46,7 +46,10 @@ typedef struct tmlp_act {
     int init;              /* preferred weight initializer (TMLP_INIT_*), 0 = Glorot uniform */
     int n_kinks;           /* points where f' jumps; gradcheck steps around them */
     float kinks[TMLP_ACT_MAX_KINKS];
-    /* y = f(x) */
+    /* y = f(x). Both functions see some rows of a layer at a time: a net with a team
+     * (tmlp_net_set_team) calls them at once from several threads on disjoint blocks of rows
+     * (backward only when the activation has no learnable parameters), so they must keep no
+     * state of their own between calls. */
     void (*forward)(int rows, int cols, const float *x, float *y, float arg, const float *param);
     /* dx = dy ⊙ f'(x) (or the row-wise Jacobian product); writes dx, never accumulates.
      * When param is not NULL, writes dparam = dL/dparam summed over the rows. y is the
