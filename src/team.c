@@ -15,7 +15,7 @@
  * algorithm, sound with sequentially consistent atomics): either the publisher sees the sleeper
  * and broadcasts under the mutex, or the worker sees the new generation and does not sleep.
  * So a job published while every worker spins costs no system call at all. */
-#define _GNU_SOURCE /* sched_getcpu */
+#define _GNU_SOURCE /* sched_getcpu, sched_[gs]etaffinity */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -107,10 +107,32 @@ static int this_cpu(void)
 #endif
 }
 
+/* Moves this thread off CPU `cpu` (the caller's) when it is allowed elsewhere: its affinity is
+ * narrowed to exclude that CPU, which migrates it at once, and then given back whole, so the
+ * scheduler stays free to place it. 1 if it moved. A worker woken by the caller is often put on
+ * the caller's CPU, and, since it sleeps more than it runs, the load balancer may never move it:
+ * then the caller does every job alone, and pays a wake-up for each. */
+static int move_off(int cpu)
+{
+#ifdef __linux__
+    cpu_set_t all, others;
+    if (cpu < 0 || cpu >= CPU_SETSIZE || sched_getaffinity(0, sizeof all, &all))
+        return 0;
+    others = all;
+    CPU_CLR(cpu, &others);
+    if (CPU_COUNT(&others) == 0 || sched_setaffinity(0, sizeof others, &others))
+        return 0;
+    sched_setaffinity(0, sizeof all, &all);
+    return 1;
+#else
+    (void)cpu;
+    return 0;
+#endif
+}
+
 /* The next generation after `seen`: spins for SPIN_NS, then sleeps until one is published.
- * A worker that finds itself on the caller's CPU sleeps at once: spinning there would only
- * take turns with the caller (a wake-up can put the worker on the waker's CPU, and then every
- * job's spin costs the caller half its CPU). */
+ * A worker that finds itself on the caller's CPU moves to another one; where it cannot, it
+ * sleeps at once, since spinning there would only take turns with the caller. */
 static unsigned wait_job(tmlp_team *p, unsigned seen)
 {
     struct timespec t0;
@@ -119,8 +141,8 @@ static unsigned wait_job(tmlp_team *p, unsigned seen)
     for (int i = 1; (g = atomic_load(&p->gen)) == seen; i++) {
         relax();
         if (i % 64 == 0) {
-            int cpu = this_cpu();
-            if (elapsed_ns(&t0) > SPIN_NS || (cpu >= 0 && cpu == atomic_load(&p->caller_cpu)))
+            int cpu = this_cpu(), caller = atomic_load(&p->caller_cpu);
+            if (elapsed_ns(&t0) > SPIN_NS || (cpu >= 0 && cpu == caller && !move_off(caller)))
                 break;
         }
     }
