@@ -477,6 +477,20 @@ static int run(const config *c, tmlp_data *mtrain, tmlp_data *mtest, cJSON *out)
     return 0;
 }
 
+/* Writes n bytes to path whole (a temporary file, then renamed: a reader never sees half a
+ * file); 1 and a message on failure. */
+static int write_whole(const char *path, const void *data, size_t n)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f || fwrite(data, 1, n, f) != n || fflush(f) || fclose(f) || rename(tmp, path)) {
+        fprintf(stderr, "bench: cannot write %s\n", path);
+        return 1;
+    }
+    return 0;
+}
+
 /* --replay INIT STEPS OUT: Config A's net starts from the parameters in INIT (raw float32, in
  * the net's block order, which is PyTorch's parameters() order for these layers), takes STEPS
  * Adam steps on MNIST's first 32·STEPS training rows in order, 32 at a time, and writes its
@@ -520,11 +534,8 @@ static int replay(const char *init_path, int steps, const char *out_path)
             return 1;
         }
     }
-    f = fopen(out_path, "wb");
-    if (!f || fwrite(params, sizeof *params, np, f) != np || fclose(f)) {
-        fprintf(stderr, "bench: cannot write %s\n", out_path);
+    if (write_whole(out_path, params, np * sizeof *params))
         return 1;
-    }
     tmlp_optim_free(opt);
     tmlp_net_free(net);
     tmlp_data_free(train);
@@ -599,14 +610,9 @@ int main(int argc, char **argv)
                 return 1;
         }
     }
-    /* Written whole to a temporary file, then renamed: a reader never sees half a file. */
-    char *text = cJSON_Print(root), tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", json_path);
-    FILE *f = fopen(tmp, "w");
-    if (!f || fputs(text, f) < 0 || fflush(f) || fclose(f) || rename(tmp, json_path)) {
-        fprintf(stderr, "bench: cannot write %s\n", json_path);
+    char *text = cJSON_Print(root);
+    if (!text || write_whole(json_path, text, strlen(text)))
         return 1;
-    }
     free(text);
     cJSON_Delete(root);
     tmlp_data_free(train);

@@ -193,6 +193,16 @@ static void publish(tmlp_team *p, int job)
     }
 }
 
+/* Frees what tmlp_team_new allocated (its mutex and condition variable already destroyed or
+ * never made). */
+static void free_parts(tmlp_team *p)
+{
+    free(p->share);
+    free(p->tid);
+    free(p->args);
+    free(p);
+}
+
 tmlp_team *tmlp_team_new(int threads, tmlp_err *err)
 {
     if (threads < 1 || threads > 256) {
@@ -200,36 +210,23 @@ tmlp_team *tmlp_team_new(int threads, tmlp_err *err)
         return NULL;
     }
     tmlp_team *p = calloc(1, sizeof *p);
-    if (p) {
-        p->share = aligned_alloc(64, (size_t)threads * sizeof *p->share);
-        p->tid = calloc((size_t)threads, sizeof *p->tid);
-        p->args = calloc((size_t)threads, sizeof *p->args);
-    }
-    if (!p || !p->share || !p->tid || !p->args) {
-        if (p) {
-            free(p->share);
-            free(p->tid);
-            free(p->args);
-        }
-        free(p);
+    if (!p) {
         tmlp_fail(err, TMLP_ENOMEM, "team: no memory for %d threads", threads);
         return NULL;
     }
-    if (pthread_mutex_init(&p->mu, NULL)) {
-        free(p->share);
-        free(p->tid);
-        free(p->args);
-        free(p);
-        tmlp_fail(err, TMLP_ENOMEM, "team: cannot create a mutex");
-        return NULL;
-    }
-    if (pthread_cond_init(&p->cv, NULL)) {
+    p->share = aligned_alloc(64, (size_t)threads * sizeof *p->share);
+    p->tid = calloc((size_t)threads, sizeof *p->tid);
+    p->args = calloc((size_t)threads, sizeof *p->args);
+    const char *failed = !p->share || !p->tid || !p->args ? "no memory for its threads"
+                         : pthread_mutex_init(&p->mu, NULL) ? "cannot create a mutex"
+                         : NULL;
+    if (!failed && pthread_cond_init(&p->cv, NULL)) {
         pthread_mutex_destroy(&p->mu);
-        free(p->share);
-        free(p->tid);
-        free(p->args);
-        free(p);
-        tmlp_fail(err, TMLP_ENOMEM, "team: cannot create a condition variable");
+        failed = "cannot create a condition variable";
+    }
+    if (failed) {
+        free_parts(p);
+        tmlp_fail(err, TMLP_ENOMEM, "team of %d: %s", threads, failed);
         return NULL;
     }
     atomic_init(&p->gen, 0);
@@ -265,10 +262,7 @@ void tmlp_team_free(tmlp_team *p)
         pthread_join(p->tid[i], NULL);
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
-    free(p->share);
-    free(p->tid);
-    free(p->args);
-    free(p);
+    free_parts(p);
 }
 
 int tmlp_team_threads(const tmlp_team *p) { return p ? p->n_workers + 1 : 1; }

@@ -27,6 +27,24 @@ static unsigned visit(void *ctx, size_t begin, size_t end)
     return f;
 }
 
+/* `jobs` jobs over [0, n) in chunks of `chunk`, pause_ns apart: each returns the flags of its
+ * chunks (1), and each element is done once per job. */
+static void jobs_do_each_element(tmlp_team *p, size_t n, size_t chunk, int jobs, long pause_ns)
+{
+    unsigned char *count = calloc(n, 1);
+    ck_assert_ptr_nonnull(count);
+    visits v = { count, n };
+    for (int job = 0; job < jobs; job++) {
+        if (pause_ns)
+            nanosleep(&(struct timespec){ 0, pause_ns }, NULL);
+        ck_assert_uint_eq(tmlp_team_run(p, visit, &v, n, chunk), 1);
+    }
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(count[i] == (unsigned char)jobs, "element %zu done %d times, not %d", i,
+                      count[i], jobs);
+    free(count);
+}
+
 START_TEST(every_element_once_per_job)
 {
     enum { N = 10007 };
@@ -98,12 +116,7 @@ START_TEST(bad_counts_are_refused)
     ck_assert_ptr_null(tmlp_team_new(257, NULL));
     tmlp_team *one = tmlp_team_new(1, NULL);
     ck_assert_int_eq(tmlp_team_threads(one), 1);
-    enum { N = 100 };
-    static unsigned char count[N];
-    visits v = { count, N };
-    ck_assert_uint_eq(tmlp_team_run(one, visit, &v, N, 7), 1);
-    for (size_t i = 0; i < N; i++)
-        ck_assert_int_eq(count[i], 1);
+    jobs_do_each_element(one, 100, 7, 1, 0);
     tmlp_team_free(one);
 }
 END_TEST
@@ -111,16 +124,8 @@ END_TEST
 /* A worker that has gone to sleep (after its spin) still wakes for the next job. */
 START_TEST(sleeping_workers_wake)
 {
-    enum { N = 4096 };
-    static unsigned char count[N];
-    visits v = { count, N };
     tmlp_team *p = tmlp_team_new(2, NULL);
-    for (int job = 0; job < 5; job++) {
-        nanosleep(&(struct timespec){ 0, 2000000L }, NULL); /* 2 ms: far past the spin */
-        ck_assert_uint_eq(tmlp_team_run(p, visit, &v, N, 16), 1);
-    }
-    for (size_t i = 0; i < N; i++)
-        ck_assert_int_eq(count[i], 5);
+    jobs_do_each_element(p, 4096, 16, 5, 2000000L); /* 2 ms apart: far past the spin */
     tmlp_team_free(p);
 }
 END_TEST
@@ -138,17 +143,11 @@ START_TEST(a_team_on_one_cpu_finishes_every_job)
             break;
         }
     ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0); /* inherited by the workers */
-    enum { N = 5000 };
-    static unsigned char count[N];
-    visits v = { count, N };
     tmlp_team *p = tmlp_team_new(3, NULL);
     ck_assert_ptr_nonnull(p);
-    for (int job = 0; job < 2000; job++)
-        ck_assert_uint_eq(tmlp_team_run(p, visit, &v, N, 64), 1);
+    jobs_do_each_element(p, 5000, 64, 2000, 0);
     tmlp_team_free(p);
     ck_assert_int_eq(sched_setaffinity(0, sizeof all, &all), 0);
-    for (size_t i = 0; i < N; i++)
-        ck_assert_int_eq(count[i], 2000 % 256);
 }
 END_TEST
 

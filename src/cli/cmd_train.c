@@ -67,7 +67,7 @@ static void help(void)
 "  --epochs N          passes over the training set           [10; xor: 2000]\n"
 "  --batch N           rows per step                          [32, or all of xor]\n"
 "  --seed N            seeds the weights and the batch order             [1]\n"
-"  --threads N         threads for GEMMs and the update (0: by size)     [0]\n");
+"  --threads N         threads sharing each step: GEMMs, update (0: by size) [0]\n");
     printf( /* two literals: C99 compilers need only take 4095 characters in one */
 "checkpoints and failures (docs/reliability.md):\n"
 "  --checkpoint FILE   save the whole run (weights, optimizer, schedule, position)\n"
