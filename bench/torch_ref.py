@@ -5,15 +5,17 @@ Trains the configurations bench/bench.c measured (read from bench/results.json) 
 the CPU, with the same data, batch sizes, optimizer, epoch counts and thread count, then adds
 PyTorch's figures and tinymlp's speed-ups to results.json and prints the comparison table.
 Seconds per epoch are medians after one warm-up epoch, as in bench.c; where bench.c averaged
-test accuracy over several seeds, so does this (the extra seeds untimed). PyTorch runs with as
-many threads as there are CPUs (its own default), tinymlp with what it chose per configuration.
+test accuracy over several seeds, so does this: the extra seeds untimed, in parallel processes
+of one thread each. The timed run has as many threads as there are CPUs (PyTorch's own
+default), tinymlp what it chose per configuration.
 The networks start the way tinymlp's do (He-uniform weights before ReLU, Glorot-uniform before
 anything else, zero biases), so that the accuracies compare the same model trained by the two
 frameworks; the accuracy with PyTorch's own default initialisation, U(+-1/sqrt(fan_in)) for
-weights and biases, is measured over the same seeds too and printed beside it.
+weights and biases, is measured over (at most 10 of) the same seeds and printed beside it.
 Usage: /usr/bin/python3 bench/torch_ref.py [bench/results.json]
 """
 import json
+import multiprocessing
 import os
 import statistics
 import subprocess
@@ -40,6 +42,8 @@ def mnist():
     yt = idx(f"{d}/t10k-labels-idx1-ubyte").astype(np.int64)
     return (torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(xt), torch.from_numpy(yt))
 
+
+MAX_DEFAULT_SEEDS = 10  # PyTorch's own initialisation: a reference point, fewer seeds
 
 ACTS = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid}
 
@@ -102,6 +106,33 @@ def run(cfg, data, seed=1, like_tinymlp=True):
     return statistics.median(times[1:]), acc
 
 
+_DATA = None
+
+
+def accuracy_only(cfg, seed, like_tinymlp):
+    """One untimed run for its test accuracy, in a worker process on one thread."""
+    global _DATA
+    torch.set_num_threads(1)
+    if _DATA is None:
+        _DATA = mnist() if cfg["data"] != "xor" else ()
+    return run(cfg, _DATA, seed, like_tinymlp)[1]
+
+
+def accuracies(cfg, seeds, like_tinymlp):
+    """Test accuracy for each seed: untimed, so the runs share the CPUs, one process each."""
+    if not seeds:
+        return []
+    procs = min(len(seeds), os.cpu_count() or 1)
+    with multiprocessing.get_context("spawn").Pool(procs) as pool:
+        return pool.starmap(accuracy_only, [(cfg, s, like_tinymlp) for s in seeds])
+
+
+def mean_se(v):
+    """The mean of v and its standard error (0 for one value)."""
+    m = statistics.mean(v)
+    return m, (statistics.stdev(v) / len(v) ** 0.5 if len(v) > 1 else 0.0)
+
+
 def same_steps(data, steps=300):
     """Config A from one set of initial weights on the same batches (MNIST's first rows in
     order, 32 at a time) in both frameworks: the largest difference between the final weights
@@ -130,10 +161,13 @@ def main():
     torch.set_num_threads(res["threads"])
     data = mnist()
     print(f"\nPyTorch {torch.__version__} on the CPU, {res['threads']} thread(s), same configurations:\n")
-    print("torch acc: the same initialisation as tinymlp's; (default): PyTorch's own, same seeds\n")
+    print("Accuracies are means over n seeds (the same seeds in both). torch acc: started the way\n"
+          "tinymlp starts; (default): PyTorch's own initialisation, over the first "
+          f"{MAX_DEFAULT_SEEDS} seeds at most.\n"
+          "difference: tinymlp's mean minus PyTorch's, +- its standard error.\n")
     print(f"{'config':8} {'torch s/ep':>11} {'tinymlp s/ep':>13} {'speed-up':>9} "
-          f"{'torch acc':>10} {'(default)':>10} {'tinymlp acc':>12} {'/oblas floor':>13} "
-          f"{'/best floor':>12}")
+          f"{'torch acc':>10} {'(default)':>10} {'tinymlp acc':>12} {'difference':>14} {'n':>3} "
+          f"{'/oblas floor':>13} {'/best floor':>12}")
     peer = []
     for cfg in res["tinymlp"]:
         cfg_t = dict(cfg)
@@ -141,20 +175,24 @@ def main():
             cfg_t["epochs_measured"] = min(cfg["epochs_measured"], 200)  # per-step overhead dominates
         secs, acc = run(cfg_t, data)
         # the same seeds as tinymlp's accuracy (its test_accuracy is their mean); timed once
-        accs = [acc] + [run(cfg_t, data, seed)[1]
-                        for seed in range(2, len(cfg.get("test_accuracy_seeds", [0])) + 1)]
-        acc = statistics.mean(accs)
-        accs_default = [run(cfg_t, data, seed, like_tinymlp=False)[1]
-                        for seed in range(1, len(accs) + 1)]
+        n_seeds = len(cfg.get("test_accuracy_seeds", [0]))
+        accs = [acc] + accuracies(cfg_t, range(2, n_seeds + 1), True)
+        acc, acc_se = mean_se(accs)
+        accs_default = accuracies(cfg_t, range(1, min(n_seeds, MAX_DEFAULT_SEEDS) + 1), False)
         acc_default = statistics.mean(accs_default)
+        ours, ours_se = mean_se(cfg.get("test_accuracy_seeds", [cfg["test_accuracy"]]))
         speedup = secs / cfg["epoch_seconds"]
         peer.append({"config": cfg["config"], "epoch_seconds": secs, "test_accuracy": acc,
-                     "test_accuracy_seeds": accs, "test_accuracy_default_init": acc_default,
+                     "test_accuracy_stderr": acc_se, "test_accuracy_seeds": accs,
+                     "test_accuracy_default_init": acc_default,
                      "test_accuracy_default_init_seeds": accs_default,
                      "tinymlp_speedup": speedup})
+        diff = f"{100 * (ours - acc):+.2f}"
+        if n_seeds > 1:
+            diff += f" +- {100 * (ours_se ** 2 + acc_se ** 2) ** 0.5:.2f}"
         print(f"{cfg['config']:8} {secs:11.3f} {cfg['epoch_seconds']:13.3f} {speedup:8.1f}x "
-              f"{100 * acc:9.2f}% {100 * acc_default:9.2f}% {100 * cfg['test_accuracy']:11.2f}% "
-              f"{cfg['ratio_to_openblas_floor']:12.2f}x {cfg['ratio_to_floor']:11.2f}x",
+              f"{100 * acc:9.2f}% {100 * acc_default:9.2f}% {100 * ours:11.2f}% {diff:>14} "
+              f"{n_seeds:3d} {cfg['ratio_to_openblas_floor']:12.2f}x {cfg['ratio_to_floor']:11.2f}x",
               flush=True)
     diff, biggest = same_steps(data)
     print(f"\nSame start, same 300 batches (config A, Adam): the final weights differ by at most "

@@ -288,3 +288,42 @@ unsigned tmlp_team_run(tmlp_team *p, tmlp_team_fn fn, void *ctx, size_t n, size_
         relax();
     return atomic_load(&p->flags);
 }
+
+int tmlp_team_parts(const tmlp_team *p, int n, double work)
+{
+    int threads = tmlp_team_threads(p), parts = 2 * threads < n / 16 ? 2 * threads : n / 16;
+    return parts < 2 || work < 65536.0 ? 1 : parts;
+}
+
+typedef struct blocks_job {
+    tmlp_block_fn fn;
+    void *ctx;
+    int n, parts;
+} blocks_job;
+
+/* Start of block b: an even share, rounded down to a multiple of 16. */
+static int block_start(int b, int parts, int n)
+{
+    return b >= parts ? n : (int)((long)n * b / parts) & ~15;
+}
+
+static unsigned run_blocks(void *ctx, size_t begin, size_t end)
+{
+    const blocks_job *j = ctx;
+    for (size_t b = begin; b < end; b++) {
+        int lo = block_start((int)b, j->parts, j->n), hi = block_start((int)b + 1, j->parts, j->n);
+        if (hi > lo)
+            j->fn(j->ctx, lo, hi);
+    }
+    return 0;
+}
+
+void tmlp_team_blocks(tmlp_team *p, int n, int parts, tmlp_block_fn fn, void *ctx)
+{
+    if (parts <= 1) {
+        fn(ctx, 0, n);
+        return;
+    }
+    blocks_job j = { fn, ctx, n, parts };
+    tmlp_team_run(p, run_blocks, &j, (size_t)parts, 1);
+}

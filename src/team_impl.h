@@ -19,4 +19,18 @@ typedef unsigned (*tmlp_team_fn)(void *ctx, size_t begin, size_t end);
  * thread (or NULL, or chunk 0, or n <= chunk) one call fn(ctx, 0, n) on the caller's thread. */
 unsigned tmlp_team_run(tmlp_team *team, tmlp_team_fn fn, void *ctx, size_t n, size_t chunk);
 
+/* Work on the block [lo, hi) of something cut along one dimension (a product's rows or
+ * columns, a layer's units). */
+typedef void (*tmlp_block_fn)(void *ctx, int lo, int hi);
+
+/* How many blocks to cut n into for the team: two per thread (a thread slowed by the machine
+ * leaves its second block to a faster one), each at least 16 wide; 1 (no split) when the team
+ * has one thread or work, in multiply-adds, is under 2^16, where handing out costs more. */
+int tmlp_team_parts(const tmlp_team *team, int n, double work);
+
+/* fn over [0, n) cut into `parts` blocks whose edges are multiples of 16 (64 bytes of
+ * floats, so no two blocks share a cache line of a row-major row), the last ending at n;
+ * parts <= 1 is one call fn(ctx, 0, n) on the caller's thread. */
+void tmlp_team_blocks(tmlp_team *team, int n, int parts, tmlp_block_fn fn, void *ctx);
+
 #endif

@@ -53,54 +53,39 @@ int tmlp_gemm(int ta, int tb, float alpha, tmlp_mat a, tmlp_mat b, float beta, t
     return TMLP_OK;
 }
 
-/* tmlp_gemm_team's job: block p of `parts` along C's columns (by_cols) or rows. */
+/* tmlp_gemm_team's job: C's columns (by_cols) or rows [lo, hi). */
 typedef struct gemm_job {
-    int ta, tb, by_cols, parts;
+    int ta, tb, by_cols;
     float alpha, beta;
     tmlp_mat a, b, c;
 } gemm_job;
 
-/* Start of block p: an even share, rounded down to a multiple of 16 floats (64 bytes, so no
- * two threads write one cache line of C), the last block ending at n. */
-static int block_start(int p, int parts, int n)
-{
-    return p >= parts ? n : (int)((long)n * p / parts) & ~15;
-}
-
-static unsigned gemm_block(void *ctx, size_t begin, size_t end)
+static void gemm_block(void *ctx, int lo, int hi)
 {
     const gemm_job *j = ctx;
-    for (size_t p = begin; p < end; p++) {
-        int n = j->by_cols ? j->c.cols : j->c.rows;
-        int lo = block_start((int)p, j->parts, n), hi = block_start((int)p + 1, j->parts, n);
-        tmlp_mat a = j->a, b = j->b, c = j->c;
-        if (j->by_cols) {   /* C[:, lo:hi] = op(A) · op(B)[:, lo:hi] */
-            b = j->tb ? mat_rows(b, lo, hi) : mat_cols(b, lo, hi);
-            c = mat_cols(c, lo, hi);
-        } else {            /* C[lo:hi, :] = op(A)[lo:hi, :] · op(B) */
-            a = j->ta ? mat_cols(a, lo, hi) : mat_rows(a, lo, hi);
-            c = mat_rows(c, lo, hi);
-        }
-        tmlp_gemm(j->ta, j->tb, j->alpha, a, b, j->beta, c);
+    tmlp_mat a = j->a, b = j->b, c = j->c;
+    if (j->by_cols) {   /* C[:, lo:hi] = op(A) · op(B)[:, lo:hi] */
+        b = j->tb ? mat_rows(b, lo, hi) : mat_cols(b, lo, hi);
+        c = mat_cols(c, lo, hi);
+    } else {            /* C[lo:hi, :] = op(A)[lo:hi, :] · op(B) */
+        a = j->ta ? mat_cols(a, lo, hi) : mat_rows(a, lo, hi);
+        c = mat_rows(c, lo, hi);
     }
-    return 0;
+    tmlp_gemm(j->ta, j->tb, j->alpha, a, b, j->beta, c);
 }
 
 int tmlp_gemm_team(tmlp_team *team, int split, int ta, int tb, float alpha, tmlp_mat a,
                    tmlp_mat b, float beta, tmlp_mat c)
 {
-    int threads = tmlp_team_threads(team);
     if (!shapes_ok(ta, tb, a, b, c))
         return TMLP_EINVAL;
-    int by_cols = split != TMLP_SPLIT_ROWS, n = by_cols ? c.cols : c.rows;
-    /* two blocks per thread: a thread slowed by the machine (another process, or the
-     * hypervisor) leaves its second block to a faster one */
-    int parts = 2 * threads < n / 16 ? 2 * threads : n / 16;
-    if (parts < 2 || (double)c.rows * c.cols * op_cols(a, ta) < 65536.0 ||
-        openblas_get_num_threads() > 1)
+    int by_cols = split != TMLP_SPLIT_ROWS;
+    int parts = tmlp_team_parts(team, by_cols ? c.cols : c.rows,
+                                (double)c.rows * c.cols * op_cols(a, ta));
+    if (parts < 2 || openblas_get_num_threads() > 1) /* OpenBLAS's threads would fight ours */
         return tmlp_gemm(ta, tb, alpha, a, b, beta, c);
-    gemm_job j = { ta, tb, by_cols, parts, alpha, beta, a, b, c };
-    tmlp_team_run(team, gemm_block, &j, (size_t)parts, 1);
+    gemm_job j = { ta, tb, by_cols, alpha, beta, a, b, c };
+    tmlp_team_blocks(team, by_cols ? c.cols : c.rows, parts, gemm_block, &j);
     return TMLP_OK;
 }
 
