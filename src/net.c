@@ -19,6 +19,7 @@
 #include "tinymlp/loss.h"
 #include "tinymlp/net.h"
 #include "tinymlp/tensor.h"
+#include "hot.h"
 #include "team_impl.h"
 
 typedef struct layer {
@@ -46,7 +47,7 @@ typedef struct layer {
      * those columns gathered; NULL buffers where the layer cannot skip. */
     int skipping, n_runs, n_kept;
     int *run;            /* (2 n_in) start and length of each run */
-    unsigned char *nz;   /* (n_in) whether the batch has a nonzero in the column */
+    uint32_t *nz;        /* (n_in) nonzero where the batch has a nonzero in the column */
     float *xs;           /* (max_batch, n_kept) X's kept columns */
     float *ws;           /* (n_out, n_kept) W's kept columns in the forward, dW's in backward */
 } layer;
@@ -236,14 +237,14 @@ tmlp_net *tmlp_net_new(const tmlp_net_spec *spec, int max_batch, tmlp_err *err)
     net->da[0] = w; w += (size_t)max_batch * widest;
     net->da[1] = w; w += (size_t)max_batch * widest;
     if (can_skip) {
-        net->skip_idx = malloc(2 * n0_in * sizeof *net->skip_idx + n0_in);
+        net->skip_idx = malloc(2 * n0_in * sizeof *net->skip_idx + n0_in * sizeof(uint32_t));
         if (!net->skip_idx) {
             tmlp_fail(err, TMLP_ENOMEM, "net: no memory");
             goto fail;
         }
         layer *l = &net->L[0];
         l->run = net->skip_idx;
-        l->nz = (unsigned char *)(net->skip_idx + 2 * n0_in);
+        l->nz = (uint32_t *)(net->skip_idx + 2 * n0_in);
         l->xs = w; w += (size_t)max_batch * n0_in;
         l->ws = w;
     }
@@ -464,18 +465,28 @@ static void elementwise(tmlp_net *net, const layer *l, int batch, size_t n, tmlp
  *
  * It pays when the multiply-adds saved, batch·(skipped columns) per unit and pass, outweigh
  * moving each unit's weights and gradients run by run: SKIP_RUN_COST per run. */
+/* nz[c] = OR over the rows of x (rows, n) of column c's bits but the sign: nonzero exactly
+ * where some row holds a value other than +-0 (NaN included: it must reach the loss). */
+TMLP_HOT static void nonzero_cols(uint32_t *nz, const float *x, int rows, int n)
+{
+    memset(nz, 0, (size_t)n * sizeof *nz);
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * n;
+        for (int c = 0; c < n; c++) {
+            uint32_t u;
+            memcpy(&u, xr + c, sizeof u);
+            nz[c] |= u & 0x7fffffffu;
+        }
+    }
+}
+
 static int skip_plan(tmlp_net *net, layer *l, const float *x, int batch)
 {
     const int n = l->n_in;
-    unsigned char *nz = l->nz;
+    const uint32_t *nz = l->nz;
     if (!net->skip_zeros || !nz)
         return l->skipping = 0;
-    memset(nz, 0, (size_t)n);
-    for (int r = 0; r < batch; r++) {
-        const float *xr = x + (size_t)r * n;
-        for (int c = 0; c < n; c++)
-            nz[c] |= xr[c] != 0.0f; /* NaN is kept: it must reach the loss */
-    }
+    nonzero_cols(l->nz, x, batch, n);
     int runs = 0, kept = 0;
     for (int c = 0; c < n;) {
         if (!nz[c]) {
