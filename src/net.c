@@ -465,6 +465,7 @@ static void elementwise(tmlp_net *net, const layer *l, int batch, size_t n, tmlp
  *
  * It pays when the multiply-adds saved, batch·(skipped columns) per unit and pass, outweigh
  * moving each unit's weights and gradients run by run: SKIP_RUN_COST per run. */
+
 /* nz[c] = OR over the rows of x (rows, n) of column c's bits but the sign: nonzero exactly
  * where some row holds a value other than +-0 (NaN included: it must reach the loss). */
 TMLP_HOT static void nonzero_cols(uint32_t *nz, const float *x, int rows, int n)
@@ -480,6 +481,8 @@ TMLP_HOT static void nonzero_cols(uint32_t *nz, const float *x, int rows, int n)
     }
 }
 
+/* Finds the runs of x's nonzero columns and decides whether the first layer's forward of x,
+ * and the backward after it, skip the rest (l->skipping). */
 static int skip_plan(tmlp_net *net, layer *l, const float *x, int batch)
 {
     const int n = l->n_in;
