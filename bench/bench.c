@@ -27,6 +27,7 @@
 #include <cJSON.h>
 
 #include "tinymlp.h"
+#include "team_impl.h" /* tmlp_team_blocks, wrapped for --profile */
 
 /* Every heap allocation libtinymlp.a makes passes through here (linked with --wrap). */
 void *__real_malloc(size_t n);
@@ -51,7 +52,6 @@ int __real_tmlp_gemm_team(tmlp_team *team, int split, int ta, int tb, float alph
                           tmlp_mat b, float beta, tmlp_mat c);
 int __wrap_tmlp_gemm_team(tmlp_team *team, int split, int ta, int tb, float alpha, tmlp_mat a,
                           tmlp_mat b, float beta, tmlp_mat c);
-typedef void (*tmlp_block_fn)(void *ctx, int lo, int hi); /* as in src/team_impl.h */
 void __real_tmlp_team_blocks(tmlp_team *team, int n, int parts, tmlp_block_fn fn, void *ctx);
 void __wrap_tmlp_team_blocks(tmlp_team *team, int n, int parts, tmlp_block_fn fn, void *ctx);
 static double gemm_seconds;

@@ -70,13 +70,15 @@ struct tmlp_net {
     int *skip_idx;       /* the first layer's run and nz, one allocation */
 };
 
-/* Zero-column skipping (skip_plan): a run of kept columns costs about as much as this many
- * multiply-adds skipped per row of the batch (measured in training on MNIST with a team of 2:
- * batch 256 and 1024 units, ~550 of 784 columns in ~28 runs, gains 7% of an epoch; batch 32,
- * ~450 columns in ~27 runs, loses 5%, so it must stay dense); xs is not kept for batches of
- * more than SKIP_MAX_XS input values (16 MB). */
+/* Zero-column skipping (skip_plan) runs when the multiply-adds it saves per unit and pass,
+ * batch·(columns skipped), reach SKIP_RUN_COST per run of kept columns. The value lies between
+ * two cases measured in training on MNIST with a team of 2: batch 256 with 1024 units keeps
+ * ~550 of 784 columns in ~28 runs (~2,100 saved per run) and gains 7% of an epoch; batch 32
+ * keeps ~450 in ~27 runs (~400 per run) and loses 5%. Its buffers, the batch's kept columns
+ * and the first layer's (n_out·n_in floats), are made only when together they are at most
+ * SKIP_MAX_BUF floats (32 MB): a net with a larger first layer or batch never skips. */
 #define SKIP_RUN_COST 640.0
-#define SKIP_MAX_XS ((size_t)1 << 22)
+#define SKIP_MAX_BUF ((size_t)1 << 23)
 
 /* Adds b to *total, failing on overflow. */
 static int add_size(size_t *total, size_t a, size_t b)
@@ -173,9 +175,9 @@ tmlp_net *tmlp_net_new(const tmlp_net_spec *spec, int max_batch, tmlp_err *err)
         widest = l->n_out > widest ? l->n_out : widest;
     }
     ok = ok && add_size(&n_work, (size_t)max_batch, 2 * (size_t)widest);
-    /* zero-column skipping's xs and ws, unless xs would be large (full-batch training) */
+    /* zero-column skipping's xs and ws, unless they would be large */
     const size_t n0_in = (size_t)spec->n_in, n0_out = (size_t)spec->layer[0].units;
-    const int can_skip = (size_t)max_batch * n0_in <= SKIP_MAX_XS;
+    const int can_skip = ((size_t)max_batch + n0_out) * n0_in <= SKIP_MAX_BUF;
     ok = ok && (!can_skip || add_size(&n_work, n0_in, (size_t)max_batch + n0_out));
     if (!ok || n_params > SIZE_MAX / sizeof(float) / 2 || n_work > SIZE_MAX / sizeof(float)) {
         tmlp_fail(err, TMLP_ENOMEM, "net: sizes overflow (max batch %d)", max_batch);
@@ -461,7 +463,8 @@ static void elementwise(tmlp_net *net, const layer *l, int batch, size_t n, tmlp
  * from X into xs and from W into ws, and multiplies only those; its backward computes dW's
  * kept columns into ws and scatters them into dW, zeros elsewhere. The result is the dense
  * one up to rounding (the products' sums run over fewer terms), except that a zero input times
- * an infinite weight counts as zero instead of NaN.
+ * a non-finite weight or output gradient counts as zero instead of NaN. (Training keeps the
+ * weights finite, and a non-finite dZ shows in the kept columns' gradients.)
  *
  * It pays when the multiply-adds saved, batch·(skipped columns) per unit and pass, outweigh
  * moving each unit's weights and gradients run by run: SKIP_RUN_COST per run. */
@@ -503,10 +506,12 @@ static int skip_plan(tmlp_net *net, layer *l, const float *x, int batch)
         l->run[2 * runs + 1] = c - c0;
         runs++;
         kept += c - c0;
+        if ((double)batch * (n - kept) < SKIP_RUN_COST * runs)
+            return l->skipping = 0; /* the saving only shrinks and the cost only grows */
     }
     l->n_runs = runs;
     l->n_kept = kept;
-    return l->skipping = kept < n && (double)batch * (n - kept) >= SKIP_RUN_COST * runs;
+    return l->skipping = kept < n;
 }
 
 /* Rows [r0, r1) of src (stride n, the full width) into dst (stride n_kept): the runs only. */
@@ -567,9 +572,11 @@ static void skip_backward_block(void *ctx, int lo, int hi)
     const skip_job *j = ctx;
     const layer *l = j->l;
     const int k = l->n_kept;
-    tmlp_mat dz = { j->batch, hi - lo, l->n_out, l->dz + lo };
-    tmlp_mat dws = { hi - lo, k, k, l->ws + (size_t)lo * k };
-    tmlp_gemm(TMLP_TRANS, TMLP_NOTRANS, 1.0f, dz, tmlp_mat_view(l->xs, j->batch, k), 0.0f, dws);
+    if (k > 0) {   /* (with no column kept, dW is all zeros) */
+        tmlp_mat dz = { j->batch, hi - lo, l->n_out, l->dz + lo };
+        tmlp_mat dws = { hi - lo, k, k, l->ws + (size_t)lo * k };
+        tmlp_gemm(TMLP_TRANS, TMLP_NOTRANS, 1.0f, dz, tmlp_mat_view(l->xs, j->batch, k), 0.0f, dws);
+    }
     scatter_runs(l, l->ws, l->dW, lo, hi);
 }
 
@@ -577,8 +584,7 @@ static void skip_backward_block(void *ctx, int lo, int hi)
 static void skip_run(tmlp_net *net, const layer *l, int batch, tmlp_block_fn fn)
 {
     skip_job j = { l, batch };
-    int parts = tmlp_blas_threads_get() > 1 ? 1 :
-                tmlp_team_parts(net->team, l->n_out, (double)batch * l->n_out * l->n_kept);
+    int parts = tmlp_gemm_parts(net->team, l->n_out, (double)batch * l->n_out * l->n_kept);
     tmlp_team_blocks(net->team, l->n_out, parts, fn, &j);
 }
 

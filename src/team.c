@@ -292,7 +292,7 @@ unsigned tmlp_team_run(tmlp_team *p, tmlp_team_fn fn, void *ctx, size_t n, size_
 int tmlp_team_parts(const tmlp_team *p, int n, double work)
 {
     int threads = tmlp_team_threads(p), parts = 2 * threads < n / 16 ? 2 * threads : n / 16;
-    return parts < 2 || work < 65536.0 ? 1 : parts;
+    return threads < 2 || parts < 2 || work < 65536.0 ? 1 : parts;
 }
 
 typedef struct blocks_job {

@@ -24,13 +24,18 @@ unsigned tmlp_team_run(tmlp_team *team, tmlp_team_fn fn, void *ctx, size_t n, si
 typedef void (*tmlp_block_fn)(void *ctx, int lo, int hi);
 
 /* How many blocks to cut n into for the team: two per thread (a thread slowed by the machine
- * leaves its second block to a faster one), each at least 16 wide; 1 (no split) when the team
- * has one thread or work, in multiply-adds, is under 2^16, where handing out costs more. */
+ * leaves its second block to a faster one), each at least 16 wide; 1 (no split) for a team
+ * of one thread (or NULL), or when work, in multiply-adds, is under 2^16, where handing out
+ * costs more. */
 int tmlp_team_parts(const tmlp_team *team, int n, double work);
 
-/* fn over [0, n) cut into `parts` blocks whose edges are multiples of 16 (64 bytes of
- * floats, so no two blocks share a cache line of a row-major row), the last ending at n;
- * parts <= 1 is one call fn(ctx, 0, n) on the caller's thread. */
+/* fn over [0, n) cut into `parts` blocks whose edges are multiples of 16 (64 bytes of floats:
+ * in row-major rows that start on a 64-byte boundary, blocks of columns then share no cache
+ * line), the last ending at n; parts <= 1 is one call fn(ctx, 0, n) on the caller's thread. */
 void tmlp_team_blocks(tmlp_team *team, int n, int parts, tmlp_block_fn fn, void *ctx);
+
+/* tmlp_team_parts for a product (tensor.c): 1 also while OpenBLAS runs more than one thread
+ * of its own, whose threads would fight the team's. */
+int tmlp_gemm_parts(const tmlp_team *team, int n, double macs);
 
 #endif

@@ -74,15 +74,20 @@ static void gemm_block(void *ctx, int lo, int hi)
     tmlp_gemm(j->ta, j->tb, j->alpha, a, b, j->beta, c);
 }
 
+int tmlp_gemm_parts(const tmlp_team *team, int n, double macs)
+{
+    return openblas_get_num_threads() > 1 ? 1 : tmlp_team_parts(team, n, macs);
+}
+
 int tmlp_gemm_team(tmlp_team *team, int split, int ta, int tb, float alpha, tmlp_mat a,
                    tmlp_mat b, float beta, tmlp_mat c)
 {
     if (!shapes_ok(ta, tb, a, b, c))
         return TMLP_EINVAL;
     int by_cols = split != TMLP_SPLIT_ROWS;
-    int parts = tmlp_team_parts(team, by_cols ? c.cols : c.rows,
+    int parts = tmlp_gemm_parts(team, by_cols ? c.cols : c.rows,
                                 (double)c.rows * c.cols * op_cols(a, ta));
-    if (parts < 2 || openblas_get_num_threads() > 1) /* OpenBLAS's threads would fight ours */
+    if (parts < 2)
         return tmlp_gemm(ta, tb, alpha, a, b, beta, c);
     gemm_job j = { ta, tb, by_cols, alpha, beta, a, b, c };
     tmlp_team_blocks(team, by_cols ? c.cols : c.rows, parts, gemm_block, &j);

@@ -97,8 +97,10 @@ tmlp_team *tmlp_net_team(const tmlp_net *net);
  * input's columns that hold a nonzero in some row of the batch (MNIST: about 560 of 784 in a
  * batch of 256), and its backward writes exact zeros into the other columns of dW, when the
  * multiply-adds saved outweigh gathering the columns. Results equal the dense ones up to
- * rounding; a zero input times an infinite weight counts as zero. Off (0): every forward is
- * the plain dense product. Nets made for batches of more than 2^22 input values never skip. */
+ * rounding; a zero input times a non-finite weight or output gradient counts as zero. Off
+ * (0): every forward is the plain dense product. It keeps a gathered copy of the first
+ * layer's weights and of a batch of inputs; nets where those two would exceed 2^23 floats
+ * (32 MB) never skip. */
 void tmlp_net_set_skip_zeros(tmlp_net *net, int on);
 /* The input columns the last forward multiplied: tmlp_net_n_in, unless it skipped some. */
 int tmlp_net_input_cols_used(const tmlp_net *net);
