@@ -130,6 +130,19 @@ expect "predict --label-col 0 --csv-header yes" 0 "$bin" predict "$tmp/lfh.st" -
     { [ "$(head -n 4 "$tmp/out" | cut -d' ' -f1 | tr -d '\n')" = 0110 ] && [ "$(wc -l <"$tmp/out")" -eq 24 ] &&
       ok "predict drops the label column and the header: 24 answers, xor's" || bad "predict drops the label column and the header: 24 answers, xor's"; }
 expect "predict --csv-header no on a header"   1 "$bin" predict "$tmp/lf.st" --csv-header no "$tmp/lfh.csv"
+# errors name the line's own columns, the label's included
+printf '0,1,0\n1,1,x\n' >"$tmp/lfbad.csv"
+expect "predict --label-col 0: a bad value"    1 "$bin" predict "$tmp/lf.st" --label-col 0 "$tmp/lfbad.csv" &&
+    { grep -q "lfbad.csv:2: column 3 is not a number" "$tmp/err" && ok "--label-col 0: the bad value is column 3 of the line" ||
+      bad "--label-col 0: the bad value is column 3 of the line"; }
+printf 'x,1,0\n' >"$tmp/lfbad.csv"
+expect "predict --label-col 1: a bad first value" 1 "$bin" predict "$tmp/lf.st" --label-col 1 --csv-header no "$tmp/lfbad.csv" &&
+    { grep -q "lfbad.csv:1: column 1 is not a number" "$tmp/err" && ok "--label-col 1: a bad value before the label keeps its number" ||
+      bad "--label-col 1: a bad value before the label keeps its number"; }
+printf '1,1\n' >"$tmp/lfbad.csv"
+expect "predict --label-col 0: too few values" 1 "$bin" predict "$tmp/lf.st" --label-col 0 "$tmp/lfbad.csv" &&
+    { grep -q "1 values besides the label, the model takes 2" "$tmp/err" && ok "--label-col 0: the count leaves the label out" ||
+      bad "--label-col 0: the count leaves the label out"; }
 expect "--label-col past the last column"      2 "$bin" train --data "$tmp/lf.csv" --label-col 3
 expect "--label-col -2"                        2 "$bin" train --data "$tmp/lf.csv" --label-col -2
 expect "--csv-header maybe"                    2 "$bin" train --data "$tmp/lf.csv" --csv-header maybe

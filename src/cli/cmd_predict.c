@@ -33,9 +33,10 @@ static void help(void)
            "  -h, --help     this text\n");
 }
 
-/* Removes field col (0-based; -1 the last) and its comma from a line; a line without that
- * field is left as it is (and then has too few values). */
-static void drop_field(char *line, int col)
+/* Removes field col (0-based; -1 the last) and its comma from a line and returns the 0-based
+ * index it had; a line without that field is left as it is (and then has too few values),
+ * and -1 returned. */
+static int drop_field(char *line, int col)
 {
     size_t end = strcspn(line, "\r\n");
     int n = 1;
@@ -44,7 +45,7 @@ static void drop_field(char *line, int col)
     if (col < 0)
         col = n - 1;
     if (col >= n || n < 2)
-        return;
+        return -1;
     char *start = line;
     for (int c = 0; c < col; c++)
         start = strchr(start, ',') + 1;
@@ -54,12 +55,15 @@ static void drop_field(char *line, int col)
     else if (start > line)
         start--;                       /* the last field: "a,b,LABEL" -> "a,b" */
     memmove(start, next, strlen(next) + 1);
+    return col;
 }
 
 /* Parses one line into x[0..n_in); returns 1 if it held exactly n_in numbers, 0 if it is not
- * numeric at its first field and may be a header (first), -1 with a message otherwise. */
+ * numeric at its first field and may be a header (first), -1 with the bad field's 1-based
+ * number in *col, or -2 after printing what is wrong with the count (`label`: the line's label
+ * field was taken out first). */
 static int parse_row(char *line, float *x, int n_in, const char *src, long lineno, int first,
-                     int *col)
+                     int *col, int label)
 {
     char *p = line;
     for (int j = 0; j < n_in; j++) {
@@ -76,7 +80,8 @@ static int parse_row(char *line, float *x, int n_in, const char *src, long linen
         }
         x[j] = (float)v;
         if ((*end == '\0' || *end == '\n') && j + 1 < n_in) {
-            fprintf(stderr, "tinymlp: %s:%ld: %d values, the model takes %d\n", src, lineno, j + 1, n_in);
+            fprintf(stderr, "tinymlp: %s:%ld: %d values%s, the model takes %d\n", src, lineno, j + 1,
+                    label ? " besides the label" : "", n_in);
             return -2;
         }
         p = end + (*end == ',');
@@ -84,8 +89,8 @@ static int parse_row(char *line, float *x, int n_in, const char *src, long linen
     while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
         p++;
     if (*p) {
-        fprintf(stderr, "tinymlp: %s:%ld: more than %d values, the model takes %d\n", src, lineno,
-                n_in, n_in);
+        fprintf(stderr, "tinymlp: %s:%ld: more than %d values%s, the model takes %d\n", src,
+                lineno, n_in, label ? " besides the label" : "", n_in);
         return -2;
     }
     return 1;
@@ -161,14 +166,16 @@ int cmd_predict(int argc, char **argv)
         first = 0;
         if (at_first && header == 1)
             continue; /* a header, as the user said */
-        if (label_col != INT_MIN)
-            drop_field(line, label_col);
-        int col = 0, r = parse_row(line, x, n_in, name, lineno, at_first && header == -1, &col);
+        int dropped = label_col != INT_MIN ? drop_field(line, label_col) : -1;
+        int col = 0, r = parse_row(line, x, n_in, name, lineno, at_first && header == -1, &col,
+                                   dropped >= 0);
         if (r == 0)
             continue; /* header */
         if (r < 0) {
+            /* col counts the fields left after the label's; the message counts the line's */
             if (r == -1)
-                fprintf(stderr, "tinymlp: %s:%ld: column %d is not a number\n", name, lineno, col);
+                fprintf(stderr, "tinymlp: %s:%ld: column %d is not a number\n", name, lineno,
+                        dropped >= 0 && col - 1 >= dropped ? col + 1 : col);
             goto done;
         }
         cli_prep_apply_raw(&prep, x, 1, n_in);
