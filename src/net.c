@@ -19,38 +19,8 @@
 #include "tinymlp/loss.h"
 #include "tinymlp/net.h"
 #include "tinymlp/tensor.h"
-#include "hot.h"
+#include "net_impl.h"
 #include "team_impl.h"
-
-typedef struct layer {
-    int n_in, n_out;
-    const tmlp_act *act; /* never NULL */
-    float arg;
-    int init;
-    int identity;        /* act is identity: A aliases U */
-    int bn;              /* batch norm on Z */
-    float drop, l1, l2;
-    float *W, *b, *ap;   /* views into the parameter block: (n_out, n_in), (n_out), (n_ap) */
-    float *dW, *db, *dap;
-    float *gamma, *beta, *dgamma, *dbeta; /* (n_out) each, when bn */
-    float *run_mean, *run_var;            /* (n_out) each, in the state block, when bn */
-    int n_ap;
-    /* (max_batch, n_out) each; u == z without bn, a == u when identity, out == a without
-     * dropout, du == dz without bn */
-    float *z, *u, *a, *out, *dz, *du;
-    float *mask;         /* (max_batch, n_out) 0 or 1/(1-p), when dropout */
-    float *xhat;         /* (max_batch, n_out) normalised Z, when bn */
-    float *inv_std;      /* (n_out) batch 1/sqrt(var + eps) of the last training forward */
-    const float *x;      /* (batch, n_in) input of the last forward */
-    /* Zero-column skipping, the first layer only (see skip_plan): whether the last forward
-     * skipped the input's zero columns, the columns it kept as runs of consecutive ones, and
-     * those columns gathered; NULL buffers where the layer cannot skip. */
-    int skipping, n_runs, n_kept;
-    int *run;            /* (2 n_in) start and length of each run */
-    uint32_t *nz;        /* (n_in) nonzero where the batch has a nonzero in the column */
-    float *xs;           /* (max_batch, n_kept) X's kept columns */
-    float *ws;           /* (n_out, n_kept) W's kept columns in the forward, dW's in backward */
-} layer;
 
 struct tmlp_net {
     tmlp_net_spec spec;
@@ -69,16 +39,6 @@ struct tmlp_net {
     int skip_zeros;      /* tmlp_net_set_skip_zeros */
     int *skip_idx;       /* the first layer's run and nz, one allocation */
 };
-
-/* Zero-column skipping (skip_plan) runs when the multiply-adds it saves per unit and pass,
- * batch·(columns skipped), reach SKIP_RUN_COST per run of kept columns. The value lies between
- * two cases measured in training on MNIST with a team of 2: batch 256 with 1024 units keeps
- * ~550 of 784 columns in ~28 runs (~2,100 saved per run) and gains 7% of an epoch; batch 32
- * keeps ~450 in ~27 runs (~400 per run) and loses 5%. Its buffers, the batch's kept columns
- * and the first layer's (n_out·n_in floats), are made only when together they are at most
- * SKIP_MAX_BUF floats (32 MB): a net with a larger first layer or batch never skips. */
-#define SKIP_RUN_COST 640.0
-#define SKIP_MAX_BUF ((size_t)1 << 23)
 
 /* Adds b to *total, failing on overflow. */
 static int add_size(size_t *total, size_t a, size_t b)
@@ -456,138 +416,6 @@ static void elementwise(tmlp_net *net, const layer *l, int batch, size_t n, tmlp
         tmlp_team_run(net->team, fn, j, n, (n + parts - 1) / parts);
 }
 
-/* Zero-column skipping. Inputs such as images with blank borders, or one-hot and
- * bag-of-words features, have columns that are zero in every row of a batch. Such a column
- * adds nothing to Z = X·Wᵀ, and its column of dW = dZᵀ·X is exactly zero. The first layer's
- * forward finds the batch's nonzero columns, as runs of consecutive columns, gathers them
- * from X into xs and from W into ws, and multiplies only those; its backward computes dW's
- * kept columns into ws and scatters them into dW, zeros elsewhere. The result is the dense
- * one up to rounding (the products' sums run over fewer terms), except that a zero input times
- * a non-finite weight or output gradient counts as zero instead of NaN. (Training keeps the
- * weights finite, and a non-finite dZ shows in the kept columns' gradients.)
- *
- * It pays when the multiply-adds saved, batch·(skipped columns) per unit and pass, outweigh
- * moving each unit's weights and gradients run by run: SKIP_RUN_COST per run. */
-
-/* nz[c] = OR over the rows of x (rows, n) of column c's bits but the sign: nonzero exactly
- * where some row holds a value other than +-0 (NaN included: it must reach the loss). */
-TMLP_HOT static void nonzero_cols(uint32_t *nz, const float *x, int rows, int n)
-{
-    memset(nz, 0, (size_t)n * sizeof *nz);
-    for (int r = 0; r < rows; r++) {
-        const float *xr = x + (size_t)r * n;
-        for (int c = 0; c < n; c++) {
-            uint32_t u;
-            memcpy(&u, xr + c, sizeof u);
-            nz[c] |= u & 0x7fffffffu;
-        }
-    }
-}
-
-/* Finds the runs of x's nonzero columns and decides whether the first layer's forward of x,
- * and the backward after it, skip the rest (l->skipping). */
-static int skip_plan(tmlp_net *net, layer *l, const float *x, int batch)
-{
-    const int n = l->n_in;
-    const uint32_t *nz = l->nz;
-    if (!net->skip_zeros || !nz)
-        return l->skipping = 0;
-    nonzero_cols(l->nz, x, batch, n);
-    int runs = 0, kept = 0;
-    for (int c = 0; c < n;) {
-        if (!nz[c]) {
-            c++;
-            continue;
-        }
-        int c0 = c;
-        while (c < n && nz[c])
-            c++;
-        l->run[2 * runs] = c0;
-        l->run[2 * runs + 1] = c - c0;
-        runs++;
-        kept += c - c0;
-        if ((double)batch * (n - kept) < SKIP_RUN_COST * runs)
-            return l->skipping = 0; /* the saving only shrinks and the cost only grows */
-    }
-    l->n_runs = runs;
-    l->n_kept = kept;
-    return l->skipping = kept < n;
-}
-
-/* Rows [r0, r1) of src (stride n, the full width) into dst (stride n_kept): the runs only. */
-static void gather_runs(const layer *l, const float *src, float *dst, int r0, int r1)
-{
-    const size_t n = (size_t)l->n_in, k = (size_t)l->n_kept;
-    for (int r = r0; r < r1; r++) {
-        const float *s = src + (size_t)r * n;
-        float *d = dst + (size_t)r * k;
-        for (int q = 0; q < l->n_runs; q++) {
-            const int *run = l->run + 2 * q;
-            memcpy(d, s + run[0], (size_t)run[1] * sizeof *d);
-            d += run[1];
-        }
-    }
-}
-
-/* The reverse for dW: rows [r0, r1) of dst (stride n) from src (stride n_kept), zeros
- * outside the runs. */
-static void scatter_runs(const layer *l, const float *src, float *dst, int r0, int r1)
-{
-    const size_t n = (size_t)l->n_in, k = (size_t)l->n_kept;
-    for (int r = r0; r < r1; r++) {
-        const float *s = src + (size_t)r * k;
-        float *d = dst + (size_t)r * n;
-        int c = 0;
-        for (int q = 0; q < l->n_runs; q++) {
-            const int *run = l->run + 2 * q;
-            memset(d + c, 0, (size_t)(run[0] - c) * sizeof *d);
-            memcpy(d + run[0], s, (size_t)run[1] * sizeof *d);
-            s += run[1];
-            c = run[0] + run[1];
-        }
-        memset(d + c, 0, (size_t)(n - (size_t)c) * sizeof *d);
-    }
-}
-
-typedef struct skip_job {
-    const layer *l;
-    int batch;
-} skip_job;
-
-/* Forward, units [lo, hi): gather their weights' kept columns, Z[:, lo:hi] += xs · wsᵀ. */
-static void skip_forward_block(void *ctx, int lo, int hi)
-{
-    const skip_job *j = ctx;
-    const layer *l = j->l;
-    const int k = l->n_kept;
-    gather_runs(l, l->W, l->ws, lo, hi);
-    tmlp_mat ws = { hi - lo, k, k, l->ws + (size_t)lo * k };
-    tmlp_mat z = { j->batch, hi - lo, l->n_out, l->z + lo };
-    tmlp_gemm(TMLP_NOTRANS, TMLP_TRANS, 1.0f, tmlp_mat_view(l->xs, j->batch, k), ws, 1.0f, z);
-}
-
-/* Backward, units [lo, hi): their dW's kept columns = dZ[:, lo:hi]ᵀ · xs, then scattered. */
-static void skip_backward_block(void *ctx, int lo, int hi)
-{
-    const skip_job *j = ctx;
-    const layer *l = j->l;
-    const int k = l->n_kept;
-    if (k > 0) {   /* (with no column kept, dW is all zeros) */
-        tmlp_mat dz = { j->batch, hi - lo, l->n_out, l->dz + lo };
-        tmlp_mat dws = { hi - lo, k, k, l->ws + (size_t)lo * k };
-        tmlp_gemm(TMLP_TRANS, TMLP_NOTRANS, 1.0f, dz, tmlp_mat_view(l->xs, j->batch, k), 0.0f, dws);
-    }
-    scatter_runs(l, l->ws, l->dW, lo, hi);
-}
-
-/* One of the two on the net's team, cut along the layer's units like tmlp_gemm_team. */
-static void skip_run(tmlp_net *net, const layer *l, int batch, tmlp_block_fn fn)
-{
-    skip_job j = { l, batch };
-    int parts = tmlp_gemm_parts(net->team, l->n_out, (double)batch * l->n_out * l->n_kept);
-    tmlp_team_blocks(net->team, l->n_out, parts, fn, &j);
-}
-
 const float *tmlp_net_forward(tmlp_net *net, const float *x, int batch, tmlp_err *err)
 {
     if (batch <= 0 || batch > net->max_batch) {
@@ -604,10 +432,9 @@ const float *tmlp_net_forward(tmlp_net *net, const float *x, int batch, tmlp_err
         /* Z = X·Wᵀ + b: broadcast b into Z, then accumulate the product onto it. */
         elem_job ej = { l, NULL, batch };
         elementwise(net, l, batch, (size_t)batch, bias_rows, &ej);
-        if (i == 0 && skip_plan(net, l, x, batch)) {  /* the input's nonzero columns only */
-            gather_runs(l, x, l->xs, 0, batch);
-            if (l->n_kept > 0)
-                skip_run(net, l, batch, skip_forward_block);
+        l->skipping = i == 0 && net->skip_zeros && l->nz && tmlp_skip_plan(l, x, batch);
+        if (l->skipping) {      /* the input's nonzero columns only: see skip.c */
+            tmlp_skip_forward(net->team, l, x, batch);
         } else {
             tmlp_gemm_team(net->team, TMLP_SPLIT_COLS, TMLP_NOTRANS, TMLP_TRANS, 1.0f,
                            tmlp_mat_view((float *)x, batch, l->n_in),
@@ -666,7 +493,7 @@ int tmlp_net_backward(tmlp_net *net, const float *dout, int batch, tmlp_err *err
         /* dW = dZᵀ·X (+ l1 sign(W) + l2 W) */
         tmlp_mat dz = tmlp_mat_view(l->dz, batch, l->n_out);
         if (l->skipping)   /* (the first layer) zero columns of X: zero columns of dW */
-            skip_run(net, l, batch, skip_backward_block);
+            tmlp_skip_backward(net->team, l, batch);
         else
             tmlp_gemm_team(net->team, TMLP_SPLIT_ROWS, TMLP_TRANS, TMLP_NOTRANS, 1.0f, dz,
                            tmlp_mat_view((float *)l->x, batch, l->n_in), 0.0f,
