@@ -553,6 +553,7 @@ int tmlp_net_n_out(const tmlp_net *net) { return net->L[net->n_layers - 1].n_out
 int tmlp_net_max_batch(const tmlp_net *net) { return net->max_batch; }
 tmlp_rng *tmlp_net_dropout_rng(tmlp_net *net) { return &net->drop_rng; }
 void tmlp_net_set_team(tmlp_net *net, tmlp_team *team) { net->team = team; }
+tmlp_team *tmlp_net_team(const tmlp_net *net) { return net->team; }
 void tmlp_net_set_skip_zeros(tmlp_net *net, int on) { net->skip_zeros = on != 0; }
 
 int tmlp_net_input_cols_used(const tmlp_net *net)
@@ -560,7 +561,6 @@ int tmlp_net_input_cols_used(const tmlp_net *net)
     const layer *l = &net->L[0];
     return net->batch && l->skipping ? l->n_kept : l->n_in;
 }
-tmlp_team *tmlp_net_team(const tmlp_net *net) { return net->team; }
 
 int tmlp_net_layer(const tmlp_net *net, int i, tmlp_layer_view *v, tmlp_err *err)
 {
