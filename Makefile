@@ -94,7 +94,8 @@ $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libtinymlp.a
 $(BUILD)/bench/bench: bench/bench.c $(BUILD)/libtinymlp.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(BUILD)/libtinymlp.a $(LDFLAGS) \
-	    -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=tmlp_gemm_team,--wrap=tmlp_team_blocks $(LIBS)
+	    -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=tmlp_gemm_team \
+	    -Wl,--wrap=tmlp_skip_forward,--wrap=tmlp_skip_backward $(LIBS)
 
 bench: data
 	@scripts/deps.sh build bench

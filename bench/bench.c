@@ -27,7 +27,7 @@
 #include <cJSON.h>
 
 #include "tinymlp.h"
-#include "team_impl.h" /* tmlp_team_blocks, wrapped for --profile */
+#include "net_impl.h" /* tmlp_skip_forward and _backward, wrapped for --profile */
 
 /* Every heap allocation libtinymlp.a makes passes through here (linked with --wrap). */
 void *__real_malloc(size_t n);
@@ -44,18 +44,18 @@ void *__wrap_realloc(void *p, size_t n) { n_allocs++; return __real_realloc(p, n
 static double now(void);
 
 /* ...and every GEMM of the net through here (whole, however a team splits it), so that
- * --profile can tell GEMM time from the rest: tmlp_gemm_team, and tmlp_team_blocks, which
- * also runs the first layer's products when it skips zero input columns (with the gathers
- * of W's columns and the scatter of dW's they need). Only the caller's thread calls either;
- * `gemm_depth` keeps a tmlp_team_blocks inside a tmlp_gemm_team from counting twice. */
+ * --profile can tell GEMM time from the rest: tmlp_gemm_team, and the first layer's products
+ * when it skips zero input columns (tmlp_skip_forward and tmlp_skip_backward, with the
+ * gathers and the scatter they need). Only the caller's thread calls them. */
 int __real_tmlp_gemm_team(tmlp_team *team, int split, int ta, int tb, float alpha, tmlp_mat a,
                           tmlp_mat b, float beta, tmlp_mat c);
 int __wrap_tmlp_gemm_team(tmlp_team *team, int split, int ta, int tb, float alpha, tmlp_mat a,
                           tmlp_mat b, float beta, tmlp_mat c);
-void __real_tmlp_team_blocks(tmlp_team *team, int n, int parts, tmlp_block_fn fn, void *ctx);
-void __wrap_tmlp_team_blocks(tmlp_team *team, int n, int parts, tmlp_block_fn fn, void *ctx);
+void __real_tmlp_skip_forward(tmlp_team *team, layer *l, const float *x, int batch);
+void __wrap_tmlp_skip_forward(tmlp_team *team, layer *l, const float *x, int batch);
+void __real_tmlp_skip_backward(tmlp_team *team, layer *l, int batch);
+void __wrap_tmlp_skip_backward(tmlp_team *team, layer *l, int batch);
 static double gemm_seconds;
-static int gemm_depth;
 static int force_threads; /* 0: as tmlp_train_threads_auto chooses */
 static tmlp_team *floor_team; /* the floor's split GEMMs: a team of two */
 
@@ -63,33 +63,32 @@ static tmlp_team *floor_team; /* the floor's split GEMMs: a team of two */
  * NULL for one thread. */
 static tmlp_team *make_team(tmlp_net *net, tmlp_optim *opt, int batch, int *threads)
 {
-    *threads = force_threads ? force_threads : tmlp_train_threads_auto(net, batch);
-    tmlp_blas_threads(1);
-    tmlp_team *team = *threads > 1 ? tmlp_team_new(*threads, NULL) : NULL;
-    if (!team)
-        *threads = 1;
-    tmlp_net_set_team(net, team);
-    tmlp_optim_set_team(opt, team);
+    tmlp_team *team = tmlp_train_team(net, opt, batch, force_threads, NULL);
+    *threads = tmlp_team_threads(team);
     return team;
 }
+
 int __wrap_tmlp_gemm_team(tmlp_team *team, int split, int ta, int tb, float alpha, tmlp_mat a,
                           tmlp_mat b, float beta, tmlp_mat c)
 {
     double t0 = now();
-    gemm_depth++;
     int rc = __real_tmlp_gemm_team(team, split, ta, tb, alpha, a, b, beta, c);
-    if (--gemm_depth == 0)
-        gemm_seconds += now() - t0;
+    gemm_seconds += now() - t0;
     return rc;
 }
 
-void __wrap_tmlp_team_blocks(tmlp_team *team, int n, int parts, tmlp_block_fn fn, void *ctx)
+void __wrap_tmlp_skip_forward(tmlp_team *team, layer *l, const float *x, int batch)
 {
     double t0 = now();
-    gemm_depth++;
-    __real_tmlp_team_blocks(team, n, parts, fn, ctx);
-    if (--gemm_depth == 0)
-        gemm_seconds += now() - t0;
+    __real_tmlp_skip_forward(team, l, x, batch);
+    gemm_seconds += now() - t0;
+}
+
+void __wrap_tmlp_skip_backward(tmlp_team *team, layer *l, int batch)
+{
+    double t0 = now();
+    __real_tmlp_skip_backward(team, l, batch);
+    gemm_seconds += now() - t0;
 }
 
 static double now(void)

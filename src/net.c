@@ -351,9 +351,8 @@ static void bn_backward(layer *l, int batch)
 /* Elementwise work of a layer split between the net's team: rows for the bias broadcast and
  * the activation (forward, and backward when the activation has no parameters whose
  * gradients it would sum over rows), columns for the bias gradient. Each element is computed
- * exactly as on one thread. Layers under TEAM_MIN_ELEMS values stay on the caller: handing
- * them out costs more than they take. */
-#define TEAM_MIN_ELEMS 65536
+ * exactly as on one thread. Layers under 2^16 values stay on the caller (tmlp_team_parts):
+ * handing them out costs more than they take. */
 
 typedef struct elem_job {
     const layer *l;
@@ -361,59 +360,51 @@ typedef struct elem_job {
     int batch;
 } elem_job;
 
-static unsigned bias_rows(void *ctx, size_t r0, size_t r1)
+static void bias_rows(void *ctx, int r0, int r1)
 {
     const elem_job *j = ctx;
     const layer *l = j->l;
     const size_t n = (size_t)l->n_out;
-    for (size_t r = r0; r < r1; r++)
+    for (size_t r = (size_t)r0; r < (size_t)r1; r++)
         memcpy(l->z + r * n, l->b, n * sizeof *l->z);
-    return 0;
 }
 
-static unsigned act_forward_rows(void *ctx, size_t r0, size_t r1)
+static void act_forward_rows(void *ctx, int r0, int r1)
 {
     const elem_job *j = ctx;
     const layer *l = j->l;
-    const size_t n = (size_t)l->n_out;
-    l->act->forward((int)(r1 - r0), l->n_out, l->u + r0 * n, l->a + r0 * n, l->arg, l->ap);
-    return 0;
+    const size_t off = (size_t)r0 * (size_t)l->n_out;
+    l->act->forward(r1 - r0, l->n_out, l->u + off, l->a + off, l->arg, l->ap);
 }
 
-static unsigned act_backward_rows(void *ctx, size_t r0, size_t r1)
+static void act_backward_rows(void *ctx, int r0, int r1)
 {
     const elem_job *j = ctx;
     const layer *l = j->l;
-    const size_t n = (size_t)l->n_out;
-    l->act->backward((int)(r1 - r0), l->n_out, l->u + r0 * n, l->a + r0 * n, j->da + r0 * n,
-                     l->du + r0 * n, l->arg, l->ap, l->dap);
-    return 0;
+    const size_t off = (size_t)r0 * (size_t)l->n_out;
+    l->act->backward(r1 - r0, l->n_out, l->u + off, l->a + off, j->da + off, l->du + off, l->arg,
+                     l->ap, l->dap);
 }
 
-static unsigned bias_grad_cols(void *ctx, size_t c0, size_t c1)
+static void bias_grad_cols(void *ctx, int c0, int c1)
 {
     const elem_job *j = ctx;
     const layer *l = j->l;
-    for (size_t c = c0; c < c1; c++)
+    for (int c = c0; c < c1; c++)
         l->db[c] = 0.0f;
     for (int r = 0; r < j->batch; r++) {
         const float *dzr = l->dz + (size_t)r * l->n_out;
-        for (size_t c = c0; c < c1; c++)
+        for (int c = c0; c < c1; c++)
             l->db[c] += dzr[c];
     }
-    return 0;
 }
 
-/* fn over [0, n) (rows or columns) on the net's team when the layer is large enough, in two
- * runs per thread; else on the caller alone. */
-static void elementwise(tmlp_net *net, const layer *l, int batch, size_t n, tmlp_team_fn fn,
+/* fn over [0, n) (rows or columns) in blocks on the net's team, as a GEMM of as many
+ * multiply-adds as the layer has values would be; else on the caller alone. */
+static void elementwise(tmlp_net *net, const layer *l, int batch, int n, tmlp_block_fn fn,
                         elem_job *j)
 {
-    size_t parts = 2 * (size_t)tmlp_team_threads(net->team);
-    if ((size_t)batch * (size_t)l->n_out < TEAM_MIN_ELEMS || parts < 4)
-        fn(j, 0, n);
-    else
-        tmlp_team_run(net->team, fn, j, n, (n + parts - 1) / parts);
+    tmlp_team_blocks(net->team, n, tmlp_team_parts(net->team, n, (double)batch * l->n_out), fn, j);
 }
 
 const float *tmlp_net_forward(tmlp_net *net, const float *x, int batch, tmlp_err *err)
@@ -431,7 +422,7 @@ const float *tmlp_net_forward(tmlp_net *net, const float *x, int batch, tmlp_err
         l->x = x;
         /* Z = X·Wᵀ + b: broadcast b into Z, then accumulate the product onto it. */
         elem_job ej = { l, NULL, batch };
-        elementwise(net, l, batch, (size_t)batch, bias_rows, &ej);
+        elementwise(net, l, batch, batch, bias_rows, &ej);
         l->skipping = i == 0 && net->skip_zeros && l->nz && tmlp_skip_plan(l, x, batch);
         if (l->skipping) {      /* the input's nonzero columns only: see skip.c */
             tmlp_skip_forward(net->team, l, x, batch);
@@ -444,7 +435,7 @@ const float *tmlp_net_forward(tmlp_net *net, const float *x, int batch, tmlp_err
         if (l->bn)                                                         /* U = BN(Z) */
             bn_forward(l, batch, mode);
         if (!l->identity)                                                  /* A = f(U) */
-            elementwise(net, l, batch, (size_t)batch, act_forward_rows, &ej);
+            elementwise(net, l, batch, batch, act_forward_rows, &ej);
         if (l->drop > 0.0f) {                                              /* out = A ⊙ M */
             size_t n = (size_t)batch * l->n_out;
             if (mode == TMLP_MODE_EVAL) {
@@ -487,7 +478,7 @@ int tmlp_net_backward(tmlp_net *net, const float *dout, int batch, tmlp_err *err
         else if (l->n_ap > 0) /* its parameter gradients are sums over rows: one thread */
             l->act->backward(batch, l->n_out, l->u, l->a, da, l->du, l->arg, l->ap, l->dap);
         else
-            elementwise(net, l, batch, (size_t)batch, act_backward_rows, &ej);
+            elementwise(net, l, batch, batch, act_backward_rows, &ej);
         if (l->bn)                                                 /* dZ = BN'(dU) */
             bn_backward(l, batch);
         /* dW = dZᵀ·X (+ l1 sign(W) + l2 W) */
@@ -506,7 +497,7 @@ int tmlp_net_backward(tmlp_net *net, const float *dout, int batch, tmlp_err *err
             }
         }
         /* db = Σ_rows dZ */
-        elementwise(net, l, batch, (size_t)l->n_out, bias_grad_cols, &ej);
+        elementwise(net, l, batch, l->n_out, bias_grad_cols, &ej);
         /* dX = dZ·W, which is dout of the layer below (not needed below the first layer) */
         if (i > 0) {
             float *dx = net->da[i & 1];

@@ -25,8 +25,8 @@ typedef void (*tmlp_block_fn)(void *ctx, int lo, int hi);
 
 /* How many blocks to cut n into for the team: two per thread (a thread slowed by the machine
  * leaves its second block to a faster one), each at least 16 wide; 1 (no split) for a team
- * of one thread (or NULL), or when work, in multiply-adds, is under 2^16, where handing out
- * costs more. */
+ * of one thread (or NULL), or when the work (multiply-adds of a product, values of
+ * elementwise work) is under 2^16, where handing out costs more than it saves. */
 int tmlp_team_parts(const tmlp_team *team, int n, double work);
 
 /* fn over [0, n) cut into `parts` blocks whose edges are multiples of 16 (64 bytes of floats:

@@ -160,6 +160,20 @@ int tmlp_train_threads_auto(const tmlp_net *net, int batch)
     return biggest >= 0x1p20 || n_params >= ((size_t)1 << 19) ? cap : 1;
 }
 
+tmlp_team *tmlp_train_team(tmlp_net *net, tmlp_optim *opt, int batch, int threads,
+                           tmlp_err *err)
+{
+    if (err)
+        err->code = TMLP_OK;
+    int n = threads > 0 ? threads : tmlp_train_threads_auto(net, batch);
+    tmlp_blas_threads(1);
+    tmlp_team *team = n > 1 ? tmlp_team_new(n, err) : NULL;
+    tmlp_net_set_team(net, team);
+    if (opt)
+        tmlp_optim_set_team(opt, team);
+    return team;
+}
+
 void tmlp_train_state_free(tmlp_train_state *st)
 {
     if (!st)
@@ -423,7 +437,8 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
     tmlp_team *team = tmlp_net_team(net); /* shares the gather and the gradient scan too */
     const int threads = tmlp_team_threads(team);
     /* rows per thread, at least 8: smaller shares cost more to hand out than to copy */
-    const size_t gather_chunk = (size_t)((b + threads - 1) / threads > 8 ? (b + threads - 1) / threads : 8);
+    const int share = (b + threads - 1) / threads;
+    const size_t gather_chunk = (size_t)(share > 8 ? share : 8);
     const int n_batches = (n + b - 1) / b;
     tmlp_train_state fresh = { 0 }, *st = cfg->state ? cfg->state : &fresh;
     if (st->rng.inc == 0) {

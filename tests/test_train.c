@@ -355,7 +355,130 @@ START_TEST(threads_are_chosen_by_size)
     ck_assert_ptr_nonnull(big);
     ck_assert_int_eq(tmlp_train_threads_auto(big, 256), cap);
     ck_assert_int_eq(tmlp_train_threads_auto(big, 1), cap);
+
+    /* tmlp_train_team makes that team (or the one asked for) and hands it out */
+    size_t np;
+    tmlp_net_params(big, &np);
+    tmlp_optim_cfg oc = tmlp_optim_defaults(TMLP_OPT_ADAM);
+    tmlp_optim *opt = tmlp_optim_new(&oc, np, NULL);
+    tmlp_err err = { TMLP_EINVAL, "stale" };
+    tmlp_blas_threads(2);
+    tmlp_team *team = tmlp_train_team(big, opt, 256, 3, &err);
+    ck_assert_ptr_nonnull(team);
+    ck_assert_int_eq(err.code, TMLP_OK);
+    ck_assert_int_eq(tmlp_team_threads(team), 3);
+    ck_assert_ptr_eq(tmlp_net_team(big), team);
+    ck_assert_ptr_eq(tmlp_optim_team(opt), team);
+    ck_assert_int_eq(tmlp_blas_threads_get(), 1);
+    /* one thread asked for: no team, and net and optimizer lose the old one */
+    ck_assert_ptr_null(tmlp_train_team(big, opt, 256, 1, &err));
+    ck_assert_int_eq(err.code, TMLP_OK);
+    ck_assert_ptr_null(tmlp_net_team(big));
+    ck_assert_ptr_null(tmlp_optim_team(opt));
+    tmlp_team_free(team);
+    /* a size out of range: no team, a reason, training still possible on one thread */
+    ck_assert_ptr_null(tmlp_train_team(big, NULL, 256, 1000, &err));
+    ck_assert_int_eq(err.code, TMLP_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "1000"));
+    ck_assert_ptr_null(tmlp_net_team(big));
+    tmlp_optim_free(opt);
     tmlp_net_free(big);
+}
+END_TEST
+
+/* An activation whose derivative is infinite everywhere: the loss stays finite, every gradient
+ * below it does not. */
+static void ident_fwd(int rows, int cols, const float *x, float *y, float arg, const float *param)
+{
+    (void)arg;
+    (void)param;
+    memcpy(y, x, (size_t)rows * cols * sizeof *y);
+}
+
+static void inf_bwd(int rows, int cols, const float *x, const float *y, const float *dy,
+                    float *dx, float arg, const float *param, float *dparam)
+{
+    (void)x, (void)y, (void)dy, (void)arg, (void)param, (void)dparam;
+    for (size_t k = 0; k < (size_t)rows * cols; k++)
+        dx[k] = INFINITY;
+}
+
+static const tmlp_act inf_grad = { .name = "inf_grad", .formula = "x, with f' = inf",
+                                   .range = "(-inf, inf)", .forward = ident_fwd,
+                                   .backward = inf_bwd };
+
+/* 200 inputs, 128 units, 2 classes: GEMMs of 2^16 multiply-adds and more (split), batches of
+ * 32 rows (gathered in shares of 16), 26k parameters (scanned in two chunks). */
+static tmlp_net *wide_net(const tmlp_act *act, tmlp_team *team)
+{
+    tmlp_net_spec spec;
+    tmlp_net_spec_init(&spec, 200, TMLP_LOSS_SOFTMAX_CE);
+    tmlp_net_spec_add(&spec, 128, act, 0.0f, NULL);
+    tmlp_net_spec_add(&spec, 2, NULL, 0.0f, NULL);
+    tmlp_net *net = tmlp_net_new(&spec, 32, NULL);
+    ck_assert_ptr_nonnull(net);
+    tmlp_rng r;
+    tmlp_rng_seed(&r, 5, 5);
+    tmlp_net_init(net, &r, NULL);
+    tmlp_net_set_team(net, team);
+    return net;
+}
+
+START_TEST(a_team_trains_like_one_thread_and_catches_bad_gradients)
+{
+    tmlp_blas_threads(1); /* a team splits GEMMs only while OpenBLAS runs one thread */
+    tmlp_data *d = tmlp_data_new(96, 200, 2, 0, NULL);
+    tmlp_rng r;
+    tmlp_rng_seed(&r, 6, 6);
+    for (int i = 0; i < 96; i++) {
+        float s = 0.0f;
+        for (int c = 0; c < 200; c++)
+            s += d->x[i * 200 + c] = tmlp_rng_normal(&r);
+        d->label[i] = s > 0.0f;
+    }
+    tmlp_team *team = tmlp_team_new(2, NULL);
+    ck_assert_ptr_nonnull(team);
+    tmlp_train_cfg tc = tmlp_train_defaults();
+    tc.epochs = 3;
+    tmlp_err err;
+    float *p[2];
+    size_t np;
+    tmlp_net *net[2];
+    tmlp_optim *opt[2];
+    tmlp_optim_cfg oc = tmlp_optim_defaults(TMLP_OPT_ADAM);
+    for (int t = 0; t < 2; t++) {
+        net[t] = wide_net(tmlp_act_find("relu"), t ? team : NULL);
+        p[t] = tmlp_net_params(net[t], &np);
+        opt[t] = tmlp_optim_new(&oc, np, NULL);
+        tmlp_optim_set_team(opt[t], t ? team : NULL);
+        ck_assert_msg(tmlp_train(net[t], opt[t], d, NULL, &tc, NULL, &err) == TMLP_OK, "%s", err.msg);
+    }
+    double worst = 0.0;
+    for (size_t i = 0; i < np; i++) {
+        double e = fabs((double)p[1][i] - p[0][i]) / (1e-3 + fabs((double)p[0][i]));
+        worst = e > worst ? e : worst;
+    }
+    ck_assert_msg(worst < 1e-4, "a team of 2 trained weights %.3g (relative) away", worst);
+    for (int t = 0; t < 2; t++) {
+        tmlp_optim_free(opt[t]);
+        tmlp_net_free(net[t]);
+    }
+
+    /* infinite gradients, found by the team's scan before any parameter changes */
+    tmlp_net *bad = wide_net(&inf_grad, team);
+    float *pb = tmlp_net_params(bad, &np), *before = malloc(np * sizeof *before);
+    ck_assert_ptr_nonnull(before);
+    memcpy(before, pb, np * sizeof *before);
+    tmlp_optim *ob = tmlp_optim_new(&oc, np, NULL);
+    tmlp_optim_set_team(ob, team);
+    ck_assert_int_eq(tmlp_train(bad, ob, d, NULL, &tc, NULL, &err), TMLP_ENUMERIC);
+    ck_assert_msg(strstr(err.msg, "epoch 1, batch 1") && strstr(err.msg, "weight gradient"), "%s", err.msg);
+    ck_assert_int_eq(memcmp(before, pb, np * sizeof *before), 0);
+    free(before);
+    tmlp_optim_free(ob);
+    tmlp_net_free(bad);
+    tmlp_team_free(team);
+    tmlp_data_free(d);
 }
 END_TEST
 
@@ -372,6 +495,7 @@ static Suite *suite(void)
     TMLP_ADD(s, early_stopping_stops_and_restores_the_best_epoch);
     TMLP_ADD(s, gradient_clipping_by_norm_and_by_value);
     TMLP_ADD(s, threads_are_chosen_by_size);
+    TMLP_ADD(s, a_team_trains_like_one_thread_and_catches_bad_gradients);
     return s;
 }
 

@@ -9,8 +9,9 @@
  * Each thread owns a fixed share of every job (thread t the t-th run of its chunks) and then
  * helps with what is left of the others', so the same thread updates the same parameters and
  * computes the same units every step, with their data still in its cache. Between jobs a
- * worker spins for about 100 microseconds, the gaps inside a step, and then sleeps (at once if
- * it finds itself on the caller's CPU); an idle team costs nothing. A team runs one job at a time: two nets trained at once
+ * worker spins for about 100 microseconds, the gaps inside a step, and then sleeps; an idle
+ * team costs nothing. A worker that finds itself on the caller's CPU moves to another (or,
+ * where it may not, sleeps at once). A team runs one job at a time: two nets trained at once
  * on different threads need a team each. Which thread does which block changes nothing: the
  * update's result is the same bits for any team size; a GEMM split into blocks can differ from
  * the unsplit product in the last bits, as it can with OpenBLAS's own threads. */

@@ -131,6 +131,15 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
  * it saves). Meant for a team whose GEMMs OpenBLAS runs on one thread (tmlp_blas_threads(1)). */
 int tmlp_train_threads_auto(const tmlp_net *net, int batch);
 
+/* A team to train net (and opt, unless NULL) at this batch size: `threads` threads, or
+ * tmlp_train_threads_auto's choice when threads <= 0. Sets OpenBLAS to one thread (the team
+ * splits the products itself) and gives the team to net and opt. Returns NULL, with net and
+ * opt on one thread, when one thread is the choice (err->code TMLP_OK) or when the team cannot
+ * be made (err says why; training still works, on one thread). Free the team with
+ * tmlp_team_free once net and opt are done with it. */
+tmlp_team *tmlp_train_team(tmlp_net *net, tmlp_optim *opt, int batch, int threads,
+                           tmlp_err *err);
+
 /* Mean loss (without penalties) and accuracy of net on d in evaluation mode (accuracy NAN
  * when d has no labels). Either output pointer may be NULL. The net's mode is restored. */
 int tmlp_evaluate(tmlp_net *net, const tmlp_data *d, double *loss, double *acc, tmlp_err *err);

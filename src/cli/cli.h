@@ -29,10 +29,9 @@ int cli_int(const char *s, long lo, long hi, long *out);
 int cli_float(const char *s, double *out);
 int cli_u64(const char *s, uint64_t *out);
 
-/* The team for --threads N (0: tmlp_train_threads_auto at this batch), given to net and, when
- * not NULL, to opt; OpenBLAS is set to one thread, the team splitting the GEMMs. NULL for a
- * team of one, or when the workers cannot start (a warning says so; the run goes on, on one
- * thread, with the same results). Free with tmlp_team_free after net and opt. */
+/* tmlp_train_team for --threads N (0: the automatic choice): NULL for a team of one, or when
+ * the workers cannot start (a warning says so; the run goes on, on one thread). Free with
+ * tmlp_team_free after net and opt. */
 tmlp_team *cli_team(tmlp_net *net, tmlp_optim *opt, int batch, long threads);
 
 #endif

@@ -61,18 +61,9 @@ int cli_u64(const char *s, uint64_t *out)
 
 tmlp_team *cli_team(tmlp_net *net, tmlp_optim *opt, int batch, long threads)
 {
-    int n = threads > 0 ? (int)threads : tmlp_train_threads_auto(net, batch);
-    tmlp_blas_threads(1);
-    if (n < 2)
-        return NULL;
     tmlp_err err = { 0 };
-    tmlp_team *team = tmlp_team_new(n, &err);
-    if (!team) {
+    tmlp_team *team = tmlp_train_team(net, opt, batch, (int)threads, &err);
+    if (!team && err.code != TMLP_OK)
         fprintf(stderr, "tinymlp: warning: %s; running on one thread\n", err.msg);
-        return NULL;
-    }
-    tmlp_net_set_team(net, team);
-    if (opt)
-        tmlp_optim_set_team(opt, team);
     return team;
 }
