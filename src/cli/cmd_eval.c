@@ -24,7 +24,7 @@ static void help(void)
            "                 [as in training when the data is the training data, else auto]\n"
            "  --label-col N  a CSV file's label column, 0-based; -1 the last\n"
            "                 [as in training when the data is the training data, else -1]\n"
-           "  --threads N    threads for the GEMMs (0: chosen from the network's size)    [0]\n"
+           "  --threads N    threads sharing the GEMMs and activations (0: by size)       [0]\n"
            "  --json         print one JSON object on stdout instead of the table\n"
            "  -h, --help     this text\n");
 }
