@@ -159,14 +159,24 @@ fuzz:
 	    $(FUZZ_SRC:fuzz/%.c=build/fuzz/fuzz/%)
 	@fuzz/run.sh build/fuzz $(BUILD) $(FUZZ_TIME) $(FUZZ_SRC:fuzz/%.c=%)
 
+# PREFIX/lib: a directory the loader searches (/usr/local/lib, /usr/lib) needs ldconfig after
+# installing; any other needs an rpath in what programs link, so tinymlp.pc's Libs carry
+# -Wl,-rpath there. SYSTEM_LIBDIR=yes|no overrides the guess; LDCONFIG names the command.
+comma := ,
+SYSTEM_LIBDIR ?= $(shell scripts/libdir-searched.sh '$(PREFIX)/lib')
+LDCONFIG ?= $(shell command -v ldconfig || echo /sbin/ldconfig)
+PC_RPATH = $(if $(filter yes,$(SYSTEM_LIBDIR)),,-Wl$(comma)-rpath$(comma)$${libdir} )
+
 $(BUILD)/tinymlp.pc: FORCE
 	@mkdir -p $(@D)
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
-	    'Name: tinymlp' 'Description: small, fast multilayer perceptrons on OpenBLAS' \
+	    'Name: tinymlp' 'Description: small, fast multilayer perceptrons on OpenBLAS (MIT license)' \
 	    'Version: 0.1.0' 'Requires.private: openblas zlib libcjson' \
-	    'Libs: -L$${libdir} -ltinymlp' 'Libs.private: -lm -lpthread' \
+	    'Libs: -L$${libdir} $(PC_RPATH)-ltinymlp -lm' 'Libs.private: -lpthread' \
 	    'Cflags: -I$${includedir}' > $@
 
+# ldconfig only for the real thing: not into a staging DESTDIR (a package runs it on install),
+# and not without root (then it says what to run).
 install: all $(BUILD)/tinymlp.pc
 	install -d $(DESTDIR)$(PREFIX)/include/tinymlp $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 	    $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
@@ -179,6 +189,10 @@ install: all $(BUILD)/tinymlp.pc
 	install -m 644 $(BUILD)/tinymlp.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 755 $(BUILD)/tinymlp $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 docs/tinymlp.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	@if [ -z '$(DESTDIR)' ] && [ '$(SYSTEM_LIBDIR)' = yes ]; then \
+	    if [ "$$(id -u)" -eq 0 ]; then echo '$(LDCONFIG)'; $(LDCONFIG); \
+	    else echo "make install: run 'sudo ldconfig' so programs find libtinymlp.so.0 in $(PREFIX)/lib" >&2; fi; \
+	fi
 
 uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/include/tinymlp $(DESTDIR)$(PREFIX)/include/tinymlp.h

@@ -1,4 +1,7 @@
-/* tinymlp.h: everything in tinymlp, one include. */
+/* tinymlp.h: everything in tinymlp, one include.
+ *
+ * tinymlp is free software under the MIT license: see the file LICENSE.
+ * Copyright (c) 2026 the tinymlp authors. */
 #ifndef TINYMLP_H
 #define TINYMLP_H
 

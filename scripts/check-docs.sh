@@ -62,6 +62,33 @@ same_output() {
                exit bad }' "$1" "$2"
 }
 
+# quoted_from OUTPUT PROSE: every number PROSE quotes with 7 or more decimals (what a reader
+# checks digit by digit) is a number of OUTPUT rounded to those decimals. Signs are left out:
+# the prose writes minus as "−".
+quoted_from() {
+    awk 'function nums(line, into,   n, s, t) {
+             n = 0
+             while (match(line, /[0-9]+[.][0-9]+/)) {
+                 t = substr(line, RSTART, RLENGTH); line = substr(line, RSTART + RLENGTH)
+                 into[++n] = t
+             }
+             return n
+         }
+         NR == FNR { k = nums($0, got); for (i = 1; i <= k; i++) have[++n_have] = got[i]; next }
+         {
+             k = nums($0, q)
+             for (i = 1; i <= k; i++) {
+                 d = length(q[i]) - index(q[i], ".")
+                 if (d < 7) continue
+                 found = 0
+                 for (j = 1; j <= n_have && !found; j++)
+                     if (sprintf("%." d "f", have[j] + 0) == q[i]) found = 1
+                 if (!found) { print q[i] " (line " FNR " after the block), which it does not print"; bad = 1; exit }
+             }
+         }
+         END { exit bad }' "$1" "$2"
+}
+
 # --- api: public functions, from the headers with their comments stripped -----------------
 for h in include/tinymlp/*.h; do
     cc -fpreprocessed -dD -E -P "$h" 2>/dev/null |
@@ -73,6 +100,46 @@ if [ "$n" -gt 0 ] && [ -z "$missing" ]; then
     ok "api: all $n public functions are in docs/api.md"
 else
     bad "api: docs/api.md does not mention: ${missing:-(no functions found in the headers)}"
+fi
+
+# --- readme: the packages make check and make demo install, first programs -----------------
+# deps.sh's groups build, test and data are what `make check`/`make demo` install (gcc and make
+# are needed before make can run at all, so the README does not list them).
+pkgs=$(sed -nE 's/^[[:space:]]*(build|test|data)\) pkgs="\$pkgs (.*)" ;;$/\2/p' scripts/deps.sh)
+missing=""
+for p in $pkgs; do
+    case "$p" in gcc|make) continue ;; esac
+    grep -q "\`$p\`" README.md || missing="$missing $p"
+done
+if [ -z "$pkgs" ]; then
+    bad "readme: no package groups found in scripts/deps.sh"
+elif [ -z "$missing" ]; then
+    ok "readme: names every package scripts/deps.sh installs for build, test and data"
+else
+    bad "readme: README.md does not name packages scripts/deps.sh installs:$missing"
+fi
+# A first program starts with an error that says nothing: `tmlp_err err = { 0 };`.
+bare=$(awk '/^```c/ { c = 1; next } /^```/ { c = 0 }
+            c && /tmlp_err[[:space:]]+[a-z_]+[[:space:]]*;/ { print FILENAME ":" FNR }' \
+       README.md docs/getting-started.md | tr '\n' ' ')
+[ -z "$bare" ] && ok "readme: first programs initialise their tmlp_err" ||
+    bad "readme: a tmlp_err declared without = { 0 } at $bare"
+# What the walkthroughs' commands write (> FILE, --save FILE, --log FILE) is ignored by git, so
+# following them leaves no untracked files in the tree.
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    awk '/^```sh/ { c = 1; next } /^```/ { c = 0 }
+         c { line = $0
+             while (match(line, /(^|[ |])(>|--save|--log)[ ]*[^ &|;<>]+/)) {
+                 w = substr(line, RSTART, RLENGTH); line = substr(line, RSTART + RLENGTH)
+                 sub(/^[ |]*(>|--save|--log)[ ]*/, "", w)
+                 if (w !~ /^[\/$~]/) print FILENAME ":" FNR " " w
+             } }' README.md docs/getting-started.md >"$tmp/writes"
+    stray=$(while read -r where f; do git check-ignore -q "$f" || printf '%s (%s) ' "$f" "$where"; done <"$tmp/writes")
+    n=$(wc -l <"$tmp/writes")
+    [ -z "$stray" ] && ok "readme: the $n files README.md and getting-started.md write are ignored by git" ||
+        bad "readme: the walkthroughs write files git does not ignore: $stray"
+else
+    echo "skip  readme: not a git work tree"
 fi
 
 # --- cli and man: every command's flags ---------------------------------------------------
@@ -111,6 +178,16 @@ if command -v groff >/dev/null 2>&1; then
     else
         bad "man: groff warns about docs/tinymlp.1: $(head -n 3 "$tmp/groff" | tr '\n' ' ')"
     fi
+    # A macro glued to the end of a text line ("(default stop)..TP") is printed as text and
+    # swallows the next entry; groff does not warn, so look for macro names in the rendering.
+    groff -man -Tutf8 -P-cbou docs/tinymlp.1 2>/dev/null | grep -nE \
+        '(^|[^[:alnum:]])\.(TP|PP|LP|HP|IP|SH|SS|TH|B|I|BI|BR|IB|IR|RB|RI|RS|RE|EX|EE|nf|fi|br|sp)([^[:alnum:]]|$)' \
+        >"$tmp/leak"
+    if [ ! -s "$tmp/leak" ]; then
+        ok "man: no macro of docs/tinymlp.1 shows up as text"
+    else
+        bad "man: docs/tinymlp.1 prints a macro as text (glued to the line before it?): $(head -n 2 "$tmp/leak" | tr -s ' ' | tr '\n' ' ')"
+    fi
 else
     echo "skip  man: groff is not installed"
 fi
@@ -146,9 +223,15 @@ for md in README.md docs/*.md; do
             sub(/ -->$/, "", args)
             mode = "output"; want = NR + 1; next
         }
-        out && /^```/ { close(out); out = ""; next }
+        out && /^```/ {
+            close(out)
+            if (mode == "output") prose = out ".prose"   # the text that reads the output
+            out = ""; next
+        }
         out && mode == "output" && /^\$ / { next }
-        out { print > out }
+        out { print > out; next }
+        prose && (/^#/ || /^```/ || /^<!-- check-docs:/) { close(prose); prose = "" }
+        prose { print > prose }
     ' "$md"
 done
 [ -f "$tmp/blocks" ] || : >"$tmp/blocks"
@@ -169,6 +252,13 @@ while read -r src mode args; do
             ok "output $name: tinymlp $args prints what the doc shows"
         else
             bad "output $name: tinymlp $args prints something else: $(cat "$tmp/diff")"
+        fi
+        if [ -f "$src.prose" ]; then
+            if quoted_from "$src" "$src.prose" >"$tmp/diff"; then
+                ok "output $name: the text after it quotes its numbers as printed"
+            else
+                bad "output $name: the text after it quotes $(cat "$tmp/diff")"
+            fi
         fi
         continue
     fi

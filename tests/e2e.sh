@@ -1,5 +1,5 @@
 #!/bin/sh
-# e2e.sh BUILD: the CLI, the examples and `make install` as a user meets them.
+# e2e.sh BUILD: the CLI, the examples and `make install` (tests/install.sh) as a user meets them.
 # Prints one line per check and ends with "e2e: N passed, N failed".
 set -u
 build="${1:-build}"
@@ -184,46 +184,9 @@ expect "observe: per-layer gradient norms"   0 "$build/examples/observe" &&
       bad "observe prints 4 gradient norms every 100th epoch"; }
 scripts/check-docs.sh "$build" >"$tmp/docs.out" 2>&1; grep -E '^(ok|FAIL|skip) ' "$tmp/docs.out"; n=$(sed -nE 's/^check-docs: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$tmp/docs.out"); n=${n:-0 1}; pass=$((pass + ${n% *})); fail=$((fail + ${n#* }))  # docs vs code
 
-# make install + a program built against it with pkg-config (not for sanitizer builds, whose
-# libraries need the sanitizer runtime in every program that links them).
-if [ -n "${E2E_SKIP_INSTALL:-}" ]; then
-    echo "skip  make install (sanitizer build)"
-elif make -s install PREFIX="$tmp/prefix" BUILD="$build" >"$tmp/out" 2>"$tmp/err"; then
-    cat >"$tmp/app.c" <<'C'
-#include <stdio.h>
-#include <tinymlp.h>
-int main(void)
-{
-    tmlp_net_spec s;
-    tmlp_net_spec_init(&s, 2, TMLP_LOSS_SIGMOID_BCE);
-    tmlp_err err;
-    if (tmlp_net_spec_parse(&s, "4:tanh,1", &err)) return 1;
-    tmlp_net *net = tmlp_net_new(&s, 4, &err);
-    if (!net) return 1;
-    puts(tmlp_act_find("tanh")->formula);
-    tmlp_net_free(net);
-    return 0;
-}
-C
-    export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig"
-    if cc "$tmp/app.c" -o "$tmp/app" $(pkg-config --cflags --libs tinymlp) 2>"$tmp/err" &&
-        LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/app" >"$tmp/out" 2>"$tmp/err"; then
-        ok "make install + pkg-config build (shared)"
-    else
-        bad "make install + pkg-config build (shared)"
-    fi
-    if cc "$tmp/app.c" -o "$tmp/app-static" $(pkg-config --static --cflags tinymlp) \
-        "$tmp/prefix/lib/libtinymlp.a" $(pkg-config --static --libs-only-other --libs-only-L tinymlp) \
-        $(pkg-config --static --libs tinymlp | sed 's/-ltinymlp//') 2>"$tmp/err" && "$tmp/app-static" >/dev/null; then
-        ok "static link against libtinymlp.a"
-    else
-        bad "static link against libtinymlp.a"
-    fi
-else
-    bad "make install"
-fi
-[ -n "${E2E_SKIP_INSTALL:-}" ] || { [ -f "$tmp/prefix/share/man/man1/tinymlp.1" ] &&
-    ok "make install puts the man page in share/man/man1" || bad "make install puts the man page in share/man/man1"; }
+# make install, and every example built against it with the README's recipes and run
+# (tests/install.sh; it skips itself for sanitizer builds, E2E_SKIP_INSTALL).
+suite tests/install.sh install
 
 # The library never exits, aborts or prints: no such calls, and no stdout/stderr, in src/.
 if grep -nE '(^|[^a-z_])(exit|_Exit|abort|printf|puts|perror)[[:space:]]*\(|stdout|stderr' \
