@@ -206,6 +206,10 @@ install: all $(BUILD)/tinymlp.pc
 	    if [ "$$(id -u)" -eq 0 ]; then echo '$(LDCONFIG)'; $(LDCONFIG); \
 	    else echo "make install: run 'sudo ldconfig' so programs find libtinymlp.so.0 in $(PREFIX)/lib" >&2; fi; \
 	fi
+	@[ -n '$(DESTDIR)' ] || case ":$$(pkg-config --variable pc_path pkg-config 2>/dev/null):$${PKG_CONFIG_PATH:-}:" in \
+	    *':$(PREFIX)/lib/pkgconfig:'*) ;; \
+	    *) echo "make install: pkg-config finds tinymlp.pc with PKG_CONFIG_PATH=$(PREFIX)/lib/pkgconfig" >&2 ;; \
+	esac
 
 uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/include/tinymlp $(DESTDIR)$(PREFIX)/include/tinymlp.h

@@ -25,6 +25,9 @@ if ! make -s install PREFIX="$prefix" BUILD="$build" >"$tmp/out" 2>"$tmp/err"; t
     exit 1
 fi
 ok "make install PREFIX=(a temporary folder)"
+grep -q "PKG_CONFIG_PATH=$prefix/lib/pkgconfig" "$tmp/err" &&
+    ok "make install says to set PKG_CONFIG_PATH for a prefix pkg-config does not search" ||
+    bad "make install says to set PKG_CONFIG_PATH for a prefix pkg-config does not search"
 
 # --- tinymlp.pc -----------------------------------------------------------------------------
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
