@@ -5,7 +5,11 @@
 #   api      every public function declared in include/tinymlp/*.h is named in docs/api.md
 #   cli      every command `tinymlp --help` lists has a "## tinymlp COMMAND" section in
 #            docs/cli.md, and every long flag its `--help` prints appears in that section
-#   man      the same flags appear in docs/tinymlp.1, and groff formats it without a warning
+#   readme   README.md names every package `make check`/`make demo` install (scripts/deps.sh);
+#            the first programs in README.md and getting-started.md initialise their tmlp_err;
+#            the files their commands write (> FILE, --save, --log) are ignored by git
+#   man      the same flags appear in docs/tinymlp.1, groff formats it without a warning, and
+#            no macro shows up as text (one glued to the end of the line before it)
 #   examples every C block in docs/*.md and README.md marked as an example is compiled
 #            against BUILD/libtinymlp.a (-std=c11 -Wall -Wextra -Werror) and run in a
 #            scratch directory, and must exit 0; every block marked as a command's output
@@ -21,7 +25,9 @@
 #                                         start with "$ " (the command as typed). Words must
 #                                         match exactly, numbers to 1e-4 relative (1e-5
 #                                         absolute): BLAS kernels differ in the last bits
-#                                         from one CPU to another.
+#                                         from one CPU to another. The text after the
+#                                         block (to the next heading) must quote any number
+#                                         with 7 or more decimals as the block prints it.
 # Unmarked blocks (fragments, signatures, output that varies) are left alone.
 #
 # Prints "ok    what" or "FAIL  what" per check and ends with "check-docs: N passed, N failed";
