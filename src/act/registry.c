@@ -104,6 +104,8 @@ int tmlp_act_parse(const char *spec, const tmlp_act **act, float *arg, tmlp_err 
     const char *colon = strchr(spec, ':');
     size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
     const tmlp_act *a = find_n(spec, len);
+    if (!a && len == 6 && !memcmp(spec, "linear", 6))
+        a = find_n("identity", 8); /* the other common name of f(x) = x */
     if (!a) {
         /* the whole message must fit one tmlp_err: cap the echoed name, fit the list */
         int shown = (int)(len > 24 ? 24 : len);

@@ -33,8 +33,9 @@ static void help(void)
 "                      seeded                     [1/12 with a test set, else 0]\n"
 "  --standardize       scale each input to mean 0, std 1 (saved with the model)\n"
 "  --layers SPEC       hidden layers, units[:activation[:arg]] joined by commas;\n"
-"                      the output layer follows from the data\n"
-"                      [256:relu,128:relu; xor: 4:tanh]\n"
+"                      a bare width is relu (128,64 = 128:relu,64:relu), a\n"
+"                      linear layer is written 128:identity; the output layer\n"
+"                      follows from the data   [256:relu,128:relu; xor: 4:tanh]\n"
 "  --loss NAME         softmax_ce, sigmoid_bce or mse; default: sigmoid_bce for two\n"
 "                      classes (one output), softmax_ce for more\n"
 "  --init NAME         auto, glorot_uniform, glorot_normal, he_uniform, he_normal,\n"
@@ -562,7 +563,7 @@ int cmd_train(int argc, char **argv)
     int n_out = (classes == 2 && loss != TMLP_LOSS_SOFTMAX_CE) ? 1 : classes;
     tmlp_net_spec spec;
     tmlp_net_spec_init(&spec, train->n_in, loss);
-    if (tmlp_net_spec_parse(&spec, o.layers, &err) ||
+    if (tmlp_net_spec_parse_hidden(&spec, o.layers, NULL, 0.0f, &err) ||
         tmlp_net_spec_add(&spec, n_out, NULL, 0.0f, &err)) {
         status = cli_fail(&err, EXIT_USAGE);
         goto done;
@@ -638,10 +639,14 @@ int cmd_train(int argc, char **argv)
             fprintf(stderr, "resuming %s: %d of %ld epochs done\n", res.path,
                     tcfg.state->epoch, o.epochs);
     }
+    char shown[512]; /* the hidden layers as built: a bare width shows its ReLU */
+    tmlp_net_spec_format(tmlp_net_get_spec(net), 0, shown, sizeof shown);
+    if (strrchr(shown, ','))
+        *strrchr(shown, ',') = '\0'; /* the output layer is the "-> n_out" */
     if (!o.quiet)
         fprintf(stderr, "training on %s: %d samples (%d for validation), %d inputs, layers %s -> %d "
                 "(%s); %s lr %g (%s), batch %ld, %ld epochs\n", o.data, train->n, val ? val->n : 0,
-                train->n_in, o.layers, n_out, tmlp_loss_name(loss), tmlp_optim_name(opt_kind),
+                train->n_in, shown, n_out, tmlp_loss_name(loss), tmlp_optim_name(opt_kind),
                 (double)ocfg.lr, tmlp_schedule_name(sched.kind), batch, o.epochs);
     /* The effective configuration: printed now, saved with the model, echoed by --json. */
     cfg_json = config_json(&o, &ocfg, &sched, loss, batch, val_frac);
