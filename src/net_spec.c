@@ -101,6 +101,8 @@ static int parse(tmlp_net_spec *spec, const char *layers, const tmlp_act *bare, 
         memcpy(buf, p, len);
         buf[len] = '\0';
         memcpy(whole, buf, len + 1);
+        if (len > 40) /* messages quote the item; a long one is cut so their end survives */
+            memcpy(whole + 37, "...", 4);
         int rc = malformed(whole, item, err);
         if (rc != TMLP_OK)
             return rc;

@@ -35,5 +35,17 @@ done
 "$bin" train --data xor --layers 4:drop0.5:drop0.1 2>"$tmp/err"
 check "a repeated option is named" grep -q "repeats the drop option" "$tmp/err"
 
+# 3. An unknown name gets a suggestion, and the message's end survives.
+expect "--layers 4:sinusoid"                    2 "$bin" train --data xor --layers 4:sinusoid &&
+    { n=$(($("$bin" act --list | wc -l) - 1))
+      check "the message suggests sigmoid and ends whole" \
+          grep -q "did you mean 'sigmoid'? \`tinymlp act --list\` lists all $n)\$" "$tmp/err"; }
+expect "act --list"                             0 "$bin" act --list &&
+    { check "act --list has a header and one row per activation" \
+          test "$(sed -n '1s/ .*//p' "$tmp/out"),$(grep -c '^sigmoid ' "$tmp/out")" = "name,1"
+      check "act --list names identity and softmax" grep -q '^softmax ' "$tmp/out"; }
+expect "--opt with a 300-character name"        2 "$bin" train --data xor --opt "$(printf '%0300d' 0)" &&
+    check "a long optimizer name is cut, the list kept" grep -q "rmsprop, adagrad)\$" "$tmp/err"
+
 echo "everyday: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
