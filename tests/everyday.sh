@@ -47,5 +47,17 @@ expect "act --list"                             0 "$bin" act --list &&
 expect "--opt with a 300-character name"        2 "$bin" train --data xor --opt "$(printf '%0300d' 0)" &&
     check "a long optimizer name is cut, the list kept" grep -q "rmsprop, adagrad)\$" "$tmp/err"
 
+# 7. `help COMMAND` is `COMMAND --help`; a missing --data file is named as missing.
+for c in train predict eval gradcheck act explain compare; do
+    "$bin" "$c" --help >"$tmp/h1" 2>&1; "$bin" help "$c" >"$tmp/h2" 2>&1
+    check "help $c prints what $c --help prints" cmp -s "$tmp/h1" "$tmp/h2"
+done
+expect "help nosuchcommand"                     2 "$bin" help nosuchcommand
+expect "train --data missing.csv"               2 "$bin" train --data "$tmp/missing.csv" &&
+    check "a missing data file is named as missing" \
+        grep -q "^tinymlp: $tmp/missing.csv: no such file or folder" "$tmp/err"
+expect "explain --data missing.csv"             2 "$bin" explain --data "$tmp/missing.csv" &&
+    check "explain names it too" grep -q "missing.csv: no such file or folder" "$tmp/err"
+
 echo "everyday: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
