@@ -288,7 +288,7 @@ static int layer_tensors(const tmlp_layer_view *v, int params, named *t)
 
 /* What made a value non-finite: the arithmetic (a learning rate too high), the parameters
  * themselves (skipping batches cannot help), or the data. */
-enum { CAUSE_ARITHMETIC = 0, CAUSE_PARAMS, CAUSE_DATA };
+enum { CAUSE_ARITHMETIC = 0, CAUSE_PARAMS, CAUSE_DATA, CAUSE_DIVERGED };
 
 /* Names the first non-finite input of the batch (xb may be NULL); CAUSE_DATA if there is one. */
 static int explain_input(const tmlp_net *net, const float *xb, int rows, const int *idx,
@@ -472,6 +472,10 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
         goto done;
     }
 
+    /* Divergence: the loss of the first batch this call trains (the untrained net's, for a new
+     * run) is the yardstick; a batch loss above TMLP_DIVERGE_FACTOR times it (or times 1, if it
+     * was smaller) cannot come from a healthy run and is treated as a non-finite one. */
+    double first_loss = NAN;
     for (int epoch = st->epoch + 1; epoch <= cfg->epochs; epoch++) {
         /* The epoch's order depends only on the generator's state at its start, so a run
          * resumed at any batch of it sees the same order. */
@@ -499,7 +503,15 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
             if ((rc = tmlp_loss_eval(s->loss, z, rows, n_out, t, &loss, dz, err)) != TMLP_OK)
                 goto done;
             int cause = CAUSE_ARITHMETIC, bad = !isfinite(loss);
-            if (bad) {
+            if (!bad && isnan(first_loss))
+                first_loss = loss;
+            if (!bad && loss > TMLP_DIVERGE_FACTOR * (first_loss > 1.0 ? first_loss : 1.0)) {
+                bad = 1;
+                cause = CAUSE_DIVERGED;
+                snprintf(where, sizeof where, "the loss is %g, more than %g times the %g of the "
+                         "first batch (or 1): training diverged", loss, TMLP_DIVERGE_FACTOR,
+                         first_loss);
+            } else if (bad) {
                 char why[160];
                 cause = explain_loss(net, xb, rows, idx + start, why, sizeof why);
                 snprintf(where, sizeof where, "the loss is %g: %s", loss, why);
@@ -565,7 +577,8 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
         }
         if (st->counted == 0) {
             rc = tmlp_fail(err, TMLP_ENUMERIC, "train: epoch %d: every batch was skipped for "
-                           "non-finite values; try a lower learning rate", epoch);
+                           "non-finite values or a diverged loss; try a lower learning rate",
+                           epoch);
             goto done;
         }
         tmlp_epoch_info ei = { .epoch = epoch, .epochs = cfg->epochs,

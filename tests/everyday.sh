@@ -59,5 +59,12 @@ expect "train --data missing.csv"               2 "$bin" train --data "$tmp/miss
 expect "explain --data missing.csv"             2 "$bin" explain --data "$tmp/missing.csv" &&
     check "explain names it too" grep -q "missing.csv: no such file or folder" "$tmp/err"
 
+# 4. A loss that explodes is divergence: exit 1 with the hint, under either --on-nan policy.
+expect "train --opt sgd --lr 1e38 diverges"     1 "$bin" train --data xor --opt sgd --lr 1e38 --quiet &&
+    check "divergence is named, with the hint" \
+        grep -q "training diverged; try a lower learning rate (it was 1e+38)" "$tmp/err"
+expect "--on-nan skip cannot train past it"     1 "$bin" train --data xor --opt sgd --lr 1e38 --on-nan skip --quiet
+expect "a high but sane rate trains"            0 "$bin" train --data xor --opt sgd --lr 5 --quiet
+
 echo "everyday: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
