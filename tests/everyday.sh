@@ -66,5 +66,47 @@ expect "train --opt sgd --lr 1e38 diverges"     1 "$bin" train --data xor --opt 
 expect "--on-nan skip cannot train past it"     1 "$bin" train --data xor --opt sgd --lr 1e38 --on-nan skip --quiet
 expect "a high but sane rate trains"            0 "$bin" train --data xor --opt sgd --lr 5 --quiet
 
+# 5. --json on every command that reports results: valid JSON, never NaN.
+expect "gradcheck --json"                       0 "$bin" gradcheck relu,tanh binary_step --json &&
+    { check "gradcheck --json is valid JSON" json_ok "$tmp/out"
+      check "gradcheck --json has every check" python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["total"] == 3 and d["passed"] == 3, d
+assert [c["activation"] for c in d["checks"]] == ["relu", "tanh", "binary_step"], d
+assert all(c["ok"] is True and c["checked"] > 0 for c in d["checks"]), d' "$tmp/out"; }
+expect "gradcheck --json with a typo"           2 "$bin" gradcheck relu,sinusoid --json
+expect "act --json"                             0 "$bin" act relu,softmax,leaky_relu:0.2 --x -1,0,2 --json &&
+    { check "act --json is valid JSON" json_ok "$tmp/out"
+      check "act --json holds the values" python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))["activations"]
+assert [a["name"] for a in d] == ["relu", "softmax", "leaky_relu:0.2"], d
+assert d[0]["x"] == [-1, 0, 2] and d[0]["y"] == [0, 0, 2] and d[0]["dydx"] == [0, 0, 1], d
+assert d[1]["rowwise"] is True and abs(sum(d[1]["y"]) - 1) < 1e-6, d
+assert abs(d[2]["y"][0] + 0.2) < 1e-7, d' "$tmp/out"; }
+expect "act all --json at the float limits"     0 "$bin" act all --x=-3.4e38,-1e30,0,1e30,3.4e38 --json &&
+    check "act all --json is valid JSON (no NaN, no Infinity)" json_ok "$tmp/out"
+expect "act --list --json"                      0 "$bin" act --list --json &&
+    check "act --list --json lists every activation" python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))["activations"]
+n = int(sys.argv[2])
+assert len(d) == n and {"relu", "softmax", "identity"} <= {a["name"] for a in d}, d
+assert [a["arg"] for a in d if a["name"] == "leaky_relu"] == [0.01], d' "$tmp/out" \
+        "$(($("$bin" act --list | wc -l) - 1))"
+expect "act --csv --json"                       2 "$bin" act relu --csv --json
+expect "train --json with validation"           0 "$bin" train --data xor --epochs 4 --val 0.5 --quiet --json &&
+    { check "train --json is valid JSON" json_ok "$tmp/out"
+      check "train --json carries the per-epoch history" python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+h = d["history"]
+assert [e["epoch"] for e in h] == [1, 2, 3, 4], h
+for e in h:
+    assert set(e) == {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds"}, e
+    assert e["loss"] > 0 and 0 <= e["accuracy"] <= 1 and e["val_loss"] > 0 and e["lr"] > 0, e
+assert h[-1]["loss"] == d["train_loss"] and len(d["epoch_seconds"]) == 4, d' "$tmp/out"; }
+expect "train --json without validation"        0 "$bin" train --data xor --epochs 2 --quiet --json &&
+    check "no val keys in the history without validation" python3 -c 'import json, sys
+h = json.load(open(sys.argv[1]))["history"]
+assert len(h) == 2 and all("val_loss" not in e for e in h), h' "$tmp/out"
+
 echo "everyday: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -87,7 +87,8 @@ static void help(void)
 "                      CSV, or JSON when FILE ends in .json (docs/compare.md)\n"
 "  --diag-every N      also a --diag record every N batches        [0 = off]\n"
 "  --save FILE         write the trained model (safetensors, atomically)\n"
-"  --json              print one JSON object with the results on stdout\n"
+"  --json              print one JSON object with the results and each epoch's\n"
+"                      loss, accuracy, val metrics, lr and seconds on stdout\n"
 "  --config FILE       read settings from an INI file: keys are the long flags\n"
 "                      without '--' (lr = 0.001, standardize = true); flags given\n"
 "                      on the command line override the file\n"
@@ -363,12 +364,14 @@ typedef struct run_log {
     progress prog;
     int n;                 /* epochs recorded */
     double *epoch_seconds; /* (epochs) */
+    tmlp_epoch_info *history; /* (epochs) each epoch's report, for --json */
     tmlp_epoch_info last;
 } run_log;
 
 static int log_epoch(void *ctx, const tmlp_epoch_info *e)
 {
     run_log *r = ctx;
+    r->history[r->n] = *e;
     r->epoch_seconds[r->n++] = e->seconds;
     r->last = *e;
     return progress_on_epoch(&r->prog, e);
@@ -431,10 +434,30 @@ static cJSON *config_json(const opts *o, const tmlp_optim_cfg *oc, const tmlp_sc
 
 static void add_num(cJSON *obj, const char *key, double v)
 {
-    if (isnan(v))
+    if (!isfinite(v)) /* JSON has no NaN or infinity */
         cJSON_AddNullToObject(obj, key);
     else
         cJSON_AddNumberToObject(obj, key, v);
+}
+
+/* --json's "history": one object per epoch this run trained, as the progress lines show it;
+ * the validation keys only with a validation set. Non-finite numbers are null (add_num). */
+static void add_history(cJSON *j, const tmlp_epoch_info *h, int n, int with_val)
+{
+    cJSON *arr = cJSON_AddArrayToObject(j, "history");
+    for (int i = 0; arr && i < n; i++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddItemToArray(arr, e);
+        cJSON_AddNumberToObject(e, "epoch", h[i].epoch);
+        add_num(e, "loss", h[i].train_loss);
+        add_num(e, "accuracy", h[i].train_acc);
+        if (with_val) {
+            add_num(e, "val_loss", h[i].val_loss);
+            add_num(e, "val_accuracy", h[i].val_acc);
+        }
+        add_num(e, "lr", tidy(h[i].lr));
+        add_num(e, "seconds", h[i].seconds);
+    }
 }
 
 int cmd_train(int argc, char **argv)
@@ -602,7 +625,8 @@ int cmd_train(int argc, char **argv)
         fprintf(log, "epoch,train_loss,train_acc,val_loss,val_acc,seconds,lr\n");
     }
 
-    if (!(rl.epoch_seconds = calloc((size_t)o.epochs, sizeof *rl.epoch_seconds))) {
+    if (!(rl.epoch_seconds = calloc((size_t)o.epochs, sizeof *rl.epoch_seconds)) ||
+        !(rl.history = calloc((size_t)o.epochs, sizeof *rl.history))) {
         tmlp_fail(&err, TMLP_ENOMEM, "no memory");
         status = cli_fail(&err, 0);
         goto done;
@@ -723,6 +747,7 @@ int cmd_train(int argc, char **argv)
         add_num(j, ds.test ? "test_loss" : "final_train_loss", eloss);
         add_num(j, ds.test ? "test_accuracy" : "final_train_accuracy", acc);
         cJSON_AddItemToObject(j, "epoch_seconds", cJSON_CreateDoubleArray(rl.epoch_seconds, rl.n));
+        add_history(j, rl.history, rl.n, val != NULL);
         if (o.save)
             cJSON_AddStringToObject(j, "model", o.save);
         char *text = cJSON_PrintUnformatted(j);
@@ -754,6 +779,7 @@ done:
     diag_file_close(&df, NULL);
     cJSON_Delete(cfg_json);
     free(rl.epoch_seconds);
+    free(rl.history);
     tmlp_model_meta_free(&meta);
     cli_prep_free(&prep);
     tmlp_optim_free(opt);
