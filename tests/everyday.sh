@@ -29,6 +29,10 @@ expect "explain --layers 3"                     0 "$bin" explain --layers 3 &&
     check "explain reads a bare width as ReLU too" grep -q 'layers 3:relu,1 ' "$tmp/out"
 expect "explain keeps its 3:tanh default"       0 "$bin" explain &&
     check "explain's default net is 3:tanh" grep -q 'layers 3:tanh,1 ' "$tmp/out"
+expect "explain --layers 3,2 --act sigmoid"     0 "$bin" explain --layers 3,2:tanh --act sigmoid &&
+    check "explain --act fills the bare widths only" grep -q 'layers 3:sigmoid,2:tanh,1 ' "$tmp/out"
+expect "explain --act relu (the default layers)" 0 "$bin" explain --act relu &&
+    check "explain --act sets the default 3 units" grep -q 'layers 3:relu,1 ' "$tmp/out"
 for spec in 4:drop0.5:drop0.1 4: ' 4' +4 4:bn:bn; do
     expect "--layers '$spec' is refused" 2 "$bin" train --data xor --layers "$spec"
 done
