@@ -44,6 +44,9 @@ expect "--layers 4:sinusoid"                    2 "$bin" train --data xor --laye
     { n=$(($("$bin" act --list | wc -l) - 1))
       check "the message suggests sigmoid and ends whole" \
           grep -q "did you mean 'sigmoid'? \`tinymlp act --list\` lists all $n)\$" "$tmp/err"; }
+expect "act sinusoid"                           2 "$bin" act sinusoid &&
+    check "act suggests too, and lists every name" \
+        grep -q "unknown activation 'sinusoid' (did you mean 'sigmoid'? known: identity, .*, or all)\$" "$tmp/err"
 expect "act --list"                             0 "$bin" act --list &&
     { check "act --list has a header and one row per activation" \
           test "$(sed -n '1s/ .*//p' "$tmp/out"),$(grep -c '^sigmoid ' "$tmp/out")" = "name,1"

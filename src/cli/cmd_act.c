@@ -210,9 +210,12 @@ static int add_spec(const char *name, spec *specs, int *n)
     tmlp_err err = { 0 };
     int rc = tmlp_act_parse(name, &s->act, &s->arg, &err);
     if (rc == TMLP_ENOTFOUND) {
-        char *names = known_names();
-        fprintf(stderr, "tinymlp act: unknown activation '%.*s' (known: %s, or all)\n",
-                (int)strcspn(name, ":"), name, names ? names : "see tinymlp act --list");
+        char *names = known_names(), typed[64];
+        snprintf(typed, sizeof typed, "%.*s", (int)strcspn(name, ":"), name);
+        const tmlp_act *near = tmlp_act_suggest(typed);
+        fprintf(stderr, "tinymlp act: unknown activation '%s' (%s%s%sknown: %s, or all)\n", typed,
+                near ? "did you mean '" : "", near ? near->name : "", near ? "'? " : "",
+                names ? names : "see tinymlp act --list");
         free(names);
         return EXIT_USAGE;
     }
