@@ -67,20 +67,21 @@ static int option(tmlp_layer_spec *l, const char *tok, int item, const char *who
 }
 
 /* Refuses what strtol and strtof would quietly accept or skip: whitespace, a sign before the
- * units, an empty ':' field ("4:", "4::relu", ":relu"). 0 if whole is clean. */
-static int malformed(const char *whole, int item, tmlp_err *err)
+ * units, an empty ':' field ("4:", "4::relu", ":relu"). 0 if the item is clean; messages
+ * quote it as shown. */
+static int malformed(const char *item_text, const char *shown, int item, tmlp_err *err)
 {
     const char *why = NULL;
-    size_t n = strlen(whole);
-    if (strpbrk(whole, " \t\n\v\f\r"))
+    size_t n = strlen(item_text);
+    if (strpbrk(item_text, " \t\n\v\f\r"))
         why = "whitespace is not allowed";
-    else if (whole[0] == '+' || whole[0] == '-')
+    else if (item_text[0] == '+' || item_text[0] == '-')
         why = "units take no sign";
-    else if (whole[0] == ':' || whole[n - 1] == ':' || strstr(whole, "::"))
+    else if (item_text[0] == ':' || item_text[n - 1] == ':' || strstr(item_text, "::"))
         why = "empty field (a ':' with nothing after it, or two in a row)";
     if (!why)
         return TMLP_OK;
-    return tmlp_fail(err, TMLP_EINVAL, "layer %d \"%s\": %s", item, whole, why);
+    return tmlp_fail(err, TMLP_EINVAL, "layer %d \"%s\": %s", item, shown, why);
 }
 
 /* The layer list parser behind tmlp_net_spec_parse and tmlp_net_spec_parse_hidden: a layer that
@@ -103,7 +104,7 @@ static int parse(tmlp_net_spec *spec, const char *layers, const tmlp_act *bare, 
         memcpy(whole, buf, len + 1);
         if (len > 40) /* messages quote the item; a long one is cut so their end survives */
             memcpy(whole + 37, "...", 4);
-        int rc = malformed(whole, item, err);
+        int rc = malformed(buf, whole, item, err);
         if (rc != TMLP_OK)
             return rc;
         /* Tokens: units, then the activation (and its ":arg"), then options. */

@@ -115,6 +115,8 @@ START_TEST(spec_parse_refuses_repeats_blanks_and_signs)
         { "4 ,2", "whitespace" },
         { "4:relu ", "whitespace" },
         { "+4", "no sign" },
+        { "4:leaky_relu:0.1:drop0.5:l2=0.0001:l1=0.00001:bn:", "empty field" }, /* past the quoted part */
+        { "4:leaky_relu:0.1:drop0.5:l2=0.0001:l1=0.00001:bn x", "whitespace" },
         { "-4:relu", "no sign" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
