@@ -21,8 +21,9 @@ int tmlp_init_find(const char *name, int *kind, tmlp_err *err)
             return TMLP_OK;
         }
     return tmlp_fail(err, TMLP_ENOTFOUND,
-                     "unknown initializer '%s' (known: auto, glorot_uniform, glorot_normal, "
-                     "he_uniform, he_normal, lecun_normal)", name ? name : "(null)");
+                     "unknown initializer '%.40s%s' (known: auto, glorot_uniform, glorot_normal, "
+                     "he_uniform, he_normal, lecun_normal)", name ? name : "(null)",
+                     name && strlen(name) > 40 ? "..." : "");
 }
 
 int tmlp_init_fill(int kind, float *w, int n_out, int n_in, tmlp_rng *rng, tmlp_err *err)

@@ -28,8 +28,8 @@ int tmlp_loss_find(const char *name, int *kind, tmlp_err *err)
             *kind = aliases[i].kind;
             return TMLP_OK;
         }
-    return tmlp_fail(err, TMLP_ENOTFOUND, "unknown loss '%s' (known: softmax_ce, sigmoid_bce, mse)",
-                     name ? name : "(null)");
+    return tmlp_fail(err, TMLP_ENOTFOUND, "unknown loss '%.40s%s' (known: softmax_ce, sigmoid_bce, "
+                     "mse)", name ? name : "(null)", name && strlen(name) > 40 ? "..." : "");
 }
 
 /* Target for element (i, j) of a sigmoid_bce or mse batch. */

@@ -609,7 +609,10 @@ static int read_metadata(const char *path, const cJSON *root, tmlp_net_spec *spe
     if ((rc = tmlp_loss_find(loss_s, &loss, &e)) != TMLP_OK)
         return tmlp_fail(err, rc, "%s: metadata loss: %s", path, e.msg);
     tmlp_net_spec_init(spec, (int)n_in, loss);
-    if ((rc = tmlp_net_spec_parse(spec, layers, &e)) != TMLP_OK)
+    /* A file's bare widths are linear: files written before tmlp_net_spec_parse gave them
+     * ReLU stored "128,10" for an identity hidden layer (now written "128:identity,10"). */
+    if ((rc = tmlp_net_spec_parse_hidden(spec, layers, tmlp_act_find("identity"), 0.0f, &e)) !=
+        TMLP_OK)
         return tmlp_fail(err, rc == TMLP_ENOTFOUND ? rc : TMLP_EFORMAT, "%s: metadata layers%s: %s",
                          path, rc == TMLP_ENOTFOUND ? " (register custom activations before "
                          "reading)" : "", e.msg);

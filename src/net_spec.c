@@ -66,7 +66,29 @@ static int option(tmlp_layer_spec *l, const char *tok, int item, const char *who
     return 1;
 }
 
-int tmlp_net_spec_parse(tmlp_net_spec *spec, const char *layers, tmlp_err *err)
+/* Refuses what strtol and strtof would quietly accept or skip: whitespace, a sign before the
+ * units, an empty ':' field ("4:", "4::relu", ":relu"). 0 if the item is clean; messages
+ * quote it as shown. */
+static int malformed(const char *item_text, const char *shown, int item, tmlp_err *err)
+{
+    const char *why = NULL;
+    size_t n = strlen(item_text);
+    if (strpbrk(item_text, " \t\n\v\f\r"))
+        why = "whitespace is not allowed";
+    else if (item_text[0] == '+' || item_text[0] == '-')
+        why = "units take no sign";
+    else if (item_text[0] == ':' || item_text[n - 1] == ':' || strstr(item_text, "::"))
+        why = "empty field (a ':' with nothing after it, or two in a row)";
+    if (!why)
+        return TMLP_OK;
+    return tmlp_fail(err, TMLP_EINVAL, "layer %d \"%s\": %s", item, shown, why);
+}
+
+/* The layer list parser behind tmlp_net_spec_parse and tmlp_net_spec_parse_hidden: a layer that
+ * names no activation gets `bare` (with bare_arg), except the last item when last_is_output
+ * (that one is the output layer: NULL, no activation, the loss applies its link). */
+static int parse(tmlp_net_spec *spec, const char *layers, const tmlp_act *bare, float bare_arg,
+                 int last_is_output, tmlp_err *err)
 {
     if (!layers || !*layers)
         return tmlp_fail(err, TMLP_EINVAL, "empty layer list (expected e.g. \"128:relu,64:tanh\")");
@@ -80,23 +102,35 @@ int tmlp_net_spec_parse(tmlp_net_spec *spec, const char *layers, tmlp_err *err)
         memcpy(buf, p, len);
         buf[len] = '\0';
         memcpy(whole, buf, len + 1);
+        if (len > 40) /* messages quote the item; a long one is cut so their end survives */
+            memcpy(whole + 37, "...", 4);
+        int rc = malformed(buf, whole, item, err);
+        if (rc != TMLP_OK)
+            return rc;
         /* Tokens: units, then the activation (and its ":arg"), then options. */
         char *save = NULL, *tok = strtok_r(buf, ":", &save);
         char *end;
         long units = tok ? strtol(tok, &end, 10) : 0;
-        if (!tok || end == tok || *end || units <= 0 || units > (1L << 24) || whole[0] == ':')
+        if (!tok || end == tok || *end || units <= 0 || units > (1L << 24))
             return tmlp_fail(err, TMLP_EINVAL,
                              "layer %d \"%s\": expected units[:activation[:arg]][:drop<p>][:bn]"
                              "[:l1=x][:l2=x] with units in 1..%ld", item, whole, 1L << 24);
-        int rc = tmlp_net_spec_add(spec, (int)units, NULL, 0.0f, err);
-        if (rc != TMLP_OK)
+        if ((rc = tmlp_net_spec_add(spec, (int)units, NULL, 0.0f, err)) != TMLP_OK)
             return rc;
         tmlp_layer_spec *l = &spec->layer[spec->n_layers - 1];
         int have_act = 0, have_arg = 0;
+        unsigned seen = 0; /* options given so far: 1 drop, 2 bn, 4 l1, 8 l2 */
         while ((tok = strtok_r(NULL, ":", &save))) {
+            unsigned bit = !strcmp(tok, "bn") ? 2u : !strncmp(tok, "drop", 4) ? 1u
+                         : !strncmp(tok, "l1=", 3) ? 4u : !strncmp(tok, "l2=", 3) ? 8u : 0u;
+            if (bit & seen)
+                return tmlp_fail(err, TMLP_EINVAL, "layer %d \"%s\": '%s' repeats the %s option "
+                                 "(give each option once)", item, whole, tok,
+                                 bit == 1 ? "drop" : bit == 2 ? "bn" : bit == 4 ? "l1" : "l2");
             if (option(l, tok, item, whole, err, &rc)) {
                 if (rc != TMLP_OK)
                     return rc;
+                seen |= bit;
                 continue;
             }
             if (have_act && !have_arg && (l->act->flags & TMLP_ACT_HAS_ARG)) {
@@ -124,10 +158,30 @@ act_error:
             }
         }
         p += len;
+        if (!have_act && !(last_is_output && *p == '\0')) {
+            l->act = bare;
+            l->act_arg = bare_arg;
+        }
         if (*p == '\0')
             return TMLP_OK;
         p++; /* the comma */
     }
+}
+
+int tmlp_net_spec_parse(tmlp_net_spec *spec, const char *layers, tmlp_err *err)
+{
+    const tmlp_act *relu = tmlp_act_find(TMLP_DEFAULT_ACT);
+    return parse(spec, layers, relu, relu->arg, 1, err);
+}
+
+int tmlp_net_spec_parse_hidden(tmlp_net_spec *spec, const char *layers, const tmlp_act *act,
+                               float act_arg, tmlp_err *err)
+{
+    if (!act) {
+        act = tmlp_act_find(TMLP_DEFAULT_ACT);
+        act_arg = act->arg;
+    }
+    return parse(spec, layers, act, act_arg, 0, err);
 }
 
 /* The shortest of %g and %.9g that reads back as the same float: "0.2" stays "0.2", while
@@ -159,7 +213,11 @@ int tmlp_net_spec_format(const tmlp_net_spec *spec, int with_penalties, char *bu
     for (int i = 0; i < spec->n_layers; i++) {
         const tmlp_layer_spec *l = &spec->layer[i];
         PUT("%s%d", i ? "," : "", l->units);
-        if (l->act && strcmp(l->act->name, "identity")) {
+        /* a hidden layer's identity is written out (a bare width reads back as ReLU there);
+         * the output layer's is left implicit, as the loss applies its own link */
+        if (!l->act && i + 1 < spec->n_layers)
+            PUT(":identity");
+        else if (l->act && (strcmp(l->act->name, "identity") || i + 1 < spec->n_layers)) {
             char a[96];
             tmlp_act_format(l->act, l->act_arg, a, sizeof a);
             PUT(":%s", a);

@@ -34,9 +34,9 @@ int tmlp_optim_find(const char *name, int *kind, tmlp_err *err)
             return TMLP_OK;
         }
     return tmlp_fail(err, TMLP_ENOTFOUND,
-                     "unknown optimizer '%s' (known: sgd, momentum, nesterov, adam, adamw, "
+                     "unknown optimizer '%.40s%s' (known: sgd, momentum, nesterov, adam, adamw, "
                      "rmsprop, adagrad)",
-                     name ? name : "(null)");
+                     name ? name : "(null)", name && strlen(name) > 40 ? "..." : "");
 }
 
 tmlp_optim_cfg tmlp_optim_defaults(int kind)

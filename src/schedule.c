@@ -18,8 +18,8 @@ int tmlp_schedule_find(const char *name, int *kind, tmlp_err *err)
             *kind = k;
             return TMLP_OK;
         }
-    return tmlp_fail(err, TMLP_ENOTFOUND, "unknown schedule '%s' (known: constant, step, exp, "
-                     "cosine, plateau)", name ? name : "(null)");
+    return tmlp_fail(err, TMLP_ENOTFOUND, "unknown schedule '%.40s%s' (known: constant, step, exp, "
+                     "cosine, plateau)", name ? name : "(null)", name && strlen(name) > 40 ? "..." : "");
 }
 
 tmlp_schedule tmlp_schedule_defaults(int kind, float base_lr)

@@ -288,7 +288,7 @@ static int layer_tensors(const tmlp_layer_view *v, int params, named *t)
 
 /* What made a value non-finite: the arithmetic (a learning rate too high), the parameters
  * themselves (skipping batches cannot help), or the data. */
-enum { CAUSE_ARITHMETIC = 0, CAUSE_PARAMS, CAUSE_DATA };
+enum { CAUSE_ARITHMETIC = 0, CAUSE_PARAMS, CAUSE_DATA, CAUSE_DIVERGED };
 
 /* Names the first non-finite input of the batch (xb may be NULL); CAUSE_DATA if there is one. */
 static int explain_input(const tmlp_net *net, const float *xb, int rows, const int *idx,
@@ -351,6 +351,32 @@ static int explain_grad(const tmlp_net *net, const float *xb, int rows, const in
     snprintf(buf, size, "gradient block element %ld is not finite",
              first_nonfinite(grads, n_params));
     return CAUSE_ARITHMETIC;
+}
+
+/* Names the weight of largest magnitude (where a diverging run's growth shows), in the
+ * syntax of locate: "layer 2 weight (layers.1.weight) element 5 is -3e+20". */
+static void largest_weight(const tmlp_net *net, char *buf, size_t size)
+{
+    int at_layer = -1;
+    size_t at = 0;
+    float big = -1.0f;
+    for (int i = 0; i < tmlp_net_get_spec(net)->n_layers; i++) {
+        tmlp_layer_view v;
+        if (tmlp_net_layer(net, i, &v, NULL) != TMLP_OK)
+            break;
+        for (size_t k = 0; k < (size_t)v.n_out * (size_t)v.n_in; k++)
+            if (fabsf(v.W[k]) > big) {
+                big = fabsf(v.W[k]);
+                at_layer = i;
+                at = k;
+            }
+    }
+    tmlp_layer_view v;
+    if (at_layer < 0 || tmlp_net_layer(net, at_layer, &v, NULL) != TMLP_OK)
+        snprintf(buf, size, "no weights");
+    else
+        snprintf(buf, size, "layer %d weight (layers.%d.weight) element %zu is %g", at_layer + 1,
+                 at_layer, at, (double)v.W[at]);
 }
 
 /* The advice that ends a non-finite-value error. */
@@ -426,7 +452,7 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
     if (cfg->on_nan != TMLP_ON_NAN_STOP && cfg->on_nan != TMLP_ON_NAN_SKIP)
         return tmlp_fail(err, TMLP_EINVAL, "train: on_nan must be TMLP_ON_NAN_STOP or "
                          "TMLP_ON_NAN_SKIP, got %d", cfg->on_nan);
-    char where[200];
+    char where[240];
     if (first_nonfinite(params, n_params) >= 0 || first_nonfinite(state, n_state) >= 0) {
         explain_loss(net, NULL, 0, NULL, where, sizeof where);
         return tmlp_fail(err, TMLP_ENUMERIC, "train: the net is not finite before training: %s",
@@ -472,6 +498,10 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
         goto done;
     }
 
+    /* Divergence: the loss of the first batch this call trains (the untrained net's, for a new
+     * run) is the yardstick; a batch loss above TMLP_DIVERGE_FACTOR times it (or times 1, if it
+     * was smaller) cannot come from a healthy run and is treated as a non-finite one. */
+    double first_loss = NAN;
     for (int epoch = st->epoch + 1; epoch <= cfg->epochs; epoch++) {
         /* The epoch's order depends only on the generator's state at its start, so a run
          * resumed at any batch of it sees the same order. */
@@ -499,7 +529,17 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
             if ((rc = tmlp_loss_eval(s->loss, z, rows, n_out, t, &loss, dz, err)) != TMLP_OK)
                 goto done;
             int cause = CAUSE_ARITHMETIC, bad = !isfinite(loss);
-            if (bad) {
+            if (!bad && isnan(first_loss))
+                first_loss = loss;
+            if (!bad && loss > TMLP_DIVERGE_FACTOR * (first_loss > 1.0 ? first_loss : 1.0)) {
+                bad = 1;
+                cause = CAUSE_DIVERGED;
+                char big[96];
+                largest_weight(net, big, sizeof big);
+                snprintf(where, sizeof where, "the loss is %g, over %g times the first batch's "
+                         "%g (or 1), the largest %s: training diverged", loss,
+                         TMLP_DIVERGE_FACTOR, first_loss, big);
+            } else if (bad) {
                 char why[160];
                 cause = explain_loss(net, xb, rows, idx + start, why, sizeof why);
                 snprintf(where, sizeof where, "the loss is %g: %s", loss, why);
@@ -565,7 +605,8 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
         }
         if (st->counted == 0) {
             rc = tmlp_fail(err, TMLP_ENUMERIC, "train: epoch %d: every batch was skipped for "
-                           "non-finite values; try a lower learning rate", epoch);
+                           "non-finite values or a diverged loss; try a lower learning rate",
+                           epoch);
             goto done;
         }
         tmlp_epoch_info ei = { .epoch = epoch, .epochs = cfg->epochs,

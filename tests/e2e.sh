@@ -152,6 +152,7 @@ expect "predict --label-col x"                 2 "$bin" predict "$tmp/lf.st" --l
 
 suite tests/compare.sh compare           # `tinymlp compare`
 suite tests/reliability.sh reliability   # docs/reliability.md
+suite tests/everyday.sh everyday         # issue 21: bare widths, messages, --json
 for ex in "$build"/examples/*; do
     [ -x "$ex" ] || continue
     case "$(basename "$ex")" in mnist|inference) continue ;; esac # need data / a model (below)

@@ -446,38 +446,63 @@ START_TEST(act_parse_rejects_bad_arguments)
 }
 END_TEST
 
-/* The known names in an "unknown activation" message, or -1 if a name is missing. */
-static int listed(const char *msg, const char *name)
-{
-    const char *list = strstr(msg, "(known: ");
-    if (!list)
-        return 0;
-    size_t len = strlen(name);
-    for (const char *p = list + 8; (p = strstr(p, name)) != NULL; p += len)
-        if ((p[-1] == ' ') && (p[len] == ',' || p[len] == ')'))
-            return 1;
-    return 0;
-}
-
-START_TEST(act_unknown_name_lists_the_known_ones)
+START_TEST(act_unknown_name_suggests_the_nearest)
 {
     tmlp_err err = { 0 };
     const tmlp_act *a;
-    ck_assert_int_eq(tmlp_act_parse("sigmoidd", &a, NULL, &err), TMLP_ENOTFOUND);
-    ck_assert_msg(strstr(err.msg, "unknown activation 'sigmoidd'") != NULL, "%s", err.msg);
-    for (int i = 0; i < N_BUILTIN; i++)
-        ck_assert_msg(listed(err.msg, builtin_names[i]), "'%s' missing from: %s", builtin_names[i],
-                      err.msg);
+    char want[64];
+    snprintf(want, sizeof want, "`tinymlp act --list` lists all %d)", tmlp_act_count());
+    ck_assert_int_eq(tmlp_act_parse("sinusoid", &a, NULL, &err), TMLP_ENOTFOUND);
+    ck_assert_msg(strstr(err.msg, "unknown activation 'sinusoid' (did you mean 'sigmoid'? ") &&
+                  strstr(err.msg, want), "%s", err.msg);
     ck_assert_int_eq(tmlp_act_parse("sigmoidd:0.5", &a, NULL, &err), TMLP_ENOTFOUND);
-    ck_assert_msg(strstr(err.msg, "'sigmoidd'") != NULL, "%s", err.msg);
-    /* a very long name is cut short and the message still ends cleanly */
+    ck_assert_msg(strstr(err.msg, "'sigmoidd' (did you mean 'sigmoid'?") != NULL, "%s", err.msg);
+    ck_assert_int_eq(tmlp_act_parse("qqqqqq", &a, NULL, &err), TMLP_ENOTFOUND);
+    ck_assert_msg(!strstr(err.msg, "did you mean") && strstr(err.msg, want), "%s", err.msg);
+    /* a very long name is cut short and the message still ends whole */
     char longname[300];
     memset(longname, 'x', sizeof longname - 1);
     longname[sizeof longname - 1] = '\0';
     ck_assert_int_eq(tmlp_act_parse(longname, &a, NULL, &err), TMLP_ENOTFOUND);
     size_t n = strlen(err.msg);
-    ck_assert_msg(n < sizeof err.msg - 1 && err.msg[n - 1] == ')', "%s", err.msg);
-    ck_assert(listed(err.msg, "identity"));
+    ck_assert_msg(n < sizeof err.msg - 1 && strstr(err.msg, want), "%s", err.msg);
+    /* inside a layer list, with a long item, the end survives too */
+    tmlp_net_spec spec;
+    tmlp_net_spec_init(&spec, 2, TMLP_LOSS_MSE);
+    ck_assert_int_eq(tmlp_net_spec_parse(&spec, "4:sinusoid", &err), TMLP_ENOTFOUND);
+    ck_assert_msg(strstr(err.msg, "layer 1 \"4:sinusoid\": unknown activation 'sinusoid' "
+                                  "(did you mean 'sigmoid'?") && strstr(err.msg, want), "%s", err.msg);
+    tmlp_net_spec_init(&spec, 2, TMLP_LOSS_MSE);
+    ck_assert_int_eq(tmlp_net_spec_parse(&spec, "12345678:sinusoidsinusoidsinusoidsinusoid"
+                                         "sinusoidsinusoidsinusoid:drop0.5:l2=0.000001:l1=0.000001:bn",
+                                         &err), TMLP_ENOTFOUND);
+    ck_assert_msg(strstr(err.msg, want), "%s", err.msg);
+}
+END_TEST
+
+START_TEST(act_suggest_finds_the_nearest_name)
+{
+    static const struct { const char *typed, *want; } near[] = {
+        { "sinusoid", "sigmoid" }, { "rleu", "relu" }, { "ReLU", "relu" }, { "tan", "tanh" },
+        { "swoosh", "swish" }, { "gelu_tan", "gelu_tanh" }, { "leakyrelu", "leaky_relu" },
+        { "softmx", "softmax" },
+    };
+    for (size_t i = 0; i < sizeof near / sizeof near[0]; i++) {
+        const tmlp_act *a = tmlp_act_suggest(near[i].typed);
+        ck_assert_msg(a && !strcmp(a->name, near[i].want), "%s -> %s, want %s", near[i].typed,
+                      a ? a->name : "NULL", near[i].want);
+    }
+    ck_assert_ptr_null(tmlp_act_suggest("qqqqqq"));
+    ck_assert_ptr_null(tmlp_act_suggest(""));
+    ck_assert_ptr_null(tmlp_act_suggest(NULL));
+    char longname[100];
+    memset(longname, 'r', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    ck_assert_ptr_null(tmlp_act_suggest(longname));
+    /* "linear" is identity's other name */
+    const tmlp_act *a = NULL;
+    ck_assert_int_eq(tmlp_act_parse("linear", &a, NULL, NULL), TMLP_OK);
+    ck_assert_str_eq(a->name, "identity");
 }
 END_TEST
 
@@ -763,7 +788,8 @@ static Suite *suite(void)
     TMLP_ADD(s, act_builtins_declare_flags_init_and_params);
     TMLP_ADD(s, act_parse_reads_names_and_arguments);
     TMLP_ADD(s, act_parse_rejects_bad_arguments);
-    TMLP_ADD(s, act_unknown_name_lists_the_known_ones);
+    TMLP_ADD(s, act_unknown_name_suggests_the_nearest);
+    TMLP_ADD(s, act_suggest_finds_the_nearest_name);
     TMLP_ADD(s, act_register_makes_a_user_activation_findable);
     TMLP_ADD(s, act_user_activation_works_in_a_net_unregistered);
     TMLP_ADD(s, act_format_round_trips_through_parse);

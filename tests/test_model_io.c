@@ -279,6 +279,36 @@ START_TEST(model_round_trip_keeps_learnable_act_params)
 }
 END_TEST
 
+/* Files written before bare widths meant ReLU stored a linear hidden layer as "8,1"; such a
+ * file still reads as linear, and a new one spells it out as "8:identity,1". */
+START_TEST(model_read_keeps_old_bare_widths_linear)
+{
+    char dir[64], path[300];
+    make_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/m.safetensors", dir);
+    tmlp_net *net = make_net(3, TMLP_LOSS_SIGMOID_BCE, "8:identity,1", 3);
+    save(path, net, NULL);
+    size_t size;
+    unsigned char *buf = slurp(path, &size);
+    const char *now = "\"8:identity,1\"";
+    unsigned char *at = NULL;
+    for (size_t i = 0; !at && i + strlen(now) <= size; i++)
+        if (!memcmp(buf + i, now, strlen(now)))
+            at = buf + i;
+    ck_assert_ptr_nonnull(at);
+    memcpy(at, "\"8,1\"         ", strlen(now)); /* JSON spaces keep every offset */
+    spit(path, buf, size);
+    free(buf);
+    tmlp_net *old = load(path, NULL);
+    const tmlp_net_spec *sp = tmlp_net_get_spec(old);
+    ck_assert_str_eq(sp->layer[0].act->name, "identity");
+    assert_same_net(net, old);
+    tmlp_net_free(old);
+    tmlp_net_free(net);
+    remove_tree(dir);
+}
+END_TEST
+
 START_TEST(model_meta_round_trip)
 {
     char dir[64], path[300];
@@ -916,6 +946,7 @@ static Suite *suite(void)
     TMLP_ADD(s, model_round_trip_is_bit_identical);
     TMLP_ADD(s, model_round_trip_keeps_learnable_act_params);
     TMLP_ADD(s, model_meta_round_trip);
+    TMLP_ADD(s, model_read_keeps_old_bare_widths_linear);
     TMLP_ADD(s, model_file_is_safetensors);
     TMLP_ADD(s, model_read_accepts_any_tensor_order);
     TCase *tc = tcase_create("model_read_rejects_corrupt_file");

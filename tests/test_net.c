@@ -51,6 +51,84 @@ START_TEST(spec_parse_names_the_bad_item)
 }
 END_TEST
 
+START_TEST(spec_parse_gives_bare_hidden_widths_relu)
+{
+    tmlp_net_spec s;
+    tmlp_err err = { 0 };
+    tmlp_net_spec_init(&s, 784, TMLP_LOSS_SOFTMAX_CE);
+    ck_assert_int_eq(tmlp_net_spec_parse(&s, "128,64:drop0.1,10", &err), TMLP_OK);
+    ck_assert_int_eq(s.n_layers, 3);
+    ck_assert_str_eq(s.layer[0].act->name, TMLP_DEFAULT_ACT);
+    ck_assert_str_eq(s.layer[1].act->name, "relu");
+    ck_assert_float_eq(s.layer[1].dropout, 0.1f);
+    ck_assert_ptr_null(s.layer[2].act); /* the output layer: the loss applies its link */
+    /* linear only when written, under either name */
+    tmlp_net_spec_init(&s, 4, TMLP_LOSS_MSE);
+    ck_assert_int_eq(tmlp_net_spec_parse(&s, "8:identity,8:linear,4:tanh,1", &err), TMLP_OK);
+    ck_assert_str_eq(s.layer[0].act->name, "identity");
+    ck_assert_str_eq(s.layer[1].act->name, "identity");
+    ck_assert_str_eq(s.layer[2].act->name, "tanh");
+    ck_assert_ptr_null(s.layer[3].act);
+    /* a hidden-only list: every bare width gets the default, or the caller's choice */
+    tmlp_net_spec_init(&s, 4, TMLP_LOSS_MSE);
+    ck_assert_int_eq(tmlp_net_spec_parse_hidden(&s, "8,4:sigmoid,2", NULL, 0.0f, &err), TMLP_OK);
+    ck_assert_str_eq(s.layer[0].act->name, "relu");
+    ck_assert_str_eq(s.layer[1].act->name, "sigmoid");
+    ck_assert_str_eq(s.layer[2].act->name, "relu");
+    tmlp_net_spec_init(&s, 4, TMLP_LOSS_MSE);
+    ck_assert_int_eq(tmlp_net_spec_parse_hidden(&s, "8,2", tmlp_act_find("leaky_relu"), 0.3f,
+                                                &err), TMLP_OK);
+    ck_assert_str_eq(s.layer[1].act->name, "leaky_relu");
+    ck_assert_float_eq(s.layer[1].act_arg, 0.3f);
+}
+END_TEST
+
+START_TEST(spec_format_writes_linear_hidden_layers_out)
+{
+    tmlp_net_spec s, t;
+    tmlp_err err = { 0 };
+    char buf[128];
+    tmlp_net_spec_init(&s, 4, TMLP_LOSS_SIGMOID_BCE);
+    ck_assert_int_eq(tmlp_net_spec_add(&s, 8, NULL, 0.0f, &err), TMLP_OK);
+    ck_assert_int_eq(tmlp_net_spec_parse(&s, "6,1", &err), TMLP_OK);
+    tmlp_net_spec_format(&s, 0, buf, sizeof buf);
+    ck_assert_str_eq(buf, "8:identity,6:relu,1");
+    tmlp_net_spec_init(&t, 4, TMLP_LOSS_SIGMOID_BCE);
+    ck_assert_int_eq(tmlp_net_spec_parse(&t, buf, &err), TMLP_OK); /* reads back the same */
+    ck_assert_str_eq(t.layer[0].act->name, "identity");
+    ck_assert_str_eq(t.layer[1].act->name, "relu");
+    ck_assert_ptr_null(t.layer[2].act);
+}
+END_TEST
+
+START_TEST(spec_parse_refuses_repeats_blanks_and_signs)
+{
+    static const struct { const char *spec, *needle; } bad[] = {
+        { "4:drop0.5:drop0.1", "repeats the drop option" },
+        { "4:relu:bn:bn", "repeats the bn option" },
+        { "4:l1=1e-4:l1=0", "repeats the l1 option" },
+        { "4:l2=1e-4:relu:l2=1", "repeats the l2 option" },
+        { "4:", "empty field" },
+        { "4::relu", "empty field" },
+        { "8:relu,4:tanh:", "layer 2 \"4:tanh:\": empty field" },
+        { " 4", "whitespace" },
+        { "4 ,2", "whitespace" },
+        { "4:relu ", "whitespace" },
+        { "+4", "no sign" },
+        { "4:leaky_relu:0.1:drop0.5:l2=0.0001:l1=0.00001:bn:", "empty field" }, /* past the quoted part */
+        { "4:leaky_relu:0.1:drop0.5:l2=0.0001:l1=0.00001:bn x", "whitespace" },
+        { "-4:relu", "no sign" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        tmlp_net_spec s;
+        tmlp_err err = { 0 };
+        tmlp_net_spec_init(&s, 4, TMLP_LOSS_MSE);
+        ck_assert_int_eq(tmlp_net_spec_parse(&s, bad[i].spec, &err), TMLP_EINVAL);
+        ck_assert_msg(strstr(err.msg, bad[i].needle), "'%s' -> '%s'", bad[i].spec, err.msg);
+    }
+}
+END_TEST
+
 START_TEST(new_refuses_bad_specs)
 {
     tmlp_net_spec s;
@@ -394,6 +472,9 @@ static Suite *suite(void)
     Suite *s = suite_create("net");
     TMLP_ADD(s, spec_parse_reads_units_activations_and_args);
     TMLP_ADD(s, spec_parse_names_the_bad_item);
+    TMLP_ADD(s, spec_parse_gives_bare_hidden_widths_relu);
+    TMLP_ADD(s, spec_format_writes_linear_hidden_layers_out);
+    TMLP_ADD(s, spec_parse_refuses_repeats_blanks_and_signs);
     TMLP_ADD(s, new_refuses_bad_specs);
     TMLP_ADD(s, forward_matches_naive_computation);
     TMLP_ADD(s, forward_refuses_bad_batch);

@@ -61,8 +61,15 @@ typedef struct tmlp_act {
 /* The built-in or registered definition called name (without any ":value"), or NULL. */
 const tmlp_act *tmlp_act_find(const char *name);
 
-/* Parses "name" or "name:value" into its definition and argument.
- * Returns TMLP_ENOTFOUND for an unknown name (the message lists the known ones) and
+/* The known activation whose name is nearest to name (ignoring case; an insertion, deletion,
+ * substitution or swap of neighbours costs 1), if it is at most 1 + strlen(name)/4 edits away:
+ * "sinusoid" gives sigmoid, "rleu" relu, "ReLU" relu. NULL when none is that close (or name is
+ * NULL, empty or longer than 48 characters). For "did you mean" messages. */
+const tmlp_act *tmlp_act_suggest(const char *name);
+
+/* Parses "name" or "name:value" into its definition and argument; "linear" is another name for
+ * "identity". Returns TMLP_ENOTFOUND for an unknown name (the message suggests the nearest
+ * known one, tmlp_act_suggest, and says how many there are) and
  * TMLP_EINVAL for a bad or unexpected ":value" (not a finite number, or not > 0 for a
  * TMLP_ACT_ARG_POSITIVE definition). */
 int tmlp_act_parse(const char *spec, const tmlp_act **act, float *arg, tmlp_err *err);

@@ -52,14 +52,29 @@ typedef struct tmlp_net_spec {
 /* Starts an empty spec for n_in inputs and the given loss. */
 void tmlp_net_spec_init(tmlp_net_spec *spec, int n_in, int loss);
 
-/* Appends layers written as "units[:act[:arg]][:options]" separated by commas, e.g.
- * "128:relu,64:leaky_relu:0.1,10". Options, in any order after the activation:
- * "drop0.2" (dropout p), "bn" (batch norm), "l1=1e-5", "l2=1e-4" (weight penalties).
- * Returns TMLP_EINVAL or TMLP_ENOTFOUND with a message naming the offending item. */
+/* The activation a hidden layer gets when its spec names none: "relu". */
+#define TMLP_DEFAULT_ACT "relu"
+
+/* Appends a whole net's layers written as "units[:act[:arg]][:options]" separated by commas,
+ * e.g. "128:relu,64:leaky_relu:0.1,10"; the last item is the output layer. A hidden layer that
+ * names no activation gets TMLP_DEFAULT_ACT (ReLU): "128,64,10" is 128:relu,64:relu,10. A
+ * linear hidden layer must say so: "128:identity" (or "128:linear"). The output layer that
+ * names none has none (act NULL): the loss applies its own link. Options, in any order after
+ * the activation, each at most once: "drop0.2" (dropout p), "bn" (batch norm), "l1=1e-5",
+ * "l2=1e-4" (weight penalties). Whitespace, a sign before the units and empty fields ("4:")
+ * are refused. Returns TMLP_EINVAL or TMLP_ENOTFOUND with a message naming the offending
+ * item; layers already appended stay in spec. */
 int tmlp_net_spec_parse(tmlp_net_spec *spec, const char *layers, tmlp_err *err);
 
+/* As tmlp_net_spec_parse, for a list of hidden layers only (the caller appends the output
+ * layer, as `tinymlp train --layers` does): every item that names no activation gets act with
+ * act_arg, or TMLP_DEFAULT_ACT at its default argument when act is NULL. */
+int tmlp_net_spec_parse_hidden(tmlp_net_spec *spec, const char *layers, const tmlp_act *act,
+                               float act_arg, tmlp_err *err);
+
 /* Writes spec's layers back in the syntax tmlp_net_spec_parse reads (with penalties only when
- * with_penalties). Returns the length needed, as snprintf. */
+ * with_penalties): a hidden layer without activation is written "units:identity", the output
+ * layer's identity is left out. Returns the length needed, as snprintf. */
 int tmlp_net_spec_format(const tmlp_net_spec *spec, int with_penalties, char *buf, size_t size);
 
 /* Appends one layer with a given definition (which need not be registered). */

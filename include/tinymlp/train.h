@@ -36,14 +36,22 @@ typedef struct tmlp_train_cfg {
                           * metric, and end with the best epoch's weights; needs validation */
     int early_metric;    /* TMLP_METRIC_VAL_LOSS (default) or TMLP_METRIC_VAL_ACC */
     float min_delta;     /* an improvement must exceed this to count */
-    int on_nan;          /* TMLP_ON_NAN_STOP (default): a non-finite loss or gradient ends
-                          * training with TMLP_ENUMERIC; TMLP_ON_NAN_SKIP: that batch is
-                          * skipped (no step) and training goes on */
+    int on_nan;          /* TMLP_ON_NAN_STOP (default): a non-finite loss or gradient, or a
+                          * diverged loss (TMLP_DIVERGE_FACTOR), ends training with
+                          * TMLP_ENUMERIC; TMLP_ON_NAN_SKIP: that batch is skipped (no step)
+                          * and training goes on */
     struct tmlp_train_state *state; /* NULL, or where the run starts and where the loop keeps
                           * its position as it goes (see tmlp_train_state) */
 } tmlp_train_cfg;
 
 enum { TMLP_ON_NAN_STOP = 0, TMLP_ON_NAN_SKIP = 1 };
+
+/* A batch whose loss (before penalties) exceeds this many times the loss of the first batch
+ * tmlp_train trained in the call, or this many times 1 when that was smaller, has diverged:
+ * it is handled as a non-finite loss (cfg->on_nan). A healthy run's loss falls from its
+ * untrained value and never grows a thousandfold; the floor of 1 keeps a near-zero first loss
+ * from making ordinary noise look like divergence. */
+#define TMLP_DIVERGE_FACTOR 1e3
 
 /* Where a run is. A zeroed state is the start of a run; tmlp_train keeps it current after
  * every step and epoch, so an observer can save it (with the net and optimizer) at any
@@ -118,7 +126,8 @@ typedef struct tmlp_observer {
  * Each batch's loss, then its gradient block, is checked: the first non-finite value stops
  * training with TMLP_ENUMERIC and one line naming the epoch, batch, layer and tensor (or the
  * data row), before any step is taken with it, so the weights stay those of the last good
- * step; with TMLP_ON_NAN_SKIP the batch is skipped instead (unless the parameters themselves
+ * step. A finite loss over TMLP_DIVERGE_FACTOR times the first batch's stops it the same way
+ * ("training diverged; try a lower learning rate"); with TMLP_ON_NAN_SKIP the batch is skipped instead (unless the parameters themselves
  * are no longer finite). An observer that stops training from on_batch leaves that batch
  * untrained; cfg->state then says so. */
 int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tmlp_data *val,

@@ -77,24 +77,56 @@ const tmlp_act *tmlp_act_find(const char *name)
     return name ? find_n(name, strlen(name)) : NULL;
 }
 
-/* Writes the known names, comma separated, into buf (for "unknown activation" messages),
- * ending in "..." if they do not all fit. */
-static void list_names(char *buf, size_t size)
+/* Edit distance between a[0..la) and b[0..lb), ignoring case: insertions, deletions,
+ * substitutions and swaps of two neighbours each cost 1 (optimal string alignment). Both
+ * lengths are at most SUGGEST_MAX. */
+#define SUGGEST_MAX 48
+static int distance(const char *a, size_t la, const char *b, size_t lb)
 {
-    size_t used = 0;
-    buf[0] = '\0';
-    int n = tmlp_act_count();
-    for (int i = 0; i < n; i++) {
-        const tmlp_act *a = tmlp_act_at(i);
-        const char *name = a ? a->name : "?";
-        /* keep room for ", ..." after this name unless it is the last */
-        size_t need = strlen(name) + (i ? 2 : 0) + (i + 1 < n ? 5 : 0);
-        if (used + need >= size) {
-            snprintf(buf + used, size - used, "%s...", i ? ", " : "");
-            return;
+    int d[SUGGEST_MAX + 1][SUGGEST_MAX + 1];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
+            int best = d[i - 1][j - 1] + (ca != cb);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+                tolower((unsigned char)a[i - 2]) == cb && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
         }
-        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", name);
+    return d[la][lb];
+}
+
+static const tmlp_act *suggest_n(const char *name, size_t len)
+{
+    if (!name || len == 0 || len > SUGGEST_MAX)
+        return NULL;
+    int limit = 1 + (int)len / 4, best = limit + 1;
+    const tmlp_act *found = NULL;
+    for (int i = 0; i < tmlp_act_count(); i++) {
+        const tmlp_act *a = tmlp_act_at(i);
+        size_t la = a ? strlen(a->name) : 0;
+        if (!a || la > SUGGEST_MAX)
+            continue;
+        int dist = distance(name, len, a->name, la);
+        if (dist < best) { /* ties go to the first in listing order */
+            best = dist;
+            found = a;
+        }
     }
+    return found;
+}
+
+const tmlp_act *tmlp_act_suggest(const char *name)
+{
+    return name ? suggest_n(name, strlen(name)) : NULL;
 }
 
 int tmlp_act_parse(const char *spec, const tmlp_act **act, float *arg, tmlp_err *err)
@@ -104,13 +136,17 @@ int tmlp_act_parse(const char *spec, const tmlp_act **act, float *arg, tmlp_err 
     const char *colon = strchr(spec, ':');
     size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
     const tmlp_act *a = find_n(spec, len);
+    if (!a && len == 6 && !memcmp(spec, "linear", 6))
+        a = find_n("identity", 8); /* the other common name of f(x) = x */
     if (!a) {
-        /* the whole message must fit one tmlp_err: cap the echoed name, fit the list */
+        /* Short enough that a caller's prefix ("layer 2 \"...\": ") leaves the end whole: a
+         * capped echo of the name, the nearest known one, and where the full list is. */
         int shown = (int)(len > 24 ? 24 : len);
-        char names[TMLP_ERR_MSG];
-        list_names(names, sizeof names - 34 - (size_t)shown);
-        return tmlp_fail(err, TMLP_ENOTFOUND, "unknown activation '%.*s%s' (known: %s)", shown,
-                         spec, len > 24 ? "..." : "", names);
+        const tmlp_act *near = suggest_n(spec, len);
+        return tmlp_fail(err, TMLP_ENOTFOUND, "unknown activation '%.*s%s' (%s%s%s`tinymlp act "
+                         "--list` lists all %d)", shown, spec, len > 24 ? "..." : "",
+                         near ? "did you mean '" : "", near ? near->name : "",
+                         near ? "'? " : "", tmlp_act_count());
     }
     float v = a->arg;
     if (colon) {

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cJSON.h>
+
 #include "cli.h"
 
 #define DEFAULT_X "-3:3:0.5"
@@ -16,8 +18,8 @@
 static void help(void)
 {
     printf(
-"usage: tinymlp act NAME[,NAME...]... [--x POINTS] [--csv]\n"
-"       tinymlp act --list\n"
+"usage: tinymlp act NAME[,NAME...]... [--x POINTS] [--csv | --json]\n"
+"       tinymlp act --list [--json]\n"
 "\n"
 "Prints each activation's value f(x) and derivative f'(x) at the given points.\n"
 "\n"
@@ -28,6 +30,11 @@ static void help(void)
 "                    up to B inclusive; STEP > 0)                    [" DEFAULT_X "]\n"
 "  --csv             print CSV with the header name,x,y,dydx (%%.9g numbers) instead of a\n"
 "                    table\n"
+"  --json            print one JSON object instead: {\"activations\": [{\"name\",\n"
+"                    \"rowwise\", \"x\": [...], \"y\": [...], \"dydx\": [...]}, ...]};\n"
+"                    a value that is not finite is null. With --list: {\"activations\":\n"
+"                    [{\"name\", \"range\", \"formula\", \"arg\" (null if none),\n"
+"                    \"learnable\", \"rowwise\"}, ...]}\n"
 "  --list            list the known activations with formula and output range\n"
 "  -h, --help        this text\n"
 "\n"
@@ -54,6 +61,53 @@ static char *known_names(void)
         strcat(s, tmlp_act_at(i)->name);
     }
     return s;
+}
+
+/* --list --json: every activation's description as one JSON object. */
+static int list_json(void)
+{
+    cJSON *root = cJSON_CreateObject(), *arr = root ? cJSON_AddArrayToObject(root, "activations")
+                                                    : NULL;
+    for (int i = 0; arr && i < tmlp_act_count(); i++) {
+        const tmlp_act *a = tmlp_act_at(i);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToArray(arr, o);
+        cJSON_AddStringToObject(o, "name", a->name);
+        cJSON_AddStringToObject(o, "range", a->range ? a->range : "?");
+        cJSON_AddStringToObject(o, "formula", a->formula ? a->formula : "?");
+        if (a->flags & TMLP_ACT_HAS_ARG)
+        {
+            char num[32]; /* the float as typed: 0.01, not 0.0099999997764825821 */
+            snprintf(num, sizeof num, "%g", (double)a->arg);
+            cJSON_AddNumberToObject(o, "arg", strtod(num, NULL));
+        }
+        else
+            cJSON_AddNullToObject(o, "arg");
+        cJSON_AddBoolToObject(o, "learnable", a->params != TMLP_ACT_PARAM_NONE);
+        cJSON_AddBoolToObject(o, "rowwise", (a->flags & TMLP_ACT_ROWWISE) != 0);
+    }
+    char *text = arr ? cJSON_PrintUnformatted(root) : NULL;
+    cJSON_Delete(root);
+    if (!text) {
+        fprintf(stderr, "tinymlp act: out of memory\n");
+        return EXIT_RUNTIME;
+    }
+    printf("%s\n", text);
+    free(text);
+    return 0;
+}
+
+/* One JSON array of n numbers, null for those that are not finite. */
+static void json_numbers(const char *key, const float *v, int n)
+{
+    printf("\"%s\":[", key);
+    for (int i = 0; i < n; i++) {
+        if (isfinite(v[i]))
+            printf("%s%.9g", i ? "," : "", (double)v[i]);
+        else
+            printf("%snull", i ? "," : "");
+    }
+    printf("]");
 }
 
 static int list(void)
@@ -156,9 +210,12 @@ static int add_spec(const char *name, spec *specs, int *n)
     tmlp_err err = { 0 };
     int rc = tmlp_act_parse(name, &s->act, &s->arg, &err);
     if (rc == TMLP_ENOTFOUND) {
-        char *names = known_names();
-        fprintf(stderr, "tinymlp act: unknown activation '%.*s' (known: %s, or all)\n",
-                (int)strcspn(name, ":"), name, names ? names : "see tinymlp act --list");
+        char *names = known_names(), typed[64];
+        snprintf(typed, sizeof typed, "%.*s", (int)strcspn(name, ":"), name);
+        const tmlp_act *near = tmlp_act_suggest(typed);
+        fprintf(stderr, "tinymlp act: unknown activation '%s' (%s%s%sknown: %s, or all)\n", typed,
+                near ? "did you mean '" : "", near ? near->name : "", near ? "'? " : "",
+                names ? names : "see tinymlp act --list");
         free(names);
         return EXIT_USAGE;
     }
@@ -203,17 +260,18 @@ static int evaluate(const spec *s, const float *x, int n, float *y, float *d)
     return 0;
 }
 
-enum { O_X = 256, O_CSV, O_LIST };
+enum { O_X = 256, O_CSV, O_LIST, O_JSON };
 
 static const struct option options[] = {
     { "x", required_argument, 0, O_X }, { "csv", no_argument, 0, O_CSV },
-    { "list", no_argument, 0, O_LIST }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+    { "list", no_argument, 0, O_LIST }, { "json", no_argument, 0, O_JSON },
+    { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 };
 
 int cmd_act(int argc, char **argv)
 {
     const char *xarg = DEFAULT_X;
-    int csv = 0, do_list = 0, c;
+    int csv = 0, json = 0, do_list = 0, c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -222,14 +280,19 @@ int cmd_act(int argc, char **argv)
         case O_X: xarg = optarg; break;
         case O_CSV: csv = 1; break;
         case O_LIST: do_list = 1; break;
+        case O_JSON: json = 1; break;
         case ':': return cli_usage_error("act", "%s needs a value", argv[optind - 1]);
         default: return cli_usage_error("act", "unknown option '%s'", argv[optind - 1]);
         }
     }
+    if (csv && json)
+        return cli_usage_error("act", "--csv and --json exclude each other");
     if (do_list) {
         if (optind < argc)
             return cli_usage_error("act", "--list takes no names (got '%s')", argv[optind]);
-        return list();
+        if (csv)
+            return cli_usage_error("act", "--list prints a table or, with --json, JSON");
+        return json ? list_json() : list();
     }
     if (optind >= argc)
         return cli_usage_error("act", "name at least one activation, or all");
@@ -271,7 +334,9 @@ int cmd_act(int argc, char **argv)
         int len = (int)strlen(specs[s].label);
         w = len > w ? len : w;
     }
-    if (csv)
+    if (json)
+        printf("{\"activations\":[");
+    else if (csv)
         printf("name,x,y,dydx\n");
     else
         printf("%-*s  %14s  %14s  %14s\n", w, "activation", "x", "y", "dy/dx");
@@ -279,6 +344,17 @@ int cmd_act(int argc, char **argv)
         const spec *sp = &specs[s];
         if (evaluate(sp, xs, n, y, d))
             goto oom;
+        if (json) { /* labels are registry names and %g numbers: nothing to escape */
+            printf("%s{\"name\":\"%s\",\"rowwise\":%s,", s ? "," : "", sp->label,
+                   (sp->act->flags & TMLP_ACT_ROWWISE) ? "true" : "false");
+            json_numbers("x", xs, n);
+            printf(",");
+            json_numbers("y", y, n);
+            printf(",");
+            json_numbers("dydx", d, n);
+            printf("}");
+            continue;
+        }
         if (!csv && (sp->act->flags & TMLP_ACT_ROWWISE))
             printf("# %s is row-wise: x is one row vector, y its output vector, dy/dx the "
                    "Jacobian diagonal dy_j/dx_j\n", sp->label);
@@ -295,6 +371,8 @@ int cmd_act(int argc, char **argv)
         if (!csv && s + 1 < n_specs)
             printf("\n");
     }
+    if (json)
+        printf("]}\n");
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "tinymlp act: writing the output failed\n");
         goto done;

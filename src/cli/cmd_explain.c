@@ -44,8 +44,9 @@ static void help(void)
 "                    first --rows rows form the batch                     [xor]\n"
 "  --rows N          rows in the batch, 1..%ld                  [4, all of xor]\n"
 "  --layers SPEC     hidden layers, units[:activation[:arg]] joined by commas; the\n"
-"                    output layer follows from the data                     [3]\n"
-"  --act NAME        activation of hidden layers that name none          [tanh]\n"
+"                    output layer follows from the data                [3:tanh]\n"
+"  --act NAME        activation of hidden layers that name none: with --layers,\n"
+"                    [relu] as in train; without, the default 3 units get NAME\n"
 "  --loss NAME       softmax_ce, sigmoid_bce or mse  [sigmoid_bce for 2 classes,\n"
 "                    else softmax_ce]\n"
 "  --opt NAME        sgd, momentum, nesterov, adam, adamw, rmsprop, adagrad [sgd]\n"
@@ -76,7 +77,7 @@ static int parse(int argc, char **argv, opts *o)
         { "seed", required_argument, 0, 'S' }, { "json", no_argument, 0, 'j' },
         { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
     };
-    *o = (opts){ .data = "xor", .layers = "3", .act = "tanh", .opt = "sgd", .lr = 0.1,
+    *o = (opts){ .data = "xor", .opt = "sgd", .lr = 0.1,
                  .rows = 4, .step = 1, .seed = 1 };
     int c;
     optind = 1;
@@ -365,21 +366,20 @@ static int setup(run *r, tmlp_err *err)
         return as_usage(r, rc);
     r->n_out = d->n_classes == 2 && r->loss != TMLP_LOSS_SOFTMAX_CE ? 1 : d->n_classes;
 
-    /* The net: hidden layers as asked, --act where they name none, a linear output. */
-    const tmlp_act *hidden;
-    float hidden_arg;
+    /* The net: hidden layers as asked, --act where they name none (ReLU, the library's rule,
+     * unless --act says otherwise; the default net is 3:tanh), a linear output. */
+    const tmlp_act *hidden = NULL;
+    float hidden_arg = 0.0f;
+    const char *act = o->act ? o->act : o->layers ? NULL : "tanh";
     tmlp_net_spec *s = &r->spec;
     tmlp_net_spec_init(s, d->n_in, r->loss);
-    if ((rc = tmlp_act_parse(o->act, &hidden, &hidden_arg, err)) ||
-        (rc = tmlp_net_spec_parse(s, o->layers, err)) ||
+    if ((act && (rc = tmlp_act_parse(act, &hidden, &hidden_arg, err))) ||
+        (rc = tmlp_net_spec_parse_hidden(s, o->layers ? o->layers : "3", hidden, hidden_arg,
+                                         err)) ||
         (rc = tmlp_net_spec_add(s, r->n_out, NULL, 0.0f, err)))
         return as_usage(r, rc);
     for (int i = 0; i + 1 < s->n_layers; i++) {
-        tmlp_layer_spec *l = &s->layer[i];
-        if (!l->act) {
-            l->act = hidden;
-            l->act_arg = hidden_arg;
-        }
+        const tmlp_layer_spec *l = &s->layer[i];
         if (l->batchnorm || l->dropout > 0.0f || l->l1 > 0.0f || l->l2 > 0.0f)
             return as_usage(r, tmlp_fail(err, TMLP_EINVAL, "layer %d: explain traces plain dense "
                                          "layers; drop its bn, drop and l1/l2 options", i + 1));

@@ -1,8 +1,11 @@
 /* cmd_gradcheck.c: `tinymlp gradcheck [NAMES]`: every activation's derivative (and its
  * learnable parameters' gradients) against central differences, as a table. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cJSON.h>
 
 #include "cli.h"
 
@@ -12,7 +15,7 @@
 
 static void help(void)
 {
-    printf("usage: tinymlp gradcheck [NAME[:arg][,NAME...]]... [all]\n"
+    printf("usage: tinymlp gradcheck [NAME[:arg][,NAME...]]... [all] [--json]\n"
            "\n"
            "Compares each activation's derivative, and its learnable parameters' gradients,\n"
            "with central differences at points across [-8, 8], just beside each kink and out\n"
@@ -27,7 +30,22 @@ static void help(void)
            "Names may be joined by commas or given as separate words; `all`, or no name,\n"
            "checks every known activation at its default argument.\n"
            "\n"
+           "  --json    print one JSON object instead: {\"checks\": [{\"activation\",\n"
+           "            \"checked\", \"failed\", \"max_err\", \"worst_x\", \"sum_abs_grad\",\n"
+           "            \"ok\"}, ...], \"passed\", \"total\"}; a number that is not finite is null\n"
+           "\n"
            "Exit status: 0 if every check passes, 1 if any fails, 2 for an unknown name.\n");
+}
+
+static int run(int argc, char **argv, int json);
+static cJSON *json_checks; /* --json: the checks array, else NULL (a table is printed) */
+
+static void add_num(cJSON *obj, const char *key, double v)
+{
+    if (isfinite(v))
+        cJSON_AddNumberToObject(obj, key, v);
+    else
+        cJSON_AddNullToObject(obj, key); /* JSON has no NaN or infinity */
 }
 
 static int check_one(const tmlp_act *act, float arg, int *failed)
@@ -41,8 +59,20 @@ static int check_one(const tmlp_act *act, float arg, int *failed)
     if (act->flags & TMLP_ACT_NOGRAD)
         ok = r.n_failed == 0; /* an all-zero derivative is the right answer here */
     tmlp_act_format(act, arg, label, sizeof label);
-    printf("%-18s %7d %7d %11.2e %9.3g  %s\n", label, r.n_checked, r.n_failed, r.max_err,
-           r.worst_x, ok ? "ok" : "FAIL");
+    if (json_checks) {
+        cJSON *c = cJSON_CreateObject();
+        cJSON_AddItemToArray(json_checks, c);
+        cJSON_AddStringToObject(c, "activation", label);
+        cJSON_AddNumberToObject(c, "checked", r.n_checked);
+        cJSON_AddNumberToObject(c, "failed", r.n_failed);
+        add_num(c, "max_err", r.max_err);
+        add_num(c, "worst_x", r.worst_x);
+        add_num(c, "sum_abs_grad", r.sum_abs_grad);
+        cJSON_AddBoolToObject(c, "ok", ok);
+    } else {
+        printf("%-18s %7d %7d %11.2e %9.3g  %s\n", label, r.n_checked, r.n_failed, r.max_err,
+               r.worst_x, ok ? "ok" : "FAIL");
+    }
     *failed += !ok;
     return 0;
 }
@@ -79,14 +109,35 @@ static int check_word(const char *word, int *n_checked, int *failed)
 
 int cmd_gradcheck(int argc, char **argv)
 {
+    int json = 0, n_names = 0;
+    char **names = calloc((size_t)argc + 1, sizeof *names);
+    if (!names)
+        return cli_fail(NULL, EXIT_RUNTIME);
+    names[n_names++] = argv[0];
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            free(names);
             help();
             return 0;
         }
-        if (argv[i][0] == '-')
+        if (!strcmp(argv[i], "--json")) {
+            json = 1;
+            continue;
+        }
+        if (argv[i][0] == '-') {
+            free(names);
             return cli_usage_error("gradcheck", "unknown option '%s'", argv[i]);
+        }
+        names[n_names++] = argv[i];
     }
+    int rc = run(n_names, names, json);
+    free(names);
+    return rc;
+}
+
+/* Runs the checks named by argv[1..argc) (every activation when there are none). */
+static int run(int argc, char **argv, int json)
+{
     /* Every name is checked for existence before any work, so a typo costs nothing. */
     for (int i = 1; i < argc; i++) {
         char *copy = strdup(argv[i]), *save = NULL;
@@ -104,14 +155,35 @@ int cmd_gradcheck(int argc, char **argv)
         if (bad)
             return EXIT_USAGE;
     }
-    int failed = 0, n_checked = 0, rc;
-    printf("%-18s %7s %7s %11s %9s  %s\n", "activation", "checked", "failed", "max_err", "worst_x",
-           "result");
-    if ((rc = check_word(argc > 1 ? argv[1] : "all", &n_checked, &failed)))
-        return rc;
-    for (int i = 2; i < argc; i++)
-        if ((rc = check_word(argv[i], &n_checked, &failed)))
-            return rc;
-    printf("\n%d of %d checks passed\n", n_checked - failed, n_checked);
-    return failed ? EXIT_RUNTIME : 0;
+    int failed = 0, n_checked = 0, rc = 0;
+    cJSON *root = NULL;
+    if (json) {
+        root = cJSON_CreateObject();
+        json_checks = root ? cJSON_AddArrayToObject(root, "checks") : NULL;
+        if (!json_checks) {
+            cJSON_Delete(root);
+            return cli_fail(NULL, EXIT_RUNTIME);
+        }
+    } else {
+        printf("%-18s %7s %7s %11s %9s  %s\n", "activation", "checked", "failed", "max_err",
+               "worst_x", "result");
+    }
+    rc = check_word(argc > 1 ? argv[1] : "all", &n_checked, &failed);
+    for (int i = 2; i < argc && !rc; i++)
+        rc = check_word(argv[i], &n_checked, &failed);
+    if (!rc && json) {
+        cJSON_AddNumberToObject(root, "passed", n_checked - failed);
+        cJSON_AddNumberToObject(root, "total", n_checked);
+        char *text = cJSON_PrintUnformatted(root);
+        if (text)
+            printf("%s\n", text);
+        else
+            rc = cli_fail(NULL, EXIT_RUNTIME);
+        free(text);
+    } else if (!rc) {
+        printf("\n%d of %d checks passed\n", n_checked - failed, n_checked);
+    }
+    cJSON_Delete(root);
+    json_checks = NULL;
+    return rc ? rc : failed ? EXIT_RUNTIME : 0;
 }

@@ -33,8 +33,9 @@ static void help(void)
 "                      seeded                     [1/12 with a test set, else 0]\n"
 "  --standardize       scale each input to mean 0, std 1 (saved with the model)\n"
 "  --layers SPEC       hidden layers, units[:activation[:arg]] joined by commas;\n"
-"                      the output layer follows from the data\n"
-"                      [256:relu,128:relu; xor: 4:tanh]\n"
+"                      a bare width is relu (128,64 = 128:relu,64:relu), a\n"
+"                      linear layer is written 128:identity; the output layer\n"
+"                      follows from the data   [256:relu,128:relu; xor: 4:tanh]\n"
 "  --loss NAME         softmax_ce, sigmoid_bce or mse; default: sigmoid_bce for two\n"
 "                      classes (one output), softmax_ce for more\n"
 "  --init NAME         auto, glorot_uniform, glorot_normal, he_uniform, he_normal,\n"
@@ -75,7 +76,8 @@ static void help(void)
 "  --checkpoint-every N  also every N epochs, or every N batches as Nb [end only]\n"
 "  --resume FILE       continue the run saved in FILE, with its settings; --epochs\n"
 "                      is the total, as if it had never stopped; --lr a new rate\n"
-"  --on-nan ACTION     on a non-finite loss or gradient: stop (exit 1, the last\n"
+"  --on-nan ACTION     on a non-finite loss or gradient, or a diverged loss (over\n"
+"                      1000 x the first batch's, or 1000): stop (exit 1, the last\n"
 "                      checkpoint kept) or skip the batch                 [stop]\n"
 "output:\n"
 "  --quiet             only the final result\n"
@@ -85,7 +87,8 @@ static void help(void)
 "                      CSV, or JSON when FILE ends in .json (docs/compare.md)\n"
 "  --diag-every N      also a --diag record every N batches        [0 = off]\n"
 "  --save FILE         write the trained model (safetensors, atomically)\n"
-"  --json              print one JSON object with the results on stdout\n"
+"  --json              print one JSON object with the results and each epoch's\n"
+"                      loss, accuracy, val metrics, lr and seconds on stdout\n"
 "  --config FILE       read settings from an INI file: keys are the long flags\n"
 "                      without '--' (lr = 0.001, standardize = true); flags given\n"
 "                      on the command line override the file\n"
@@ -361,12 +364,14 @@ typedef struct run_log {
     progress prog;
     int n;                 /* epochs recorded */
     double *epoch_seconds; /* (epochs) */
+    tmlp_epoch_info *history; /* (epochs) each epoch's report, for --json */
     tmlp_epoch_info last;
 } run_log;
 
 static int log_epoch(void *ctx, const tmlp_epoch_info *e)
 {
     run_log *r = ctx;
+    r->history[r->n] = *e;
     r->epoch_seconds[r->n++] = e->seconds;
     r->last = *e;
     return progress_on_epoch(&r->prog, e);
@@ -429,10 +434,30 @@ static cJSON *config_json(const opts *o, const tmlp_optim_cfg *oc, const tmlp_sc
 
 static void add_num(cJSON *obj, const char *key, double v)
 {
-    if (isnan(v))
+    if (!isfinite(v)) /* JSON has no NaN or infinity */
         cJSON_AddNullToObject(obj, key);
     else
         cJSON_AddNumberToObject(obj, key, v);
+}
+
+/* --json's "history": one object per epoch this run trained, as the progress lines show it;
+ * the validation keys only with a validation set. Non-finite numbers are null (add_num). */
+static void add_history(cJSON *j, const tmlp_epoch_info *h, int n, int with_val)
+{
+    cJSON *arr = cJSON_AddArrayToObject(j, "history");
+    for (int i = 0; arr && i < n; i++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddItemToArray(arr, e);
+        cJSON_AddNumberToObject(e, "epoch", h[i].epoch);
+        add_num(e, "loss", h[i].train_loss);
+        add_num(e, "accuracy", h[i].train_acc);
+        if (with_val) {
+            add_num(e, "val_loss", h[i].val_loss);
+            add_num(e, "val_accuracy", h[i].val_acc);
+        }
+        add_num(e, "lr", tidy(h[i].lr));
+        add_num(e, "seconds", h[i].seconds);
+    }
 }
 
 int cmd_train(int argc, char **argv)
@@ -562,7 +587,7 @@ int cmd_train(int argc, char **argv)
     int n_out = (classes == 2 && loss != TMLP_LOSS_SOFTMAX_CE) ? 1 : classes;
     tmlp_net_spec spec;
     tmlp_net_spec_init(&spec, train->n_in, loss);
-    if (tmlp_net_spec_parse(&spec, o.layers, &err) ||
+    if (tmlp_net_spec_parse_hidden(&spec, o.layers, NULL, 0.0f, &err) ||
         tmlp_net_spec_add(&spec, n_out, NULL, 0.0f, &err)) {
         status = cli_fail(&err, EXIT_USAGE);
         goto done;
@@ -600,7 +625,8 @@ int cmd_train(int argc, char **argv)
         fprintf(log, "epoch,train_loss,train_acc,val_loss,val_acc,seconds,lr\n");
     }
 
-    if (!(rl.epoch_seconds = calloc((size_t)o.epochs, sizeof *rl.epoch_seconds))) {
+    if (!(rl.epoch_seconds = calloc((size_t)o.epochs, sizeof *rl.epoch_seconds)) ||
+        !(rl.history = calloc((size_t)o.epochs, sizeof *rl.history))) {
         tmlp_fail(&err, TMLP_ENOMEM, "no memory");
         status = cli_fail(&err, 0);
         goto done;
@@ -638,10 +664,14 @@ int cmd_train(int argc, char **argv)
             fprintf(stderr, "resuming %s: %d of %ld epochs done\n", res.path,
                     tcfg.state->epoch, o.epochs);
     }
+    char shown[512]; /* the hidden layers as built: a bare width shows its ReLU */
+    tmlp_net_spec_format(tmlp_net_get_spec(net), 0, shown, sizeof shown);
+    if (strrchr(shown, ','))
+        *strrchr(shown, ',') = '\0'; /* the output layer is the "-> n_out" */
     if (!o.quiet)
         fprintf(stderr, "training on %s: %d samples (%d for validation), %d inputs, layers %s -> %d "
                 "(%s); %s lr %g (%s), batch %ld, %ld epochs\n", o.data, train->n, val ? val->n : 0,
-                train->n_in, o.layers, n_out, tmlp_loss_name(loss), tmlp_optim_name(opt_kind),
+                train->n_in, shown, n_out, tmlp_loss_name(loss), tmlp_optim_name(opt_kind),
                 (double)ocfg.lr, tmlp_schedule_name(sched.kind), batch, o.epochs);
     /* The effective configuration: printed now, saved with the model, echoed by --json. */
     cfg_json = config_json(&o, &ocfg, &sched, loss, batch, val_frac);
@@ -717,6 +747,7 @@ int cmd_train(int argc, char **argv)
         add_num(j, ds.test ? "test_loss" : "final_train_loss", eloss);
         add_num(j, ds.test ? "test_accuracy" : "final_train_accuracy", acc);
         cJSON_AddItemToObject(j, "epoch_seconds", cJSON_CreateDoubleArray(rl.epoch_seconds, rl.n));
+        add_history(j, rl.history, rl.n, val != NULL);
         if (o.save)
             cJSON_AddStringToObject(j, "model", o.save);
         char *text = cJSON_PrintUnformatted(j);
@@ -748,6 +779,7 @@ done:
     diag_file_close(&df, NULL);
     cJSON_Delete(cfg_json);
     free(rl.epoch_seconds);
+    free(rl.history);
     tmlp_model_meta_free(&meta);
     cli_prep_free(&prep);
     tmlp_optim_free(opt);

@@ -1,4 +1,5 @@
 /* datasets.c: --data names to datasets, and the preprocessing saved with a model. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,7 +118,15 @@ int cli_dataset_load(const char *spec, const tmlp_csv_opts *csv, cli_dataset *ds
         ds->train = tmlp_csv_read(spec, &o, err);
         return ds->train ? TMLP_OK : (err->code == TMLP_ENOTFOUND ? TMLP_EIO : err->code);
     }
-    return tmlp_fail(err, TMLP_ENOTFOUND, "unknown dataset '%s': expected mnist, fashion-mnist, "
+    /* Not a name and not there: a path (it has a '/' or a '.') is a file that is missing (a
+     * usage error, as an unknown name) or unreadable, a bare word a dataset name misspelt. */
+    int err_no = errno;
+    if (strchr(spec, '/') || strchr(spec, '.'))
+        return tmlp_fail(err, err_no == ENOENT ? TMLP_ENOTFOUND : TMLP_EIO, "%.100s%s: %s (the data must be mnist, fashion-mnist, "
+                         "xor, a folder of MNIST-named IDX files or a CSV file)", spec,
+                         strlen(spec) > 100 ? "..." : "",
+                         err_no == ENOENT ? "no such file or folder" : strerror(err_no));
+    return tmlp_fail(err, TMLP_ENOTFOUND, "unknown dataset '%.60s': expected mnist, fashion-mnist, "
                      "xor, a folder of MNIST-named IDX files or a CSV file", spec);
 }
 

@@ -24,7 +24,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: tinymlp COMMAND [OPTIONS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].what);
-    fprintf(f, "\n`tinymlp COMMAND --help` describes each command's options.\n"
+    fprintf(f, "\n`tinymlp COMMAND --help`, or `tinymlp help COMMAND`, describes each command's\n"
+               "options.\n"
                "Exit status: 0 success, 1 runtime error, 2 usage error.\n");
 }
 
@@ -32,6 +33,15 @@ int main(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "help") && argc > 2) { /* `help COMMAND` is `COMMAND --help` */
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+            if (!strcmp(argv[2], commands[i].name)) {
+                char *help_argv[] = { argv[2], "--help", NULL };
+                return commands[i].run(2, help_argv);
+            }
+        fprintf(stderr, "tinymlp: unknown command '%s' (try tinymlp --help)\n", argv[2]);
         return EXIT_USAGE;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
