@@ -6,6 +6,7 @@
  * doubles with 17, which read back the same bits; integers are decimal. Reading takes every
  * key out of the caller's metadata and refuses any it does not know. */
 #include <errno.h>
+#include <float.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -316,11 +317,13 @@ static int parse_meta(const char *path, tmlp_model_meta *meta, tmlp_checkpoint *
     oc->beta2 = get_float(&r, "optim.beta2");
     oc->eps = get_float(&r, "optim.eps");
     oc->weight_decay = get_float(&r, "optim.weight_decay");
-    *steps = (long)get_int(&r, "optim.steps", 0, LONG_MAX);
 
     tmlp_train_cfg *c = &ck->cfg;
     *c = tmlp_train_defaults();
-    c->epochs = (int)get_int(&r, "train.epochs", 1, IMAX);
+    /* Every counter is bounded by the others (issue 15), so continuing the run can never
+     * overflow one: an epoch has at most INT_MAX batches (and rows), training stops at
+     * train.epochs < INT_MAX, and the optimizer may have stepped before this run began. */
+    c->epochs = (int)get_int(&r, "train.epochs", 1, IMAX - 1);
     c->batch = (int)get_int(&r, "train.batch", 1, MAX_BATCH);
     c->seed = get_u64(&r, "train.seed");
     c->shuffle = (int)get_int(&r, "train.shuffle", 0, 1);
@@ -335,18 +338,28 @@ static int parse_meta(const char *path, tmlp_model_meta *meta, tmlp_checkpoint *
                          path);
 
     tmlp_train_state *st = &ck->state;
-    st->epoch = (int)get_int(&r, "state.epoch", 0, IMAX);
-    st->batch = (int)get_int(&r, "state.batch", 0, IMAX);
+    st->epoch = (int)get_int(&r, "state.epoch", 0, c->epochs);
+    st->batch = (int)get_int(&r, "state.batch", 0, IMAX - 1);
     st->rng.state = get_u64(&r, "rng.state");
     st->rng.inc = get_u64(&r, "rng.inc");
-    st->skipped = (long)get_int(&r, "state.skipped", 0, LONG_MAX);
     st->finished = (int)get_int(&r, "state.finished", 0, 1);
-    st->sum_loss = get_double(&r, "state.sum_loss", 0);
-    st->counted = (int)get_int(&r, "state.counted", 0, IMAX);
-    st->rows = (long)get_int(&r, "state.rows", 0, LONG_MAX);
-    st->correct = (long)get_int(&r, "state.correct", 0, LONG_MAX);
-    st->best_epoch = (int)get_int(&r, "state.best_epoch", 0, IMAX);
+    st->counted = (int)get_int(&r, "state.counted", 0, st->batch);
+    const long long most_rows = (long long)st->counted * c->batch;
+    st->rows = (long)get_int(&r, "state.rows", 0, most_rows < IMAX ? most_rows : IMAX);
+    st->correct = (long)get_int(&r, "state.correct", 0, st->rows);
+    st->skipped = (long)get_int(&r, "state.skipped", 0,
+                                (long long)st->epoch * IMAX + (st->batch - st->counted));
+    st->best_epoch = (int)get_int(&r, "state.best_epoch", 0, st->epoch);
     st->best_metric = get_double(&r, "state.best_metric", 1);
+    *steps = (long)get_int(&r, "optim.steps", 0, TMLP_OPTIM_MAX_STEPS);
+    st->sum_loss = get_double(&r, "state.sum_loss", 0);
+    /* every loss is >= 0 and a batch's loss is a float */
+    if (!r.rc && !(st->sum_loss >= 0.0 && st->sum_loss <= st->counted * (double)FLT_MAX)) {
+        char want[80];
+        snprintf(want, sizeof want, "a number in 0..%g (state.counted %d batches of float loss)",
+                 st->counted * (double)FLT_MAX, st->counted);
+        bad(&r, "state.sum_loss", tmlp_model_meta_get(meta, "state.sum_loss"), want);
+    }
     if (!r.rc && !(st->rng.inc & 1))
         return tmlp_fail(err, TMLP_EFORMAT, "%s: checkpoint rng.inc %" PRIu64 " is even (a "
                          "PCG stream is always odd)", path, st->rng.inc);
@@ -361,11 +374,6 @@ static int parse_meta(const char *path, tmlp_model_meta *meta, tmlp_checkpoint *
             return tmlp_fail(err, TMLP_EFORMAT, "%s: checkpoint rng.drop_inc %" PRIu64 " is "
                              "even (a PCG stream is always odd)", path, drop->inc);
     }
-    if (!r.rc && (st->epoch > c->epochs || st->best_epoch > st->epoch ||
-                  st->counted > st->batch || st->correct > st->rows))
-        return tmlp_fail(err, TMLP_EFORMAT, "%s: checkpoint position is inconsistent (epoch %d "
-                         "of %d, batch %d, best epoch %d)", path, st->epoch, c->epochs,
-                         st->batch, st->best_epoch);
 
     c->schedule = NULL;
     if (!r.rc && tmlp_model_meta_get(meta, "schedule.kind")) {
@@ -378,7 +386,7 @@ static int parse_meta(const char *path, tmlp_model_meta *meta, tmlp_checkpoint *
         s->min_lr = get_float(&r, "schedule.min_lr");
         s->patience = (int)get_int(&r, "schedule.patience", 1, IMAX);
         s->best = get_double(&r, "schedule.best", 1);
-        s->bad_epochs = (int)get_int(&r, "schedule.bad_epochs", 0, IMAX);
+        s->bad_epochs = (int)get_int(&r, "schedule.bad_epochs", 0, s->patience - 1);
         s->current = get_float(&r, "schedule.current");
         tmlp_err e = { 0 };
         if (!r.rc && tmlp_schedule_check(s, &e) != TMLP_OK)
