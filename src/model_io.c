@@ -225,6 +225,14 @@ static int spec_tensors(const tmlp_net_spec *spec, tensor *t)
     return n;
 }
 
+/* 1 for a batch-norm running variance ("layers.N.bn_running_var"), which must be >= 0. */
+static int is_variance(const char *name)
+{
+    static const char tail[] = ".bn_running_var";
+    size_t n = strlen(name), k = sizeof tail - 1;
+    return n > k && !strcmp(name + n - k, tail);
+}
+
 /* Points each tensor at its view in net. */
 static int point_tensors(const tmlp_net *net, tensor *t, int n_t, tmlp_err *err)
 {
@@ -871,6 +879,13 @@ int tmlp_model_read_ex(const char *path, int max_batch, int mode, tmlp_net **net
             if (!isfinite(t[i].data[k])) {
                 rc = tmlp_fail(err, TMLP_EFORMAT, "%s: tensor %s: element %" PRIu64 " is %g",
                                path, t[i].name, k, (double)t[i].data[k]);
+                goto fail;
+            }
+            /* a negative variance makes every prediction NaN (issue 15); -0 is zero */
+            if (t[i].data[k] < 0.0f && i < n_model && is_variance(t[i].name)) {
+                rc = tmlp_fail(err, TMLP_EFORMAT, "%s: tensor %s: element %" PRIu64 " is %g, "
+                               "a negative variance; expected >= 0", path, t[i].name, k,
+                               (double)t[i].data[k]);
                 goto fail;
             }
         }
