@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "tinymlp/csv.h"
+#include "file_impl.h"
 
 #define MAX_LABEL (1 << 20)
 
@@ -78,11 +79,9 @@ static int n_fields(const char *s)
 tmlp_data *tmlp_csv_read(const char *path, const tmlp_csv_opts *opts, tmlp_err *err)
 {
     tmlp_csv_opts o = opts ? *opts : tmlp_csv_defaults();
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        tmlp_fail(err, errno == ENOENT ? TMLP_ENOTFOUND : TMLP_EIO, "%s: %s", path, strerror(errno));
+    FILE *f;
+    if (tmlp_file_open(path, "CSV file", &f, NULL, err) != TMLP_OK)
         return NULL;
-    }
     char *line = NULL, bad[40];
     size_t cap = 0;
     tmlp_data *d = NULL;

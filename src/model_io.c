@@ -26,6 +26,7 @@
 #include "tinymlp/loss.h"
 #include "tinymlp/model_io.h"
 #include "model_io_impl.h"
+#include "file_impl.h"
 
 #define MAX_HEADER (1u << 20)              /* bytes of JSON: bounds cJSON's memory on bad input */
 #define MAX_META_KEYS 1024
@@ -774,17 +775,11 @@ int tmlp_model_read_ex(const char *path, int max_batch, int mode, tmlp_net **net
                          max_batch);
     if ((mode != TMLP_IO_HEADER && !net_out) || mode < TMLP_IO_HEADER || mode > TMLP_IO_ALL)
         return tmlp_fail(err, TMLP_EINVAL, "%s: bad read mode %d", path, mode);
-    if (!(f = fopen(path, "rb")))
-        return tmlp_fail(err, errno == ENOENT ? TMLP_ENOTFOUND : TMLP_EIO, "%s: cannot open: %s",
-                         path, strerror(errno));
-    if (fstat(fileno(f), &st) != 0) {
-        rc = tmlp_fail(err, TMLP_EIO, "%s: %s", path, strerror(errno));
-        goto fail;
-    }
+    if ((rc = tmlp_file_open(path, "model or checkpoint", &f, &st, err)) != TMLP_OK)
+        return rc;
     uint64_t size = (uint64_t)st.st_size;
-    if (!S_ISREG(st.st_mode) || size < 8) {
-        rc = !S_ISREG(st.st_mode) ? tmlp_fail(err, TMLP_EFORMAT, "%s: not a regular file", path)
-           : size == 0 ? tmlp_fail(err, TMLP_EFORMAT, "%s: empty file", path)
+    if (size < 8) {
+        rc = size == 0 ? tmlp_fail(err, TMLP_EFORMAT, "%s: empty file", path)
            : tmlp_fail(err, TMLP_EFORMAT, "%s: file holds %" PRIu64 " bytes, too few for the "
                        "8-byte header length", path, size);
         goto fail;

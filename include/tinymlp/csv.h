@@ -24,7 +24,8 @@ typedef struct tmlp_csv_opts {
 /* label_col -1, header -1, as_targets 0. */
 tmlp_csv_opts tmlp_csv_defaults(void);
 
-/* Reads path into a new dataset (caller frees with tmlp_data_free). */
+/* Reads path into a new dataset (caller frees with tmlp_data_free). path must be a regular
+ * file: a device, FIFO, socket or folder is refused (TMLP_EIO) before anything is read. */
 tmlp_data *tmlp_csv_read(const char *path, const tmlp_csv_opts *opts, tmlp_err *err);
 
 #ifdef __cplusplus
