@@ -6,7 +6,6 @@
  * doubles with 17, which read back the same bits; integers are decimal. Reading takes every
  * key out of the caller's metadata and refuses any it does not know. */
 #include <errno.h>
-#include <float.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -353,13 +352,10 @@ static int parse_meta(const char *path, tmlp_model_meta *meta, tmlp_checkpoint *
     st->best_metric = get_double(&r, "state.best_metric", 1);
     *steps = (long)get_int(&r, "optim.steps", 0, TMLP_OPTIM_MAX_STEPS);
     st->sum_loss = get_double(&r, "state.sum_loss", 0);
-    /* every loss is >= 0 and a batch's loss is a float */
-    if (!r.rc && !(st->sum_loss >= 0.0 && st->sum_loss <= st->counted * (double)FLT_MAX)) {
-        char want[80];
-        snprintf(want, sizeof want, "a number in 0..%g (state.counted %d batches of float loss)",
-                 st->counted * (double)FLT_MAX, st->counted);
-        bad(&r, "state.sum_loss", tmlp_model_meta_get(meta, "state.sum_loss"), want);
-    }
+    /* every loss is >= 0, and no batch counted means nothing summed */
+    if (!r.rc && !(st->sum_loss >= 0.0 && (st->counted > 0 || st->sum_loss == 0.0)))
+        bad(&r, "state.sum_loss", tmlp_model_meta_get(meta, "state.sum_loss"),
+            st->counted ? "a number >= 0" : "0 (state.counted is 0)");
     if (!r.rc && !(st->rng.inc & 1))
         return tmlp_fail(err, TMLP_EFORMAT, "%s: checkpoint rng.inc %" PRIu64 " is even (a "
                          "PCG stream is always odd)", path, st->rng.inc);

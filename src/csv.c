@@ -191,7 +191,8 @@ tmlp_data *tmlp_csv_read(const char *path, const tmlp_csv_opts *opts, tmlp_err *
                 goto fail;
             }
             /* A class count far beyond the rows makes a net far beyond the data (issue 15). */
-            long free_classes = 2L * rows > TMLP_CSV_FREE_CLASSES ? 2L * rows : TMLP_CSV_FREE_CLASSES;
+            long free_classes = 2L * rows > TMLP_CSV_FREE_CLASSES ? 2L * rows
+                                                                : TMLP_CSV_FREE_CLASSES;
             if (!o.as_targets && !o.n_classes && max_label + 1 > free_classes) {
                 tmlp_fail(err, TMLP_EFORMAT, "%s: line %ld: label %d makes %d classes for %d rows "
                           "(more than %ld = max(1024, 2 x rows)); if meant, add --classes %d",

@@ -302,8 +302,8 @@ static int read_body(source *s, tmlp_idx *out, tmlp_err *err)
     if ((rc = src_read(s, buf, 1, &n, err)) != TMLP_OK)
         goto done;
     if (n > 0)
-        rc = tmlp_fail(err, TMLP_EFORMAT, "%s: offset %llu: trailing bytes after the %llu bytes the "
-                       "header describes", path, (unsigned long long)(header + payload),
+        rc = tmlp_fail(err, TMLP_EFORMAT, "%s: offset %llu: trailing bytes after the %llu bytes "
+                       "the header describes", path, (unsigned long long)(header + payload),
                        (unsigned long long)payload);
     else if (s->cut)
         rc = tmlp_fail(err, TMLP_EFORMAT, "%s: gzip stream damaged after the data: truncated "
@@ -418,9 +418,11 @@ int tmlp_idx_load_folder(const char *dir, tmlp_data **train, tmlp_data **test, t
             rc = read_header(&src[k], &f[k], err);
     for (int k = 0; k < 4 && rc == TMLP_OK; k += 2)
         rc = check_pair(path[k], &f[k], path[k + 1], &f[k + 1], err);
-    if (rc == TMLP_OK && f[0].count / (size_t)f[0].dims[0] != f[2].count / (size_t)f[2].dims[0])
+    size_t per_train = f[0].count / (size_t)(f[0].dims[0] ? f[0].dims[0] : 1),
+           per_test = f[2].count / (size_t)(f[2].dims[0] ? f[2].dims[0] : 1);
+    if (rc == TMLP_OK && per_train != per_test)
         rc = tmlp_fail(err, TMLP_EFORMAT, "%s has %zu values per image, %s has %zu", path[0],
-                       f[0].count / (size_t)f[0].dims[0], path[2], f[2].count / (size_t)f[2].dims[0]);
+                       per_train, path[2], per_test);
     for (int k = 0; k < 4 && rc == TMLP_OK; k++)    /* labels first: the smaller files */
         rc = read_body(&src[k ^ 1], &f[k ^ 1], err);
     for (int k = 0; k < 4; k++)

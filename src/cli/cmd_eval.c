@@ -42,7 +42,8 @@ static void saved_csv(const tmlp_model_meta *meta, int *header, int *label_col, 
     if (label_col && cJSON_IsNumber(l) && l->valuedouble >= -1 && l->valuedouble <= (1 << 20))
         *label_col = (int)l->valuedouble;
     const cJSON *k = cJSON_GetObjectItemCaseSensitive(cfg, "classes");   /* train --classes */
-    if (classes && cJSON_IsNumber(k) && k->valuedouble >= 2 && k->valuedouble <= TMLP_CSV_MAX_CLASSES)
+    if (classes && cJSON_IsNumber(k) && k->valuedouble >= 2 &&
+        k->valuedouble <= TMLP_CSV_MAX_CLASSES)
         *classes = (int)k->valuedouble;
     cJSON_Delete(cfg);
 }
