@@ -436,6 +436,27 @@ static int seed_dropout(tmlp_net *net, const tmlp_checkpoint *ck, tmlp_err *err)
     return rc;
 }
 
+/* The best weights hold the net's state after its np parameters: a batch-norm running
+ * variance there must be >= 0 like the net's own (model_io checks those), or restoring the
+ * best epoch would make every prediction NaN. */
+static int check_best_var(const char *path, const tmlp_net *net, const float *best, size_t np,
+                          tmlp_err *err)
+{
+    const float *state = tmlp_net_state((tmlp_net *)net, NULL);
+    for (int i = 0; i < tmlp_net_get_spec(net)->n_layers; i++) {
+        tmlp_layer_view v;
+        if (tmlp_net_layer(net, i, &v, NULL) != TMLP_OK || !v.bn_var)
+            continue;
+        size_t at = np + (size_t)(v.bn_var - state);
+        for (int k = 0; k < v.n_out; k++)
+            if (best[at + (size_t)k] < 0.0f)
+                return tmlp_fail(err, TMLP_EFORMAT, "%s: tensor train.best: element %zu (layer %d's "
+                                 "running variance, unit %d) is %g, a negative variance; expected "
+                                 ">= 0", path, at + (size_t)k, i, k, (double)best[at + (size_t)k]);
+    }
+    return TMLP_OK;
+}
+
 static int load(const char *path, int max_batch, int mode, tmlp_checkpoint *ck, tmlp_err *err)
 {
     memset(ck, 0, sizeof *ck);
@@ -478,6 +499,8 @@ static int load(const char *path, int max_batch, int mode, tmlp_checkpoint *ck, 
                            path, x_name[i], x[i].n, i == X_BEST ? np + ns : np);
             goto fail;
         }
+    if (x[X_BEST].dst && (rc = check_best_var(path, ck->net, x[X_BEST].dst, np, err)) != TMLP_OK)
+        goto fail;
     if ((ck->state.best_epoch > 0) != (x[X_BEST].dst != NULL)) {
         rc = tmlp_fail(err, TMLP_EFORMAT, "%s: %s", path, x[X_BEST].dst
                        ? "tensor train.best without a best epoch"

@@ -859,6 +859,30 @@ START_TEST(checkpoint_read_rejects_bad_files)
                       "case %zu: got %d '%s', want '%s'", i, rc, err.msg, cases[i].says);
         ck_assert_ptr_null(ck.net);
     }
+    /* early stopping's best weights with a negative batch-norm variance (issue 15) */
+    run rb;
+    tmlp_data *d = blobs(40, 6, 3, 1);
+    make_rich(&rb);
+    rb.cfg.epochs = 2;
+    ck_assert_msg(tmlp_train(rb.net, rb.opt, d, d, &rb.cfg, NULL, &err) == TMLP_OK, "%s", err.msg);
+    ck_assert_ptr_nonnull(rb.st.best);
+    size_t np, ns;
+    tmlp_net_params(rb.net, &np);
+    const float *state = tmlp_net_state(rb.net, &ns);
+    tmlp_layer_view lv;
+    ck_assert_int_eq(tmlp_net_layer(rb.net, 0, &lv, &err), TMLP_OK);
+    size_t at = np + (size_t)(lv.bn_var - state) + 3;
+    rb.st.best[at] = -0.5f;
+    ck_assert_msg(tmlp_checkpoint_write(bad, rb.net, rb.opt, &rb.cfg, &rb.st, NULL, &err) == TMLP_OK,
+                  "%s", err.msg);
+    tmlp_checkpoint ckb;
+    ck_assert_int_eq(tmlp_checkpoint_read(bad, 0, &ckb, &err), TMLP_EFORMAT);
+    char want[96];
+    snprintf(want, sizeof want, "train.best: element %zu (layer 0's running variance, unit 3) "
+             "is -0.5", at);
+    ck_assert_msg(strstr(err.msg, want), "%s", err.msg);
+    run_free(&rb);
+    tmlp_data_free(d);
     /* a plain model file, a missing file, a truncated one */
     ck_assert_int_eq(tmlp_model_write(bad, r.net, NULL, &err), TMLP_OK);
     tmlp_checkpoint ck;
