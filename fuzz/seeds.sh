@@ -42,6 +42,16 @@ for f in m m2; do { printf '\001'; cat "$tmp/$f.st"; } >"$out/fuzz_model/$f"; do
 for f in c c2 c3; do { printf '\000'; cat "$tmp/$f.st"; } >"$out/fuzz_model/$f"; done
 { printf '\001'; cat "$tmp/c.st"; } >"$out/fuzz_model/checkpoint-as-model"
 
+# --- checkpoints as header NUL data (fuzz_checkpoint writes the length itself) ---------------
+mkdir -p "$out/fuzz_checkpoint"
+for f in c c2 c3; do
+    n=$(od -An -tu1 -N8 -v "$tmp/$f.st" | awk '{ n = 0; for (i = NF; i >= 1; i--) n = n * 256 + $i; print n }')
+    for mode in 0 5; do
+        { printf "\\$(printf %03o $mode)"; tail -c +9 "$tmp/$f.st" | head -c "$n"; printf '\000'
+          tail -c +$((9 + n)) "$tmp/$f.st"; } >"$out/fuzz_checkpoint/$f-$mode"
+    done
+done
+
 # --- layer lists, names, config files, arguments -------------------------------------------
 printf '\000128:relu,64:leaky_relu:0.1:drop0.2,10:tanh:bn:l2=1e-4:l1=0.5' >"$out/fuzz_layers/layers"
 printf '\0004:prelu,3:softplus:2,2' >"$out/fuzz_layers/layers-small"

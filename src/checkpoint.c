@@ -316,11 +316,13 @@ static int parse_meta(const char *path, tmlp_model_meta *meta, tmlp_checkpoint *
     oc->beta2 = get_float(&r, "optim.beta2");
     oc->eps = get_float(&r, "optim.eps");
     oc->weight_decay = get_float(&r, "optim.weight_decay");
-    *steps = (long)get_int(&r, "optim.steps", 0, LONG_MAX);
 
     tmlp_train_cfg *c = &ck->cfg;
     *c = tmlp_train_defaults();
-    c->epochs = (int)get_int(&r, "train.epochs", 1, IMAX);
+    /* Every counter is bounded by the others (issue 15), so continuing the run can never
+     * overflow one: an epoch has at most INT_MAX batches (and rows), training stops at
+     * train.epochs < INT_MAX, and the optimizer may have stepped before this run began. */
+    c->epochs = (int)get_int(&r, "train.epochs", 1, IMAX - 1);
     c->batch = (int)get_int(&r, "train.batch", 1, MAX_BATCH);
     c->seed = get_u64(&r, "train.seed");
     c->shuffle = (int)get_int(&r, "train.shuffle", 0, 1);
@@ -335,18 +337,25 @@ static int parse_meta(const char *path, tmlp_model_meta *meta, tmlp_checkpoint *
                          path);
 
     tmlp_train_state *st = &ck->state;
-    st->epoch = (int)get_int(&r, "state.epoch", 0, IMAX);
-    st->batch = (int)get_int(&r, "state.batch", 0, IMAX);
+    st->epoch = (int)get_int(&r, "state.epoch", 0, c->epochs);
+    st->batch = (int)get_int(&r, "state.batch", 0, IMAX - 1);
     st->rng.state = get_u64(&r, "rng.state");
     st->rng.inc = get_u64(&r, "rng.inc");
-    st->skipped = (long)get_int(&r, "state.skipped", 0, LONG_MAX);
     st->finished = (int)get_int(&r, "state.finished", 0, 1);
-    st->sum_loss = get_double(&r, "state.sum_loss", 0);
-    st->counted = (int)get_int(&r, "state.counted", 0, IMAX);
-    st->rows = (long)get_int(&r, "state.rows", 0, LONG_MAX);
-    st->correct = (long)get_int(&r, "state.correct", 0, LONG_MAX);
-    st->best_epoch = (int)get_int(&r, "state.best_epoch", 0, IMAX);
+    st->counted = (int)get_int(&r, "state.counted", 0, st->batch);
+    const long long most_rows = (long long)st->counted * c->batch;
+    st->rows = (long)get_int(&r, "state.rows", 0, most_rows < IMAX ? most_rows : IMAX);
+    st->correct = (long)get_int(&r, "state.correct", 0, st->rows);
+    st->skipped = (long)get_int(&r, "state.skipped", 0,
+                                (long long)st->epoch * IMAX + (st->batch - st->counted));
+    st->best_epoch = (int)get_int(&r, "state.best_epoch", 0, st->epoch);
     st->best_metric = get_double(&r, "state.best_metric", 1);
+    *steps = (long)get_int(&r, "optim.steps", 0, TMLP_OPTIM_MAX_STEPS);
+    st->sum_loss = get_double(&r, "state.sum_loss", 0);
+    /* every loss is >= 0, and no batch counted means nothing summed */
+    if (!r.rc && !(st->sum_loss >= 0.0 && (st->counted > 0 || st->sum_loss == 0.0)))
+        bad(&r, "state.sum_loss", tmlp_model_meta_get(meta, "state.sum_loss"),
+            st->counted ? "a number >= 0" : "0 (state.counted is 0)");
     if (!r.rc && !(st->rng.inc & 1))
         return tmlp_fail(err, TMLP_EFORMAT, "%s: checkpoint rng.inc %" PRIu64 " is even (a "
                          "PCG stream is always odd)", path, st->rng.inc);
@@ -361,11 +370,6 @@ static int parse_meta(const char *path, tmlp_model_meta *meta, tmlp_checkpoint *
             return tmlp_fail(err, TMLP_EFORMAT, "%s: checkpoint rng.drop_inc %" PRIu64 " is "
                              "even (a PCG stream is always odd)", path, drop->inc);
     }
-    if (!r.rc && (st->epoch > c->epochs || st->best_epoch > st->epoch ||
-                  st->counted > st->batch || st->correct > st->rows))
-        return tmlp_fail(err, TMLP_EFORMAT, "%s: checkpoint position is inconsistent (epoch %d "
-                         "of %d, batch %d, best epoch %d)", path, st->epoch, c->epochs,
-                         st->batch, st->best_epoch);
 
     c->schedule = NULL;
     if (!r.rc && tmlp_model_meta_get(meta, "schedule.kind")) {
@@ -378,7 +382,7 @@ static int parse_meta(const char *path, tmlp_model_meta *meta, tmlp_checkpoint *
         s->min_lr = get_float(&r, "schedule.min_lr");
         s->patience = (int)get_int(&r, "schedule.patience", 1, IMAX);
         s->best = get_double(&r, "schedule.best", 1);
-        s->bad_epochs = (int)get_int(&r, "schedule.bad_epochs", 0, IMAX);
+        s->bad_epochs = (int)get_int(&r, "schedule.bad_epochs", 0, s->patience - 1);
         s->current = get_float(&r, "schedule.current");
         tmlp_err e = { 0 };
         if (!r.rc && tmlp_schedule_check(s, &e) != TMLP_OK)
@@ -432,6 +436,27 @@ static int seed_dropout(tmlp_net *net, const tmlp_checkpoint *ck, tmlp_err *err)
     return rc;
 }
 
+/* The best weights hold the net's state after its np parameters: a batch-norm running
+ * variance there must be >= 0 like the net's own (model_io checks those), or restoring the
+ * best epoch would make every prediction NaN. */
+static int check_best_var(const char *path, const tmlp_net *net, const float *best, size_t np,
+                          tmlp_err *err)
+{
+    const float *state = tmlp_net_state((tmlp_net *)net, NULL);
+    for (int i = 0; i < tmlp_net_get_spec(net)->n_layers; i++) {
+        tmlp_layer_view v;
+        if (tmlp_net_layer(net, i, &v, NULL) != TMLP_OK || !v.bn_var)
+            continue;
+        size_t at = np + (size_t)(v.bn_var - state);
+        for (int k = 0; k < v.n_out; k++)
+            if (best[at + (size_t)k] < 0.0f)
+                return tmlp_fail(err, TMLP_EFORMAT, "%s: tensor train.best: element %zu (layer %d's "
+                                 "running variance, unit %d) is %g, a negative variance; expected "
+                                 ">= 0", path, at + (size_t)k, i, k, (double)best[at + (size_t)k]);
+    }
+    return TMLP_OK;
+}
+
 static int load(const char *path, int max_batch, int mode, tmlp_checkpoint *ck, tmlp_err *err)
 {
     memset(ck, 0, sizeof *ck);
@@ -474,6 +499,8 @@ static int load(const char *path, int max_batch, int mode, tmlp_checkpoint *ck, 
                            path, x_name[i], x[i].n, i == X_BEST ? np + ns : np);
             goto fail;
         }
+    if (x[X_BEST].dst && (rc = check_best_var(path, ck->net, x[X_BEST].dst, np, err)) != TMLP_OK)
+        goto fail;
     if ((ck->state.best_epoch > 0) != (x[X_BEST].dst != NULL)) {
         rc = tmlp_fail(err, TMLP_EFORMAT, "%s: %s", path, x[X_BEST].dst
                        ? "tensor train.best without a best epoch"

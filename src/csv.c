@@ -11,12 +11,13 @@
 #include <string.h>
 
 #include "tinymlp/csv.h"
+#include "file_impl.h"
 
-#define MAX_LABEL (1 << 20)
+#define MAX_LABEL TMLP_CSV_MAX_CLASSES
 
 tmlp_csv_opts tmlp_csv_defaults(void)
 {
-    tmlp_csv_opts o = { .label_col = -1, .header = -1, .as_targets = 0 };
+    tmlp_csv_opts o = { .label_col = -1, .header = -1, .as_targets = 0, .n_classes = 0 };
     return o;
 }
 
@@ -78,16 +79,19 @@ static int n_fields(const char *s)
 tmlp_data *tmlp_csv_read(const char *path, const tmlp_csv_opts *opts, tmlp_err *err)
 {
     tmlp_csv_opts o = opts ? *opts : tmlp_csv_defaults();
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        tmlp_fail(err, errno == ENOENT ? TMLP_ENOTFOUND : TMLP_EIO, "%s: %s", path, strerror(errno));
+    if (o.n_classes != 0 && (o.as_targets || o.n_classes < 2 || o.n_classes > MAX_LABEL)) {
+        tmlp_fail(err, TMLP_EINVAL, "%s: a class count of %d: expected 2..%d, and only for class "
+                  "labels (not targets)", path, o.n_classes, MAX_LABEL);
         return NULL;
     }
+    FILE *f;
+    if (tmlp_file_open(path, "CSV file", &f, NULL, err) != TMLP_OK)
+        return NULL;
     char *line = NULL, bad[40];
     size_t cap = 0;
     tmlp_data *d = NULL;
     int cols = 0, rows = 0, header = 0, label_col = 0, max_label = -1;
-    long lineno = 0, first = 0;
+    long lineno = 0, first = 0, max_line = 0;
     double v;
     /* Pass 1 finds the shape and checks every field; pass 2 fills the dataset. */
     for (int pass = 1; pass <= 2; pass++) {
@@ -153,8 +157,15 @@ tmlp_data *tmlp_csv_read(const char *path, const tmlp_csv_opts *opts, tmlp_err *
                                   "number in 0..%d", path, lineno, c + 1, v, MAX_LABEL - 1);
                         goto fail;
                     }
-                    if (pass == 1 && !o.as_targets && (int)v > max_label)
+                    if (!o.as_targets && o.n_classes && v >= o.n_classes) {
+                        tmlp_fail(err, TMLP_EFORMAT, "%s:%ld: column %d: label %g is not below "
+                                  "the %d classes asked for", path, lineno, c + 1, v, o.n_classes);
+                        goto fail;
+                    }
+                    if (pass == 1 && !o.as_targets && (int)v > max_label) {
                         max_label = (int)v;
+                        max_line = lineno;
+                    }
                     if (pass == 2) {
                         if (o.as_targets)
                             d->target[r] = (float)v;
@@ -179,7 +190,18 @@ tmlp_data *tmlp_csv_read(const char *path, const tmlp_csv_opts *opts, tmlp_err *
                 tmlp_fail(err, TMLP_EFORMAT, "%s: no data rows", path);
                 goto fail;
             }
-            d = tmlp_data_new(rows, cols - 1, o.as_targets ? 0 : max_label + 1, o.as_targets ? 1 : 0, err);
+            /* A class count far beyond the rows makes a net far beyond the data (issue 15). */
+            long free_classes = 2L * rows > TMLP_CSV_FREE_CLASSES ? 2L * rows
+                                                                : TMLP_CSV_FREE_CLASSES;
+            if (!o.as_targets && !o.n_classes && max_label + 1 > free_classes) {
+                tmlp_fail(err, TMLP_EFORMAT, "%s: line %ld: label %d makes %d classes for %d rows "
+                          "(more than %ld = max(1024, 2 x rows)); if meant, add --classes %d",
+                          path, max_line, max_label, max_label + 1, rows, free_classes,
+                          max_label + 1);
+                goto fail;
+            }
+            int classes = o.as_targets ? 0 : o.n_classes ? o.n_classes : max_label + 1;
+            d = tmlp_data_new(rows, cols - 1, classes, o.as_targets ? 1 : 0, err);
             if (!d)
                 goto fail;
         }

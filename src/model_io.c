@@ -26,6 +26,7 @@
 #include "tinymlp/loss.h"
 #include "tinymlp/model_io.h"
 #include "model_io_impl.h"
+#include "file_impl.h"
 
 #define MAX_HEADER (1u << 20)              /* bytes of JSON: bounds cJSON's memory on bad input */
 #define MAX_META_KEYS 1024
@@ -223,6 +224,14 @@ static int spec_tensors(const tmlp_net_spec *spec, tensor *t)
         n_in = units;
     }
     return n;
+}
+
+/* 1 for a batch-norm running variance ("layers.N.bn_running_var"), which must be >= 0. */
+static int is_variance(const char *name)
+{
+    static const char tail[] = ".bn_running_var";
+    size_t n = strlen(name), k = sizeof tail - 1;
+    return n > k && !strcmp(name + n - k, tail);
 }
 
 /* Points each tensor at its view in net. */
@@ -769,17 +778,11 @@ int tmlp_model_read_ex(const char *path, int max_batch, int mode, tmlp_net **net
                          max_batch);
     if ((mode != TMLP_IO_HEADER && !net_out) || mode < TMLP_IO_HEADER || mode > TMLP_IO_ALL)
         return tmlp_fail(err, TMLP_EINVAL, "%s: bad read mode %d", path, mode);
-    if (!(f = fopen(path, "rb")))
-        return tmlp_fail(err, errno == ENOENT ? TMLP_ENOTFOUND : TMLP_EIO, "%s: cannot open: %s",
-                         path, strerror(errno));
-    if (fstat(fileno(f), &st) != 0) {
-        rc = tmlp_fail(err, TMLP_EIO, "%s: %s", path, strerror(errno));
-        goto fail;
-    }
+    if ((rc = tmlp_file_open(path, "model or checkpoint", &f, &st, err)) != TMLP_OK)
+        return rc;
     uint64_t size = (uint64_t)st.st_size;
-    if (!S_ISREG(st.st_mode) || size < 8) {
-        rc = !S_ISREG(st.st_mode) ? tmlp_fail(err, TMLP_EFORMAT, "%s: not a regular file", path)
-           : size == 0 ? tmlp_fail(err, TMLP_EFORMAT, "%s: empty file", path)
+    if (size < 8) {
+        rc = size == 0 ? tmlp_fail(err, TMLP_EFORMAT, "%s: empty file", path)
            : tmlp_fail(err, TMLP_EFORMAT, "%s: file holds %" PRIu64 " bytes, too few for the "
                        "8-byte header length", path, size);
         goto fail;
@@ -874,6 +877,13 @@ int tmlp_model_read_ex(const char *path, int max_batch, int mode, tmlp_net **net
             if (!isfinite(t[i].data[k])) {
                 rc = tmlp_fail(err, TMLP_EFORMAT, "%s: tensor %s: element %" PRIu64 " is %g",
                                path, t[i].name, k, (double)t[i].data[k]);
+                goto fail;
+            }
+            /* a negative variance makes every prediction NaN (issue 15); -0 is zero */
+            if (t[i].data[k] < 0.0f && i < n_model && is_variance(t[i].name)) {
+                rc = tmlp_fail(err, TMLP_EFORMAT, "%s: tensor %s: element %" PRIu64 " is %g, "
+                               "a negative variance; expected >= 0", path, t[i].name, k,
+                               (double)t[i].data[k]);
                 goto fail;
             }
         }

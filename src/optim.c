@@ -1,5 +1,6 @@
 /* optim.c: SGD, momentum, Nesterov, Adam and AdamW as single loops over a flat block.
  * Update rules are written out in tinymlp/optim.h and match torch.optim. */
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -226,7 +227,8 @@ static unsigned step_chunk(void *ctx, size_t begin, size_t end)
 
 int tmlp_optim_step(tmlp_optim *o, float *param, const float *grad)
 {
-    o->t++;
+    if (o->t < LONG_MAX)    /* never wraps (set_state caps t at TMLP_OPTIM_MAX_STEPS) */
+        o->t++;
     job j = { .o = o, .p = param, .g = grad };
     if (o->cfg.kind == TMLP_OPT_ADAM || o->cfg.kind == TMLP_OPT_ADAMW) {
         const float lr = o->cfg.lr, wd = o->cfg.weight_decay;
@@ -288,8 +290,9 @@ int tmlp_optim_set_state(tmlp_optim *o, const float *m, const float *v, long t, 
                          o->m && o->v ? "first and second moments" : o->m ? "a first moment only"
                          : o->v ? "a second moment only" : "no moments",
                          m && v ? "both" : m ? "a first moment" : v ? "a second moment" : "none");
-    if (t < 0)
-        return tmlp_fail(err, TMLP_EINVAL, "%s: step count %ld is negative", name, t);
+    if (t < 0 || t > TMLP_OPTIM_MAX_STEPS)
+        return tmlp_fail(err, TMLP_EINVAL, "%s: step count %ld is outside 0..%lld", name, t,
+                         (long long)TMLP_OPTIM_MAX_STEPS);
     size_t i;
     if (m && (i = first_bad(m, o->n, 0)) < o->n)
         return tmlp_fail(err, TMLP_EINVAL, "%s: first moment element %zu is %g", name, i,

@@ -3,6 +3,7 @@
  * One step: gather the batch's rows (in shuffled order) into a buffer, forward, loss and its
  * gradient dL/d(outputs), backward, optimizer update. All buffers are allocated before the
  * first epoch; a step allocates nothing. */
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -404,7 +405,8 @@ static void end_with_best(tmlp_train_state *st, float *params, size_t n_params, 
 static int check_state(const tmlp_train_state *st, int n_batches, size_t n_best, tmlp_err *err)
 {
     if (st->epoch < 0 || st->batch < 0 || st->batch >= n_batches || st->skipped < 0 ||
-        st->counted < 0 || st->counted > st->batch || st->rows < 0 || st->correct < 0 ||
+        st->counted < 0 || st->counted > st->batch || st->rows < 0 || st->rows > INT_MAX ||
+        st->skipped > LONG_MAX - INT_MAX || st->correct < 0 ||
         st->correct > st->rows || !isfinite(st->sum_loss))
         return tmlp_fail(err, TMLP_EINVAL, "train: state at epoch %d, batch %d does not fit a "
                          "run of %d batches an epoch (different data or batch size?)",
@@ -426,9 +428,11 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
     float *params = tmlp_net_params(net, &n_params), *grads = tmlp_net_grads(net, NULL);
     tmlp_rng *drop_rng = tmlp_net_dropout_rng(net); /* rewound around the batch observer */
     float *state = tmlp_net_state(net, &n_state);
-    if (cfg->epochs <= 0 || cfg->batch <= 0 || cfg->batch > tmlp_net_max_batch(net))
-        return tmlp_fail(err, TMLP_EINVAL, "train: need epochs > 0 (got %d) and batch in 1..%d "
-                         "(got %d)", cfg->epochs, tmlp_net_max_batch(net), cfg->batch);
+    if (cfg->epochs <= 0 || cfg->epochs == INT_MAX || cfg->batch <= 0 ||
+        cfg->batch > tmlp_net_max_batch(net))   /* INT_MAX epochs would overflow the loop */
+        return tmlp_fail(err, TMLP_EINVAL, "train: need epochs in 1..%d (got %d) and batch in "
+                         "1..%d (got %d)", INT_MAX - 1, cfg->epochs, tmlp_net_max_batch(net),
+                         cfg->batch);
     if (tmlp_optim_size(opt) != n_params)
         return tmlp_fail(err, TMLP_EINVAL, "train: optimizer made for %zu parameters, net has %zu",
                          tmlp_optim_size(opt), n_params);

@@ -4,6 +4,7 @@
  * NaN/Inf checks of the training loop and its skip mode, and hostile checkpoint files. Each
  * test works in its own mkdtemp directory and removes it. */
 #include <dirent.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -241,6 +242,8 @@ START_TEST(optim_set_state_refuses_wrong_state)
     ck_assert_int_eq(tmlp_optim_set_state(o, bad, v, 1, &err), TMLP_EINVAL);
     ck_assert_ptr_nonnull(strstr(err.msg, "element 1"));
     ck_assert_int_eq(tmlp_optim_set_state(o, m, neg, 1, &err), TMLP_EINVAL);
+    ck_assert_int_eq(tmlp_optim_set_state(o, m, v, LONG_MAX, &err), TMLP_EINVAL); /* issue 15 */
+    ck_assert_ptr_nonnull(strstr(err.msg, "9223372036854775807"));
     const float *mm;
     tmlp_optim_state(o, &mm, NULL, NULL);
     ck_assert(mm[0] == 0.0f);                       /* unchanged after each refusal */
@@ -456,6 +459,16 @@ START_TEST(train_state_that_does_not_fit_is_refused)
     ck_assert_int_eq(tmlp_train(r.net, r.opt, g_train, NULL, &r.cfg, NULL, &err), TMLP_EINVAL);
     ck_assert_ptr_nonnull(strstr(err.msg, "batch 2"));
     r.st.batch = 0;
+    r.st.rows = LONG_MAX;                           /* counters at the limit (issue 15) */
+    ck_assert_int_eq(tmlp_train(r.net, r.opt, g_train, NULL, &r.cfg, NULL, &err), TMLP_EINVAL);
+    r.st.rows = 0;
+    r.st.skipped = LONG_MAX;
+    ck_assert_int_eq(tmlp_train(r.net, r.opt, g_train, NULL, &r.cfg, NULL, &err), TMLP_EINVAL);
+    r.st.skipped = 0;
+    r.cfg.epochs = INT_MAX;                         /* the epoch loop would overflow */
+    ck_assert_int_eq(tmlp_train(r.net, r.opt, g_train, NULL, &r.cfg, NULL, &err), TMLP_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "epochs in 1..2147483646"));
+    r.cfg.epochs = 25;
     r.st.best_epoch = 1;                            /* a best epoch after the current one */
     ck_assert_int_eq(tmlp_train(r.net, r.opt, g_train, NULL, &r.cfg, NULL, &err), TMLP_EINVAL);
     r.st.best_epoch = 0;
@@ -759,6 +772,21 @@ static void m_opt_kind(cJSON *r) { set_md(r, "optim.kind", "sgd"); }
 static void m_sched(cJSON *r) { set_md(r, "schedule.gamma", "7"); }
 static void m_best(cJSON *r) { set_md(r, "state.best_epoch", "1"); }
 static void m_nan_loss(cJSON *r) { set_md(r, "state.sum_loss", "nan"); }
+/* Counters at the limit (issue 15): each would overflow a signed counter once training went on. */
+static void m_max_rows(cJSON *r) { set_md(r, "state.rows", "9223372036854775807"); }
+static void m_max_steps(cJSON *r) { set_md(r, "optim.steps", "9223372036854775807"); }
+static void m_max_skipped(cJSON *r) { set_md(r, "state.skipped", "9223372036854775807"); }
+static void m_max_epochs(cJSON *r) { set_md(r, "train.epochs", "2147483647"); }
+static void m_max_counted(cJSON *r) { set_md(r, "state.counted", "2147483647"); }
+static void m_max_batch(cJSON *r) { set_md(r, "state.batch", "2147483647"); }
+static void m_huge_loss(cJSON *r) { set_md(r, "state.sum_loss", "1e308"); }
+static void m_neg_loss(cJSON *r) { set_md(r, "state.sum_loss", "-1"); }
+static void m_bad_epochs(cJSON *r)
+{
+    set_md(r, "schedule.kind", "plateau");
+    set_md(r, "schedule.patience", "3");
+    set_md(r, "schedule.bad_epochs", "2147483647");
+}
 
 static void m_short_m(cJSON *r)
 {
@@ -805,12 +833,21 @@ START_TEST(checkpoint_read_rejects_bad_files)
         { m_bad_lr, TMLP_EFORMAT, "'optim.lr' is \"0.05x\"" },
         { m_neg_lr, TMLP_EFORMAT, "need lr > 0" },
         { m_huge_batch, TMLP_EFORMAT, "'train.batch'" },
-        { m_epoch, TMLP_EFORMAT, "inconsistent" },
+        { m_epoch, TMLP_EFORMAT, "'state.epoch' is \"99\", expected an integer in 0..2" },
         { m_opt_kind, TMLP_EFORMAT, "state needs no moments" },
         { m_sched, TMLP_EFORMAT, "gamma" },
         { m_best, TMLP_EFORMAT, "train.best is missing" },
         { m_nan_loss, TMLP_EFORMAT, "'state.sum_loss'" },
         { m_short_m, TMLP_EFORMAT, "optim.m holds" },
+        { m_max_rows, TMLP_EFORMAT, "'state.rows' is \"9223372036854775807\", expected an integer in 0..0" },
+        { m_max_steps, TMLP_EFORMAT, "'optim.steps' is \"9223372036854775807\", expected an integer in 0..9007199254740992" },
+        { m_max_skipped, TMLP_EFORMAT, "'state.skipped' is \"9223372036854775807\", expected an integer in 0..4294967294" },
+        { m_max_epochs, TMLP_EFORMAT, "'train.epochs' is \"2147483647\", expected an integer in 1..2147483646" },
+        { m_max_counted, TMLP_EFORMAT, "'state.counted' is \"2147483647\", expected an integer in 0..0" },
+        { m_max_batch, TMLP_EFORMAT, "'state.batch' is \"2147483647\", expected an integer in 0..2147483646" },
+        { m_huge_loss, TMLP_EFORMAT, "'state.sum_loss' is \"1e308\"" },
+        { m_neg_loss, TMLP_EFORMAT, "'state.sum_loss' is \"-1\"" },
+        { m_bad_epochs, TMLP_EFORMAT, "'schedule.bad_epochs' is \"2147483647\", expected an integer in 0..2" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         g_cut = 0;
@@ -822,6 +859,30 @@ START_TEST(checkpoint_read_rejects_bad_files)
                       "case %zu: got %d '%s', want '%s'", i, rc, err.msg, cases[i].says);
         ck_assert_ptr_null(ck.net);
     }
+    /* early stopping's best weights with a negative batch-norm variance (issue 15) */
+    run rb;
+    tmlp_data *d = blobs(40, 6, 3, 1);
+    make_rich(&rb);
+    rb.cfg.epochs = 2;
+    ck_assert_msg(tmlp_train(rb.net, rb.opt, d, d, &rb.cfg, NULL, &err) == TMLP_OK, "%s", err.msg);
+    ck_assert_ptr_nonnull(rb.st.best);
+    size_t np, ns;
+    tmlp_net_params(rb.net, &np);
+    const float *state = tmlp_net_state(rb.net, &ns);
+    tmlp_layer_view lv;
+    ck_assert_int_eq(tmlp_net_layer(rb.net, 0, &lv, &err), TMLP_OK);
+    size_t at = np + (size_t)(lv.bn_var - state) + 3;
+    rb.st.best[at] = -0.5f;
+    ck_assert_msg(tmlp_checkpoint_write(bad, rb.net, rb.opt, &rb.cfg, &rb.st, NULL, &err) == TMLP_OK,
+                  "%s", err.msg);
+    tmlp_checkpoint ckb;
+    ck_assert_int_eq(tmlp_checkpoint_read(bad, 0, &ckb, &err), TMLP_EFORMAT);
+    char want[96];
+    snprintf(want, sizeof want, "train.best: element %zu (layer 0's running variance, unit 3) "
+             "is -0.5", at);
+    ck_assert_msg(strstr(err.msg, want), "%s", err.msg);
+    run_free(&rb);
+    tmlp_data_free(d);
     /* a plain model file, a missing file, a truncated one */
     ck_assert_int_eq(tmlp_model_write(bad, r.net, NULL, &err), TMLP_OK);
     tmlp_checkpoint ck;

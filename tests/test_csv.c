@@ -87,12 +87,45 @@ START_TEST(errors_name_line_and_column)
 }
 END_TEST
 
+/* Issue 15: a label far beyond the rows would make a net of a million classes from two rows.
+ * Without a class count the classes may reach max(1024, 2 x rows); a class count allows more
+ * (and is then exact). */
+START_TEST(absurd_class_counts_need_to_be_asked_for)
+{
+    read_bad("1,0\n2,1048575\n", TMLP_EFORMAT, "line 2: label 1048575 makes 1048576 classes for 2 "
+             "rows (more than 1024 = max(1024, 2 x rows)); if meant, add --classes 1048576");
+    tmlp_data *d = read_ok("1,0\n2,1023\n", NULL);    /* 1024 classes: allowed */
+    ck_assert_int_eq(d->n_classes, 1024);
+    tmlp_data_free(d);
+    tmlp_csv_opts o = tmlp_csv_defaults();
+    ck_assert_int_eq(o.n_classes, 0);
+    o.n_classes = 1048576;
+    d = read_ok("1,0\n2,1048575\n", &o);
+    ck_assert_int_eq(d->n_classes, 1048576);
+    tmlp_data_free(d);
+    o.n_classes = 5;                                 /* exact: fewer labels seen is fine */
+    d = read_ok("1,0\n2,1\n", &o);
+    ck_assert_int_eq(d->n_classes, 5);
+    tmlp_data_free(d);
+    tmlp_err err = { 0 };
+    ck_assert_ptr_null(tmlp_csv_read(put("1,0\n2,5\n"), &o, &err));
+    ck_assert_msg(err.code == TMLP_EFORMAT && strstr(err.msg, ":2: column 2: label 5 is not below "
+                  "the 5 classes asked for"), "%s", err.msg);
+    unlink(path);
+    o.n_classes = 1;
+    ck_assert_ptr_null(tmlp_csv_read(put("1,0\n"), &o, &err));
+    ck_assert_int_eq(err.code, TMLP_EINVAL);
+    unlink(path);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("csv");
     TMLP_ADD(s, reads_features_and_last_column_labels);
     TMLP_ADD(s, header_crlf_and_label_column_options);
     TMLP_ADD(s, errors_name_line_and_column);
+    TMLP_ADD(s, absurd_class_counts_need_to_be_asked_for);
     return s;
 }
 

@@ -298,6 +298,48 @@ START_TEST(real_fashion_mnist_when_installed)
 }
 END_TEST
 
+/* Issue 15: every file reader refuses what is not a regular file, before reading a byte:
+ * /dev/zero would grow memory without end, and opening a FIFO used to wait for a writer
+ * forever (this test then times out). */
+START_TEST(readers_refuse_devices_fifos_and_folders)
+{
+    mkdir_tmp();
+    char fifo[160];
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    const struct { const char *path, *says; } cases[] = {
+        { "/dev/zero", "is a character device, not a regular file" },
+        { fifo, "is a FIFO (named pipe), not a regular file" },
+        { dir, "is a folder, not a regular file" },
+    };
+    for (int i = 0; i < 3; i++) {
+        tmlp_err err = { 0 };
+        tmlp_idx idx;
+        const char *p = cases[i].path, *says = cases[i].says;
+        ck_assert_ptr_null(tmlp_csv_read(p, NULL, &err));
+        ck_assert_msg(err.code == TMLP_EIO && strstr(err.msg, says) && strstr(err.msg, "CSV file"),
+                      "%s", err.msg);
+        ck_assert_int_eq(tmlp_idx_read(p, &idx, &err), TMLP_EIO);
+        ck_assert_msg(strstr(err.msg, says) && strstr(err.msg, "IDX file"), "%s", err.msg);
+        ck_assert_ptr_null(tmlp_model_read(p, 1, NULL, &err));
+        ck_assert_msg(err.code == TMLP_EIO && strstr(err.msg, says), "%s", err.msg);
+        tmlp_checkpoint ck;
+        ck_assert_int_eq(tmlp_checkpoint_read(p, 0, &ck, &err), TMLP_EIO);
+        ck_assert_msg(strstr(err.msg, says), "%s", err.msg);
+        ck_assert_int_eq(tmlp_checkpoint_peek(p, &ck, &err), TMLP_EIO);
+        ck_assert_msg(strstr(err.msg, says), "%s", err.msg);
+    }
+    /* An MNIST folder whose training images are a FIFO (find_file skips it: not found) */
+    char name[160];
+    snprintf(name, sizeof name, "%s/train-images-idx3-ubyte", dir);
+    ck_assert_int_eq(mkfifo(name, 0600), 0);
+    tmlp_data *tr, *te;
+    tmlp_err err = { 0 };
+    ck_assert_int_eq(tmlp_idx_load_folder(dir, &tr, &te, &err), TMLP_ENOTFOUND);
+    rmdir_tmp();
+}
+END_TEST
+
 static void csv_setup(void)
 {
     mkdir_tmp();
@@ -318,6 +360,10 @@ static Suite *suite(void)
     TMLP_ADD(s, folder_rejects_bad_labels_and_shapes);
     TMLP_ADD(s, lying_gzip_header_fails_fast);
     TMLP_ADD(s, real_fashion_mnist_when_installed);
+    tc = tcase_create("special_files");
+    tcase_set_timeout(tc, 10);                      /* a reader that blocks on the FIFO fails */
+    tcase_add_test(tc, readers_refuse_devices_fifos_and_folders);
+    suite_add_tcase(s, tc);
     return s;
 }
 

@@ -243,6 +243,88 @@ START_TEST(mnist_folder_errors_name_the_file)
 }
 END_TEST
 
+/* Issue 18: bytes after the gzip data that do not start another member are refused, like
+ * trailing bytes in a plain file; concatenated members are one stream, as gzip -d reads them. */
+START_TEST(gzip_trailing_garbage_is_refused_members_are_joined)
+{
+    unsigned char buf[64];
+    size_t h = header(buf, TMLP_IDX_U8, 1, (unsigned[]){ 6 });
+    for (int i = 0; i < 6; i++)
+        buf[h + i] = (unsigned char)(10 + i);
+    const char *path = put("garbage.gz", buf, h + 6, 1);
+    FILE *f = fopen(path, "ab");
+    ck_assert_ptr_nonnull(f);
+    fputs("GARBAGE", f);
+    fclose(f);
+    read_fails(path, TMLP_EFORMAT, "trailing garbage after the gzip data (7 byte(s)");
+    path = put("zeros.gz", buf, h + 6, 1);          /* zero padding, as some tools add */
+    f = fopen(path, "ab");
+    fputc(0, f);
+    fputc(0, f);
+    fclose(f);
+    read_fails(path, TMLP_EFORMAT, "trailing garbage");
+    /* two members: header + 2 elements, then 4 more */
+    char second[128];
+    snprintf(second, sizeof second, "%s/second.gz", dir);
+    gzFile z = gzopen(second, "wb");
+    gzwrite(z, buf + h + 2, 4);
+    gzclose(z);
+    path = put("two.gz", buf, h + 2, 1);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "cat '%s' >> '%s'", second, path);
+    ck_assert_int_eq(system(cmd), 0);
+    tmlp_idx idx;
+    tmlp_err err = { 0 };
+    ck_assert_msg(tmlp_idx_read(path, &idx, &err) == TMLP_OK, "%s", err.msg);
+    ck_assert_uint_eq(idx.count, 6);
+    ck_assert_float_eq(idx.data[5], 15.0f);
+    tmlp_idx_free(&idx);
+    /* a damaged second member is an error, naming the byte */
+    f = fopen(path, "ab");
+    fputs("\x1f\x8bXXXXXXXXXXXX", f);
+    fclose(f);
+    read_fails(path, TMLP_EFORMAT, "damaged gzip stream");
+}
+END_TEST
+
+/* Issue 15: a gzip file claiming a million images beside a file of ten labels is refused
+ * from the two headers, before one byte of image data is inflated. (The images here are a
+ * 1.1 MB stored gzip stream cut short: a reader that inflated first would fail on that.) */
+START_TEST(folder_cross_checks_counts_before_inflating)
+{
+    mnist_like(5, 5, 0);
+    static unsigned char big[1u << 20];
+    size_t h = header(big, TMLP_IDX_U8, 2, (unsigned[]){ 1048576, 1024 });
+    char name[160];
+    snprintf(name, sizeof name, "%s/train-images-idx3-ubyte", dir);
+    unlink(name);
+    snprintf(name, sizeof name, "%s/train-images-idx3-ubyte.gz", dir);
+    gzFile z = gzopen(name, "wb0");                 /* stored: 1 MB in, 1 MB out */
+    ck_assert_ptr_nonnull(z);
+    gzwrite(z, big, (unsigned)h);
+    for (int i = 0; i < 11; i++) {
+        for (size_t k = 0; k < sizeof big / 10; k++)
+            big[k] = (unsigned char)(k * 31 + (size_t)i);
+        gzwrite(z, big, sizeof big / 10);
+    }
+    gzclose(z);
+    struct stat st;
+    ck_assert_int_eq(stat(name, &st), 0);
+    ck_assert_int_eq(truncate(name, st.st_size - 100), 0);   /* no trailer, cut mid-block */
+    unsigned char lb[64];
+    size_t hl = header(lb, TMLP_IDX_U8, 1, (unsigned[]){ 10 });
+    memset(lb + hl, 1, 10);
+    snprintf(name, sizeof name, "train-labels-idx1-ubyte");
+    put(name, lb, hl + 10, 0);
+    tmlp_data *tr, *te;
+    tmlp_err err = { 0 };
+    ck_assert_int_eq(tmlp_idx_load_folder(dir, &tr, &te, &err), TMLP_EFORMAT);
+    ck_assert_msg(strstr(err.msg, "holds 1048576 images but") && strstr(err.msg, "holds 10 labels"),
+                  "%s", err.msg);
+    ck_assert_ptr_null(tr);
+}
+END_TEST
+
 START_TEST(real_mnist_when_fetched)
 {
     struct stat st;
@@ -278,6 +360,8 @@ static Suite *suite(void)
     tcase_add_test(tc, mnist_folder_loads_scaled_with_labels);
     tcase_add_test(tc, mnist_folder_errors_name_the_file);
     tcase_add_test(tc, real_mnist_when_fetched);
+    tcase_add_test(tc, gzip_trailing_garbage_is_refused_members_are_joined);
+    tcase_add_test(tc, folder_cross_checks_counts_before_inflating);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -661,6 +661,47 @@ static void write_corrupt(const char *path, const corrupt_case *c)
     free(buf);
 }
 
+/* Issue 15: a negative running variance makes every prediction NaN; it is refused at load,
+ * naming the tensor and the element. */
+START_TEST(model_read_rejects_negative_bn_variance)
+{
+    char dir[64], path[96];
+    make_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/m.safetensors", dir);
+    tmlp_net *net = make_net(4, TMLP_LOSS_SOFTMAX_CE, "6:relu:bn,3", 5);
+    save(path, net, NULL);
+    tmlp_net_free(net);
+    size_t size;
+    unsigned char *buf = slurp(path, &size);
+    uint64_t n = 0;
+    for (int i = 7; i >= 0; i--)
+        n = n << 8 | buf[i];
+    cJSON *root = cJSON_ParseWithLength((const char *)buf + 8, (size_t)n);
+    cJSON *var = cJSON_GetObjectItem(root, "layers.0.bn_running_var");
+    ck_assert_ptr_nonnull(var);
+    size_t at = 8 + n + (size_t)cJSON_GetArrayItem(cJSON_GetObjectItem(var, "data_offsets"), 0)->valueint;
+    cJSON_Delete(root);
+    static const float bad[] = { -1.0f, -1e-30f };
+    for (int k = 0; k < 2; k++) {
+        unsigned char *copy = malloc(size);
+        memcpy(copy, buf, size);
+        uint32_t u;
+        memcpy(&u, &bad[k], 4);
+        for (int b = 0; b < 4; b++)
+            copy[at + 4 * 2 + (size_t)b] = (unsigned char)(u >> (8 * b));   /* element 2, LE */
+        spit(path, copy, size);
+        free(copy);
+        tmlp_err err = { 0 };
+        ck_assert_ptr_null(tmlp_model_read(path, 5, NULL, &err));
+        ck_assert_int_eq(err.code, TMLP_EFORMAT);
+        ck_assert_msg(strstr(err.msg, "layers.0.bn_running_var") && strstr(err.msg, "element 2") &&
+                      strstr(err.msg, "negative"), "%s", err.msg);
+    }
+    free(buf);
+    remove_tree(dir);
+}
+END_TEST
+
 START_TEST(model_read_rejects_corrupt_file)
 {
     const corrupt_case *c = &corrupt[_i];
@@ -960,6 +1001,7 @@ static Suite *suite(void)
     TMLP_ADD(s, model_write_replaces_existing_file);
     TMLP_ADD(s, model_write_failure_keeps_old_file);
     TMLP_ADD(s, model_write_rejects_unfindable_activation);
+    TMLP_ADD(s, model_read_rejects_negative_bn_variance);
     return s;
 }
 

@@ -3,7 +3,9 @@
  * An IDX file is: two zero bytes, a type byte (0x08 u8, 0x09 i8, 0x0B i16, 0x0C i32, 0x0D f32,
  * 0x0E f64), a dimension count, each dimension as a big-endian u32, then the elements,
  * big-endian, row-major. Every header field is checked against the file's real size before
- * anything is allocated, so a header that lies cannot make the reader allocate gigabytes. */
+ * anything is allocated, so a header that lies cannot make the reader allocate gigabytes.
+ * Only regular files are read: a device, FIFO, socket or folder is TMLP_EIO. A gzip file may
+ * hold several members (read as one stream); any other byte after the last one is refused. */
 #ifndef TINYMLP_IDX_H
 #define TINYMLP_IDX_H
 
@@ -38,7 +40,9 @@ void tmlp_idx_free(tmlp_idx *idx);
  * t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (each plain or .gz; the "train-images.idx3-
  * ubyte" spelling is accepted too) as two new datasets. Unsigned-byte images are scaled to
  * [0, 1] (divided by 255); labels must be whole numbers in 0..255; both sets get the same
- * n_classes (largest label + 1). A missing file is TMLP_ENOTFOUND naming it. */
+ * n_classes (largest label + 1). A missing file is TMLP_ENOTFOUND naming it. All four
+ * headers are read and checked against each other (image and label counts, values per
+ * image) before any data is, so a compressed file grows only as far as its partner allows. */
 int tmlp_idx_load_folder(const char *dir, tmlp_data **train, tmlp_data **test, tmlp_err *err);
 
 #ifdef __cplusplus

@@ -86,10 +86,14 @@ void tmlp_optim_reset(tmlp_optim *o);
  * count. Any output pointer may be NULL. */
 void tmlp_optim_state(const tmlp_optim *o, const float **m, const float **v, long *t);
 
+/* The largest step count tmlp_optim_set_state accepts: 2^53, exact as a double and far
+ * enough below LONG_MAX that no run can take the count past it. */
+#define TMLP_OPTIM_MAX_STEPS 9007199254740992LL
+
 /* Restores a saved state: copies tmlp_optim_size(o) floats from m and from v, each of which
  * must be given exactly when o's kind has that array, and sets the step count to t.
- * Returns TMLP_EINVAL, leaving o unchanged, when an array is missing or extra, t < 0, a value
- * is not finite, or v holds a negative value. */
+ * Returns TMLP_EINVAL, leaving o unchanged, when an array is missing or extra, t is outside
+ * 0..TMLP_OPTIM_MAX_STEPS, a value is not finite, or v holds a negative value. */
 int tmlp_optim_set_state(tmlp_optim *o, const float *m, const float *v, long t, tmlp_err *err);
 
 /* "sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad"; NULL if unknown. */

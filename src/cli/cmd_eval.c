@@ -30,8 +30,8 @@ static void help(void)
 }
 
 /* The CSV settings training used (train puts them in its "config" metadata when they were
- * not the defaults), into whichever of header and label_col is not NULL. */
-static void saved_csv(const tmlp_model_meta *meta, int *header, int *label_col)
+ * not the defaults), into whichever of header, label_col and classes is not NULL. */
+static void saved_csv(const tmlp_model_meta *meta, int *header, int *label_col, int *classes)
 {
     const char *text = tmlp_model_meta_get(meta, "config");
     cJSON *cfg = text ? cJSON_Parse(text) : NULL;
@@ -41,6 +41,10 @@ static void saved_csv(const tmlp_model_meta *meta, int *header, int *label_col)
         cli_csv_header(h->valuestring, header);
     if (label_col && cJSON_IsNumber(l) && l->valuedouble >= -1 && l->valuedouble <= (1 << 20))
         *label_col = (int)l->valuedouble;
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(cfg, "classes");   /* train --classes */
+    if (classes && cJSON_IsNumber(k) && k->valuedouble >= 2 &&
+        k->valuedouble <= TMLP_CSV_MAX_CLASSES)
+        *classes = (int)k->valuedouble;
     cJSON_Delete(cfg);
 }
 
@@ -105,7 +109,8 @@ int cmd_eval(int argc, char **argv)
     team = cli_team(net, NULL, 256, threads); /* evaluation runs batches of 256 rows */
     const char *trained_on = tmlp_model_meta_get(&meta, "data");
     if (trained_on && !strcmp(data, trained_on))
-        saved_csv(&meta, header_given ? NULL : &csv.header, label_given ? NULL : &csv.label_col);
+        saved_csv(&meta, header_given ? NULL : &csv.header, label_given ? NULL : &csv.label_col,
+                  &csv.n_classes);
     if (cli_dataset_load(data, &csv, &ds, &err) ||
         cli_prep_load(&prep, &meta, tmlp_net_n_in(net), &err)) {
         status = cli_fail(&err, err.code == TMLP_ENOTFOUND || err.code == TMLP_EINVAL ? EXIT_USAGE : 0);

@@ -29,6 +29,8 @@ static void help(void)
 "  --csv-header W      CSV: yes (the first row names the columns), no, or auto\n"
 "                      (a header when its first or label column is text) [auto]\n"
 "  --label-col N       CSV: the label's column, 0-based; -1 the last     [-1]\n"
+"  --classes N         CSV: N classes (labels 0..N-1); needed when a label is\n"
+"                      over max(1023, 2 x rows - 1)     [largest label + 1]\n"
 "  --val FRAC          validation fraction taken from the training set,\n"
 "                      seeded                     [1/12 with a test set, else 0]\n"
 "  --standardize       scale each input to mean 0, std 1 (saved with the model)\n"
@@ -100,7 +102,7 @@ enum { O_DATA = 256, O_LAYERS, O_LOSS, O_INIT, O_OPT, O_LR, O_MOMENTUM, O_BETA1,
        O_SAVE, O_JSON, O_CONFIG, O_L1, O_L2, O_CLIPN, O_CLIPV, O_EARLY, O_EMETRIC, O_MINDELTA, O_SCHED, O_WARMUP, O_STEPSIZE, O_GAMMA, O_MINLR, O_PATIENCE };
 enum { O_DIAG = 1000, O_DIAGEVERY };
 enum { O_CKPT = 1100, O_CKPTEVERY, O_RESUME, O_ONNAN };
-enum { O_CSVHEADER = 1200, O_LABELCOL };
+enum { O_CSVHEADER = 1200, O_LABELCOL, O_CLASSES };
 
 static const struct option options[] = {
     { "data", required_argument, 0, O_DATA }, { "layers", required_argument, 0, O_LAYERS },
@@ -128,6 +130,7 @@ static const struct option options[] = {
     { "resume", required_argument, 0, O_RESUME }, { "on-nan", required_argument, 0, O_ONNAN },
     { "csv-header", required_argument, 0, O_CSVHEADER },
     { "label-col", required_argument, 0, O_LABELCOL },
+    { "classes", required_argument, 0, O_CLASSES },
     { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 };
 
@@ -143,7 +146,7 @@ typedef struct opts {
     int quiet, json, standardize;
     const char *diag; long diag_every; /* --diag FILE, --diag-every N */
     const char *checkpoint, *ckpt_every, *resume, *on_nan; /* resume.h */
-    tmlp_csv_opts csv;       /* --csv-header, --label-col: defaults unless given */
+    tmlp_csv_opts csv;       /* --csv-header, --label-col, --classes: defaults unless given */
 } opts;
 
 static const char *optname(int c)
@@ -288,6 +291,14 @@ static int parse(int argc, char **argv, opts *o)
             if ((rc = cli_label_col_arg("train", optarg, &o->csv.label_col)))
                 return rc;
             break;
+        case O_CLASSES: {
+            long v;
+            if (!cli_int(optarg, 2, TMLP_CSV_MAX_CLASSES, &v))
+                return cli_usage_error("train", "--classes wants an integer in 2..%d, got '%s'",
+                                       TMLP_CSV_MAX_CLASSES, optarg);
+            o->csv.n_classes = (int)v;
+            break;
+        }
         case O_L1: fp = &o->l1; break;
         case O_L2: fp = &o->l2; break;
         case O_CLIPN: fp = &o->clip_norm; break;
@@ -395,6 +406,8 @@ static cJSON *config_json(const opts *o, const tmlp_optim_cfg *oc, const tmlp_sc
         cJSON_AddStringToObject(c, "csv_header", cli_csv_header_name(o->csv.header));
     if (o->csv.label_col != -1)
         cJSON_AddNumberToObject(c, "label_col", o->csv.label_col);
+    if (o->csv.n_classes)
+        cJSON_AddNumberToObject(c, "classes", o->csv.n_classes);
     cJSON_AddStringToObject(c, "layers", o->layers);
     cJSON_AddStringToObject(c, "loss", tmlp_loss_name(loss));
     cJSON_AddStringToObject(c, "init", o->init ? o->init : "auto");

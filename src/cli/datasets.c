@@ -84,9 +84,9 @@ int cli_dataset_load(const char *spec, const tmlp_csv_opts *csv, cli_dataset *ds
                   !strcmp(spec, "fashion-mnist") || (stat(spec, &st) == 0 && S_ISDIR(st.st_mode));
     /* Said for a dataset that has no header row or label column to choose: refused rather
      * than ignored, since the user meant some other data. */
-    if (csv && not_csv && (csv->header != -1 || csv->label_col != -1))
-        return tmlp_fail(err, TMLP_EINVAL, "--csv-header and --label-col apply to a CSV file, "
-                         "and '%s' is not one", spec);
+    if (csv && not_csv && (csv->header != -1 || csv->label_col != -1 || csv->n_classes))
+        return tmlp_fail(err, TMLP_EINVAL, "--csv-header, --label-col and --classes apply to a "
+                         "CSV file, and '%s' is not one", spec);
     if (!strcmp(spec, "xor")) {
         ds->train = tmlp_data_xor(err);
         return ds->train ? TMLP_OK : err->code;
