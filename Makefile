@@ -113,6 +113,12 @@ $(BUILD)/fuzz/%: fuzz/%.c fuzz/fuzz.h $(CLI_OBJ) $(BUILD)/libtinymlp.a
 	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(FUZZ_OBJ) $(BUILD)/libtinymlp.a $(LDFLAGS) \
 	    $(FUZZ_LDFLAGS) $(INIH_LIBS) $(LIBS)
 
+# ---- sweep / compare statistics (issue 17) ----
+# test_stats checks the CLI's statistics (src/cli/stats.c) against scipy's numbers.
+$(BUILD)/tests/test_stats: $(BUILD)/src/cli/stats.o
+$(BUILD)/tests/test_stats: TEST_LDFLAGS = $(BUILD)/src/cli/stats.o
+# ---- end sweep / compare statistics ----
+
 # test_alloc counts libtinymlp's heap allocations through the linker's --wrap.
 $(BUILD)/tests/test_alloc: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 

@@ -105,9 +105,9 @@ static svg_chart chart(const char *title, const char *xl, const char *yl, int w,
 /* One curve per activation of a per-epoch value (mean over seeds, min..max band). */
 static void curves(FILE *f, const cmp_study *s, svg_chart c, pick_fn pick, int geo)
 {
-    int E = s->epochs, A = s->n_acts;
+    int E = s->epochs, A = s->n_cfg;
     double *buf = malloc(sizeof(double) * (size_t)(E * (3 * A + 1)));
-    svg_series ser[CMP_MAX_ACTS];
+    svg_series ser[CMP_MAX_CFG];
     if (!buf)
         return;
     double *x = buf + (size_t)3 * A * E;
@@ -116,7 +116,7 @@ static void curves(FILE *f, const cmp_study *s, svg_chart c, pick_fn pick, int g
     for (int a = 0; a < A; a++) {
         double *y = buf + (size_t)3 * a * E;
         over_seeds(s, a, pick, 0, geo, y, y + E, y + 2 * E);
-        ser[a] = (svg_series){ s->act_name[a], svg_color(a), svg_dash(a), E, x, y,
+        ser[a] = (svg_series){ s->cfg[a].name, svg_color(a), svg_dash(a), E, x, y,
                                s->n_seeds > 1 ? y + E : NULL, s->n_seeds > 1 ? y + 2 * E : NULL };
     }
     c.legend = 1;
@@ -127,9 +127,9 @@ static void curves(FILE *f, const cmp_study *s, svg_chart c, pick_fn pick, int g
 /* Final-epoch weight-gradient norm per layer, one line per activation. */
 static void grad_by_layer(FILE *f, const cmp_study *s)
 {
-    int L = s->n_layers, A = s->n_acts, E = s->epochs;
+    int L = s->n_layers, A = s->n_cfg, E = s->epochs;
     double *buf = malloc(sizeof(double) * (size_t)(L * (A + 1) + 3 * E));
-    svg_series ser[CMP_MAX_ACTS];
+    svg_series ser[CMP_MAX_CFG];
     if (!buf)
         return;
     double *x = buf + (size_t)A * L, *tmp = x + L;
@@ -140,7 +140,7 @@ static void grad_by_layer(FILE *f, const cmp_study *s)
             over_seeds(s, a, pick_grad, l, 1, tmp, tmp + E, tmp + 2 * E);
             buf[a * L + l] = tmp[E - 1];
         }
-        ser[a] = (svg_series){ s->act_name[a], svg_color(a), svg_dash(a), L, x, buf + a * L, NULL, NULL };
+        ser[a] = (svg_series){ s->cfg[a].name, svg_color(a), svg_dash(a), L, x, buf + a * L, NULL, NULL };
     }
     svg_chart c = chart("Weight-gradient norm by layer, last epoch", "layer (1 = first hidden, "
                         "last = output)", "||dW|| (log scale)", 600, 360);
@@ -154,7 +154,7 @@ static void grad_multiples(FILE *f, const cmp_study *s)
 {
     int L = s->n_layers, E = s->epochs;
     double lo = INFINITY, hi = -INFINITY;
-    for (int j = 0; j < s->n_acts * s->n_seeds; j++)
+    for (int j = 0; j < s->n_cfg * s->n_seeds; j++)
         for (int e = 0; e < s->run[j].n_epochs; e++)
             for (int l = 0; l < L; l++) {
                 double v = s->run[j].layer[(size_t)e * L + l].grad_norm;
@@ -179,13 +179,13 @@ static void grad_multiples(FILE *f, const cmp_study *s)
     double *x = buf + (size_t)3 * L * E;
     for (int e = 0; e < E; e++)
         x[e] = e + 1;
-    for (int a = 0; a < s->n_acts; a++) {
+    for (int a = 0; a < s->n_cfg; a++) {
         for (int l = 0; l < L; l++) {
             double *y = buf + (size_t)3 * l * E;
             over_seeds(s, a, pick_grad, l, 1, y, y + E, y + 2 * E);
             ser[l] = (svg_series){ names[l], colors[l], NULL, E, x, y, NULL, NULL };
         }
-        svg_chart c = chart(s->act_name[a], "epoch", "||dW||", 300, 240);
+        svg_chart c = chart(s->cfg[a].name, "epoch", "||dW||", 300, 240);
         c.logy = 1;
         c.ymin = isfinite(lo) ? lo : NAN;
         c.ymax = isfinite(hi) ? hi : NAN;
@@ -211,12 +211,12 @@ static void act_plots(FILE *f, const cmp_study *s)
         ones[i] = 1.0f;
     }
     fputs("<div class=\"charts\">\n", f);
-    for (int a = 0; a < s->n_acts; a++) {
-        const tmlp_act *act = s->act[a];
+    for (int a = 0; a < s->n_cfg; a++) {
+        const tmlp_act *act = s->cfg[a].act;
         param[0] = act->param_init;
         const float *p = act->params ? param : NULL;
-        act->forward(N, 1, xf, yf, s->act_arg[a], p);
-        act->backward(N, 1, xf, yf, ones, dxf, s->act_arg[a], p, p ? dparam : NULL);
+        act->forward(N, 1, xf, yf, s->cfg[a].act_arg, p);
+        act->backward(N, 1, xf, yf, ones, dxf, s->cfg[a].act_arg, p, p ? dparam : NULL);
         double lo = 0, hi = 1;
         for (int i = 0; i < N; i++) {
             y[i] = yf[i];
@@ -226,7 +226,7 @@ static void act_plots(FILE *f, const cmp_study *s)
         }
         svg_series ser[2] = { { "f(x)", svg_color(a), NULL, N, x, y, NULL, NULL },
                               { "f'(x)", "#444444", "5 3", N, x, dy, NULL, NULL } };
-        svg_chart c = chart(s->act_name[a], "x", NULL, 260, 210);
+        svg_chart c = chart(s->cfg[a].name, "x", NULL, 260, 210);
         c.int_x = 1;
         c.ymin = fmax(lo, -2.0);
         c.ymax = fmin(hi, 4.0);
@@ -248,7 +248,7 @@ static void summary_table(FILE *f, const cmp_study *s, const cmp_row *rows)
 {
     int best = -1;
     double vmax = 0;
-    for (int a = 0; a < s->n_acts; a++) {
+    for (int a = 0; a < s->n_cfg; a++) {
         if (rows[a].n_ok && (best < 0 || rows[a].acc_mean > rows[best].acc_mean))
             best = a;
         if (!isnan(rows[a].vanish))
@@ -259,12 +259,12 @@ static void summary_table(FILE *f, const cmp_study *s, const cmp_row *rows)
             "<th>dead units</th><th>saturated units</th><th>vanishing index<br/>epoch 1</th>"
             "<th>vanishing index<br/>last epoch</th></tr>\n", s->eval_name, 100 * s->target,
             s->n_val ? "validation" : s->eval_name);
-    for (int a = 0; a < s->n_acts; a++) {
+    for (int a = 0; a < s->n_cfg; a++) {
         const cmp_row *w = &rows[a];
         fprintf(f, "<tr%s><td><span class=\"swatch\" style=\"background:%s\"></span>",
                 a == best ? " class=\"best\"" : "", svg_color(a));
-        html_text(f, s->act_name[a]);
-        fprintf(f, "</td><td>%s</td>", s->init_name[a]);
+        html_text(f, s->cfg[a].name);
+        fprintf(f, "</td><td>%s</td>", s->cfg[a].init_name);
         if (w->n_ok > 1)
             fprintf(f, "<td class=\"n\">%.2f%% ± %.2f</td><td class=\"n\">%.4f</td>",
                     100 * w->acc_mean, 100 * w->acc_std, w->loss_mean);
@@ -305,9 +305,9 @@ int report_write_html(const cmp_study *s, const char *dir, tmlp_err *err)
     if (cli_out_open(&o, path, "report.html", err) != TMLP_OK)
         return TMLP_EIO;
     FILE *f = o.f;
-    cmp_row rows[CMP_MAX_ACTS];
+    cmp_row rows[CMP_MAX_CFG];
     report_summarise(s, rows);
-    int n_charts = 2 + (s->n_val ? 1 : 0) + 3 + 2 * s->n_acts;
+    int n_charts = 2 + (s->n_val ? 1 : 0) + 3 + 2 * s->n_cfg;
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n", f);
     fprintf(f, "<meta name=\"tinymlp-charts\" content=\"%d\"/>\n<title>Activation comparison on ", n_charts);
@@ -341,10 +341,10 @@ int report_write_html(const cmp_study *s, const char *dir, tmlp_err *err)
         html_text(f, note);
         fputs("</p>\n", f);
     }
-    for (int j = 0; j < s->n_acts * s->n_seeds; j++)
+    for (int j = 0; j < s->n_cfg * s->n_seeds; j++)
         if (s->run[j].status != TMLP_OK) {
             fprintf(f, "<p class=\"note\"><strong>Run stopped.</strong> %s, seed %llu, after %d "
-                    "epochs: ", s->act_name[j / s->n_seeds],
+                    "epochs: ", s->cfg[j / s->n_seeds].name,
                     (unsigned long long)(s->seed0 + (uint64_t)(j % s->n_seeds)), s->run[j].n_epochs);
             html_text(f, s->run[j].msg);
             fputs("</p>\n", f);
@@ -376,17 +376,17 @@ int report_write_html(const cmp_study *s, const char *dir, tmlp_err *err)
           "<em>vanishing index</em> is the first layer's norm over the last layer's (the dashed "
           "line marks 1).</p>\n<div class=\"charts\">\n", f);
     grad_by_layer(f, s);
-    double idx[CMP_MAX_ACTS];
-    const char *cats[CMP_MAX_ACTS];
-    for (int a = 0; a < s->n_acts; a++) {
+    double idx[CMP_MAX_CFG];
+    const char *cats[CMP_MAX_CFG];
+    for (int a = 0; a < s->n_cfg; a++) {
         idx[a] = rows[a].vanish;
-        cats[a] = s->act_name[a];
+        cats[a] = s->cfg[a].name;
     }
-    svg_series one = { "vanishing index", NULL, NULL, s->n_acts, NULL, idx, NULL, NULL };
+    svg_series one = { "vanishing index", NULL, NULL, s->n_cfg, NULL, idx, NULL, NULL };
     c = chart("Vanishing index (first / last layer), last epoch", NULL, "||dW₁|| / ||dW_last|| (log)", 600, 360);
     c.logy = 1;
     c.ref_y = 1.0;
-    svg_bar_chart(f, &c, cats, s->n_acts, &one, 1);
+    svg_bar_chart(f, &c, cats, s->n_cfg, &one, 1);
     fputs("</div>\n<h3>Per-layer gradient norms over the epochs (shared log scale)</h3>\n", f);
     grad_multiples(f, s);
 
@@ -395,20 +395,20 @@ int report_write_html(const cmp_study *s, const char *dir, tmlp_err *err)
           "sample of the epoch (it gets no gradient and will not recover). <em>Saturated</em>: a "
           "unit of a sigmoid-like layer with |f′| &lt; 0.01 on more than half of the samples. "
           "n/a: the activation cannot die, or does not saturate.</p>\n<div class=\"charts\">\n", f);
-    double dead[CMP_MAX_ACTS], sat[CMP_MAX_ACTS];
-    for (int a = 0; a < s->n_acts; a++) {
+    double dead[CMP_MAX_CFG], sat[CMP_MAX_CFG];
+    for (int a = 0; a < s->n_cfg; a++) {
         dead[a] = rows[a].dead;
         sat[a] = rows[a].sat;
     }
-    svg_series two[2] = { { "dead", "#e15759", NULL, s->n_acts, NULL, dead, NULL, NULL },
-                          { "saturated", "#4e79a7", NULL, s->n_acts, NULL, sat, NULL, NULL } };
+    svg_series two[2] = { { "dead", "#e15759", NULL, s->n_cfg, NULL, dead, NULL, NULL },
+                          { "saturated", "#4e79a7", NULL, s->n_cfg, NULL, sat, NULL, NULL } };
     c = chart("Dead and saturated hidden units, last epoch", NULL, "share of hidden units", 760, 340);
     c.percent_y = c.legend = 1;
     c.ymin = 0;
     c.ymax = 0.05; /* at least 0-5%, so a few units do not look like many */
-    for (int a = 0; a < s->n_acts; a++)
+    for (int a = 0; a < s->n_cfg; a++)
         c.ymax = fmax(c.ymax, fmax(isnan(dead[a]) ? 0 : dead[a], isnan(sat[a]) ? 0 : sat[a]));
-    svg_bar_chart(f, &c, cats, s->n_acts, two, 2);
+    svg_bar_chart(f, &c, cats, s->n_cfg, two, 2);
     fputs("</div>\n", f);
 
     fputs("<h2>The activation functions</h2>\n<p>f(x) solid, its derivative f′(x) dashed, on "
