@@ -252,16 +252,16 @@ void report_vanishing_note(const cmp_study *s, const cmp_row *rows, char *buf, s
         any = 1;
     }
     if (!any)
-        snprintf(buf, size, "No activation's first-to-last gradient ratio is 100× or more below "
+        snprintf(buf, size, "No %s's first-to-last gradient ratio is 100× or more below "
                  "the largest (%s's, %.2g): no vanishing gradients to speak of at this depth.",
-                 s->cfg[best].name, rows[best].vanish);
+                 s->cfg[0].act ? "activation" : "configuration", s->cfg[best].name, rows[best].vanish);
 }
 
 void report_summary_md(FILE *f, const cmp_study *s, const cmp_row *rows)
 {
-    fprintf(f, "| activation | init | %s acc (mean ± std) | final loss | epochs to %g%% %s | "
+    fprintf(f, "| %s | init | %s acc (mean ± std) | final loss | epochs to %g%% %s | "
             "s/epoch | dead | saturated | vanishing index |\n",
-            s->eval_name, 100.0 * s->target, s->n_val ? "val" : s->eval_name);
+            s->cfg[0].act ? "activation" : "configuration", s->eval_name, 100.0 * s->target, s->n_val ? "val" : s->eval_name);
     fprintf(f, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     for (int a = 0; a < s->n_cfg; a++) {
         const cmp_row *w = &rows[a];

@@ -169,6 +169,10 @@ void svg_line_chart(FILE *f, const svg_chart *c, const svg_series *s, int n_seri
 /* Grouped bars: category i has one bar per series (y[i]); NAN draws "n/a". */
 void svg_bar_chart(FILE *f, const svg_chart *c, const char *const *cats, int n_cats,
                    const svg_series *s, int n_series);
+/* Points with 95% confidence bars, one per category, the y axis zoomed to the intervals (a
+ * percent axis); mark[i] (or NULL): 0 plain, 1 tied with the best, 2 the best. */
+void svg_ci_chart(FILE *f, const svg_chart *c, const char *const *cats, int n_cats,
+                  const double *mean, const double *lo, const double *hi, const int *mark);
 /* Writes text with &, <, >, " escaped. */
 void html_text(FILE *f, const char *text);
 /* The i-th colour of a palette that stays distinguishable (Tableau 10), and a dash pattern

@@ -237,7 +237,11 @@ static void ranking_md(FILE *f, const cmp_study *s, const cmp_row *rows, const c
         else
             fputs("\nThe Wilcoxon signed-rank test agrees with every verdict.\n", f);
     }
-    if (!isnan(v->resolvable))
+    if (v->resolvable == 0)
+        fprintf(f, "\n**What the seeds resolve:** little: with %d seeds, every configuration's "
+                "differences to the best were the same on each seed, so the paired t-test has no "
+                "spread to weigh them against (p is 0 or 1). Run more seeds.\n", s->n_seeds);
+    else if (!isnan(v->resolvable))
         fprintf(f, "\n**What the seeds resolve:** with %d seeds, differences in %s below %.2f "
                 "points are not resolvable (the 95%% half-width of a paired difference, from the "
                 "spread of the differences to the best%s). More seeds narrow it by about "

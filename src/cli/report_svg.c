@@ -6,6 +6,7 @@
  * need no more, and the files stay small. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report.h"
@@ -326,7 +327,7 @@ void svg_bar_chart(FILE *f, const svg_chart *c, const char *const *cats, int n_c
         }
     }
     if (c->legend) {
-        svg_series legend_s[8];
+        svg_series legend_s[8] = { { 0 } };
         int n = n_series < 8 ? n_series : 8;
         for (int k = 0; k < n; k++) {
             legend_s[k] = s[k];
@@ -337,4 +338,64 @@ void svg_bar_chart(FILE *f, const svg_chart *c, const char *const *cats, int n_c
     }
     no_data(f, &fr, s, n_series);
     fputs("</svg>\n", f);
+}
+
+void svg_ci_chart(FILE *f, const svg_chart *c, const char *const *cats, int n_cats,
+                  const double *mean, const double *lo, const double *hi, const int *mark)
+{
+    /* the y axis spans the intervals (zoomed to the data, not 0..100%) */
+    double ymin = INFINITY, ymax = -INFINITY;
+    double *clo = malloc(sizeof(double) * (size_t)(2 * n_cats + 1));
+    if (!clo)
+        return;
+    double *chi = clo + n_cats;
+    for (int i = 0; i < n_cats; i++) { /* an accuracy's interval stops at 0% and 100% */
+        clo[i] = c->percent_y ? fmax(lo[i], 0.0) : lo[i];
+        chi[i] = c->percent_y ? fmin(hi[i], 1.0) : hi[i];
+    }
+    lo = clo;
+    hi = chi;
+    for (int i = 0; i < n_cats; i++) {
+        double a = isnan(lo[i]) ? mean[i] : lo[i], b = isnan(hi[i]) ? mean[i] : hi[i];
+        if (!isnan(a))
+            ymin = fmin(ymin, a), ymax = fmax(ymax, b);
+    }
+    double pad = isfinite(ymin) ? fmax((ymax - ymin) * 0.15, 1e-4) : 0;
+    svg_series one = { c->ylabel, "#4e79a7", NULL, n_cats, NULL, mean, lo, hi };
+    svg_chart cc = *c;
+    cc.ymin = isfinite(ymin) ? ymin - pad : NAN;
+    cc.ymax = isfinite(ymax) ? ymax + pad : NAN;
+    frame fr = { .x0 = 62, .y0 = 32, .w = c->width - 62 - 18, .h = c->height - 32 - 92,
+                 .xmin = 0, .xmax = n_cats };
+    y_range(&fr, &cc, &one, 1);
+    open_svg(f, &cc, 1);
+    y_axis(f, &fr, &cc);
+    double band = fr.w / n_cats;
+    for (int i = 0; i < n_cats; i++) {
+        double x = fr.x0 + (i + 0.5) * band;
+        fprintf(f, "<text transform=\"translate(%.1f %.1f) rotate(-30)\" text-anchor=\"end\">",
+                x + 4, fr.y0 + fr.h + 16);
+        html_text(f, cats[i]);
+        fputs("</text>\n", f);
+        double y = py(&fr, mean[i]);
+        if (isnan(mean[i]) || isnan(y)) {
+            text(f, x, fr.y0 + fr.h - 4, "middle", " font-size=\"10\" fill=\"#777777\"", "n/a");
+            continue;
+        }
+        const char *color = mark && mark[i] == 2 ? "#e15759" : mark && mark[i] == 1 ? "#f28e2b" : "#4e79a7";
+        if (!isnan(lo[i]) && !isnan(hi[i])) /* the 95% confidence interval */
+            fprintf(f, "<path d=\"M%.1f %.1fL%.1f %.1fM%.1f %.1fL%.1f %.1fM%.1f %.1fL%.1f %.1f\" "
+                    "stroke=\"%s\" stroke-width=\"1.5\" fill=\"none\"/>\n", x, py(&fr, lo[i]), x,
+                    py(&fr, hi[i]), x - 5, py(&fr, lo[i]), x + 5, py(&fr, lo[i]), x - 5,
+                    py(&fr, hi[i]), x + 5, py(&fr, hi[i]), color);
+        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>", x, y, color);
+        html_text(f, cats[i]);
+        if (!isnan(lo[i]))
+            fprintf(f, ": %.2f%% (95%% CI %.2f to %.2f)", 100 * mean[i], 100 * lo[i], 100 * hi[i]);
+        else
+            fprintf(f, ": %.2f%%", 100 * mean[i]);
+        fputs("</title></circle>\n", f);
+    }
+    fputs("</svg>\n", f);
+    free(clo);
 }

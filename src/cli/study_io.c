@@ -237,8 +237,11 @@ int study_load(const cmp_study *s, const char *dir, int job, cmp_run *r, tmlp_er
         return tmlp_fail(err, TMLP_ENOMEM, "no memory for %s", path);
     int rc = study_unpack(s, job, b, len, r, err);
     free(b);
-    if (rc) /* name the file */
-        tmlp_fail(err, rc, "%s: %.200s", path, err->msg);
+    if (rc) { /* name the file */
+        char why[TMLP_ERR_MSG];
+        snprintf(why, sizeof why, "%s", err->msg);
+        tmlp_fail(err, rc, "%s: %.200s", path, why);
+    }
     return rc;
 }
 

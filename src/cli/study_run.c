@@ -95,7 +95,7 @@ int study_execute(compare_setup *su, const char *dir, int quiet, int json, int r
             int rc = study_load(s, dir, j, &s->run[j], &e2);
             if (rc == TMLP_OK)
                 s->n_resumed++;
-            else if (rc != TMLP_ENOTFOUND && !quiet) /* a damaged record: trained again */
+            else if (rc != TMLP_ENOTFOUND) /* a damaged record: trained again */
                 fprintf(stderr, "tinymlp: ignoring %s\n", e2.msg);
         }
         if (!begin_rc && s->n_resumed && !quiet)
