@@ -41,6 +41,8 @@ static int timed_batch(void *ctx, const tmlp_batch_info *b)
     worker *w = ctx;
     double t = compare_now();
     int r = w->diag_obs.on_batch(w->diag_obs.ctx, b);
+    if (w->su->poll)
+        w->su->poll(w->su->poll_ctx);
     w->diag_seconds += compare_now() - t;
     return r;
 }

@@ -39,6 +39,11 @@ int study_mpi_run_all(const compare_setup *su, const char *dir, int quiet, int o
     return -1;
 }
 
+int study_mpi_active(void)
+{
+    return 0;
+}
+
 void study_mpi_end(void)
 {
 }

@@ -17,6 +17,9 @@ typedef struct compare_setup {     /* what every run shares */
     cmp_study *s;
     const tmlp_data *train, *val, *eval;
     int progress;                  /* a line per epoch on stderr */
+    void (*poll)(void *ctx);       /* called after every training step, or NULL (MPI's rank 0
+                                    * answers the other ranks from here while it trains) */
+    void *poll_ctx;
 } compare_setup;
 
 /* Trains run `job` in this process on one thread, filling *run (allocating its arrays; the
@@ -79,6 +82,8 @@ int study_mpi_begin(int *argc, char ***argv, int *rank);
  * every rank), then trains the runs rank 0 deals, one at a time, as they free up; rank 0
  * trains too, records each result in dir and fills s->run. 0, or -1 after printing why. */
 int study_mpi_run_all(const compare_setup *su, const char *dir, int quiet, int ok);
+/* 1 when MPI was started (even with one rank): the runs then go through MPI, never fork. */
+int study_mpi_active(void);
 /* Ends MPI (no-op without it). */
 void study_mpi_end(void);
 

@@ -104,11 +104,12 @@ int study_execute(compare_setup *su, const char *dir, int quiet, int json, int r
         if (study_set_key_hash(s)) /* what rank 0 will compare with */
             begin_rc = tmlp_fail(&err, TMLP_ENOMEM, "no memory");
     }
-    if (begin_rc && ranks <= 1)
+    const int mpi = ranks > 1 || study_mpi_active();
+    if (begin_rc && !mpi)
         return cli_fail(&err, err.code == TMLP_EINVAL ? EXIT_USAGE : EXIT_RUNTIME);
     tmlp_blas_threads(1); /* every run on one thread: results independent of --jobs and ranks */
     double t0 = compare_now();
-    if (ranks > 1) {
+    if (mpi) {
         s->jobs = 1;
         if (begin_rc) /* rank 0 tells the others to stop */
             fprintf(stderr, "tinymlp: %s\n", err.msg);
