@@ -59,6 +59,17 @@ got=$(grep -o '<svg[^>]*class="chart"' "$html" | wc -l)
 check "report.html holds the charts it declares ($got of ${want:-?})" test "${want:-0}" -eq "$got" -a "$got" -ge 14
 check "report.html needs no network" sh -c "! grep -Eq '<script|<link|src=|url\\(' '$html'"
 
+# The chart fixes of issue 17: the target line labelled, values in every point's tooltip,
+# legends that show the band and the marks, log axes with 2 and 5 ticks, and the vanishing
+# index as dots on stems from 1 instead of bars from an arbitrary log floor.
+check "report.html: the target line is labelled" grep -q '>target 97%</text>' "$html"
+check "report.html: points carry their values as tooltips" grep -q '<circle [^>]*><title>relu, epoch 2: [0-9.]*%' "$html"
+check "report.html: the legend names the seeds' band" grep -q ">seeds' min to max</text>" "$html"
+check "report.html: log axes label 2 and 5 times the powers of ten" grep -q 'fill="#666666">0.5</text>' "$html"
+check "report.html: the vanishing index is drawn as dots from 1, not bars from a floor" \
+    sh -c "sed -n '/Vanishing index (first/,/<\/svg>/p' '$html' >'$tmp/vi' && grep -q '<circle [^>]*r=\"5\"' '$tmp/vi' && ! grep -q '<rect x=' '$tmp/vi'"
+check "report.html: the ranking chart with confidence bars" grep -q 'Configurations by rank: mean and 95% CI' "$html"
+
 # The seed-1 run is exactly `tinymlp train --seed 1` with the same settings (compare's
 # optimizer defaults to momentum).
 "$bin" train --data "$tmp/blobs.csv" --layers 12:relu,8:relu --opt momentum --epochs 3 --val 0.2 --seed 1 \

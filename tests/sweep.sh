@@ -149,5 +149,19 @@ printf 'garbage' >"$tmp/k/finished/run-000004.bin"
 check "a damaged run record is named, trained again, and the results are the same" \
     sh -c "grep -q 'ignoring .*run-000004.bin: not a tinymlp run record' '$tmp/err' && cmp -s '$tmp/full/results.csv' '$tmp/k/results.csv'"
 
+# report.html: the ranking chart and one chart per swept setting, rendered by a browser
+want=$(sed -nE 's/.*<meta name="tinymlp-charts" content="([0-9]+)".*/\1/p' "$tmp/a/report.html")
+check "report.html declares the ranking chart and one per swept setting (${want:-?} charts)" \
+    sh -c "grep -q 'lr: the best configuration with each value' '$tmp/a/report.html' && grep -q 'layers: the best configuration with each value' '$tmp/a/report.html' && test '${want:-0}' -eq \$(grep -o '<svg[^>]*class=\"chart\"' '$tmp/a/report.html' | wc -l)"
+if command -v chromium >/dev/null 2>&1 && [ -x scripts/check-report.sh ]; then
+    if scripts/check-report.sh "$tmp/a" "$tmp/a.png" >"$tmp/err" 2>&1; then
+        ok "chromium renders every chart of the sweep's page (scripts/check-report.sh)"
+    else
+        bad "chromium renders every chart of the sweep's page (scripts/check-report.sh)"
+    fi
+else
+    echo "skip  sweep: browser check (no chromium; scripts/check-report.sh installs it)"
+fi
+
 echo "sweep: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -162,11 +162,14 @@ typedef struct svg_chart {
     double ymin, ymax;             /* NAN: from the data */
     int legend;                    /* draw the legend at the right */
     double ref_y;                  /* a dashed reference line at this y, NAN for none */
+    const char *ref_label;         /* written at the reference line's right end, or NULL */
 } svg_chart;
 
 /* A line chart with markers; the svg element carries class="chart" and data-series=N. */
 void svg_line_chart(FILE *f, const svg_chart *c, const svg_series *s, int n_series);
-/* Grouped bars: category i has one bar per series (y[i]); NAN draws "n/a". */
+/* Grouped bars: category i has one bar per series (y[i]); NAN draws "n/a". On a log axis,
+ * where a bar would start at an arbitrary floor, each value is a dot on a stem from the
+ * reference line (ref_y, e.g. a ratio's 1) instead. */
 void svg_bar_chart(FILE *f, const svg_chart *c, const char *const *cats, int n_cats,
                    const svg_series *s, int n_series);
 /* Points with 95% confidence bars, one per category, the y axis zoomed to the intervals (a

@@ -495,7 +495,7 @@ int report_write_html(const cmp_study *s, const char *dir, tmlp_err *err)
     svg_chart c = chart("Training loss", "epoch", "loss (log scale)", 600, 360);
     c.logy = 1;
     curves(f, s, c, pick_train_loss, 1);
-    char title[96], ylabel[96];
+    char title[96], ylabel[96], target[48];
     snprintf(title, sizeof title, "%s accuracy", s->eval_name);
     title[0] = (char)(title[0] - 32 * (title[0] >= 'a' && title[0] <= 'z'));
     snprintf(ylabel, sizeof ylabel, "%s accuracy", s->eval_name);
@@ -506,6 +506,8 @@ int report_write_html(const cmp_study *s, const char *dir, tmlp_err *err)
         c = chart("Validation accuracy", "epoch", "validation accuracy", 600, 360);
         c.percent_y = 1;
         c.ref_y = s->target;
+        snprintf(target, sizeof target, "target %g%%", 100 * s->target);
+        c.ref_label = target;
         curves(f, s, c, pick_val_acc, 0);
     }
     fputs("</div>\n", f);
@@ -527,6 +529,7 @@ int report_write_html(const cmp_study *s, const char *dir, tmlp_err *err)
     c = chart("Vanishing index (first / last layer), last epoch", NULL, "||dW₁|| / ||dW_last|| (log)", 600, 360);
     c.logy = 1;
     c.ref_y = 1.0;
+    c.ref_label = "1: first and last layer alike";
     svg_bar_chart(f, &c, cats, s->n_cfg, &one, 1);
     fputs("</div>\n", f);
     if (s->same_layers) {

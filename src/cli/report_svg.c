@@ -96,6 +96,14 @@ static void y_axis(FILE *f, const frame *fr, const svg_chart *c)
                     fr->x0, y, fr->x0 + fr->w, y);
             fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">10<tspan dy=\"-6\" "
                     "font-size=\"9\">%d</tspan></text>\n", fr->x0 - 6, y + 4, k);
+            for (int m = 2; decades <= 3 && m <= 5 && k < (int)lround(fr->ymax); m += 3) {
+                /* 2 and 5 times each power of ten: a narrow log axis gets enough labels */
+                double v = m * pow(10.0, k), ym = py(fr, v);
+                fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                        "stroke=\"#f0f0f0\"/>\n", fr->x0, ym, fr->x0 + fr->w, ym);
+                snprintf(label, sizeof label, "%g", v);
+                text(f, fr->x0 - 6, ym + 4, "end", " font-size=\"10\" fill=\"#666666\"", label);
+            }
         }
     } else {
         double step = nice_step(fr->ymax - fr->ymin, 5);
@@ -124,9 +132,13 @@ static void y_axis(FILE *f, const frame *fr, const svg_chart *c)
         text(f, fr->x0 + fr->w / 2, fr->y0 + fr->h + 36, "middle", NULL, c->xlabel);
     if (!isnan(c->ref_y)) {
         double y = py(fr, c->ref_y);
-        if (!isnan(y) && y >= fr->y0 - 0.5 && y <= fr->y0 + fr->h + 0.5)
+        if (!isnan(y) && y >= fr->y0 - 0.5 && y <= fr->y0 + fr->h + 0.5) {
             fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333333\" "
                     "stroke-dasharray=\"4 4\"/>\n", fr->x0, y, fr->x0 + fr->w, y);
+            if (c->ref_label)
+                text(f, fr->x0 + fr->w - 4, y - 4, "end", " font-size=\"10\" fill=\"#333333\"",
+                     c->ref_label);
+        }
     }
 }
 
@@ -184,10 +196,27 @@ static void legend(FILE *f, const svg_chart *c, const frame *fr, const svg_serie
     double x = fr->x0 + fr->w + 14, row = n_series > 12 ? 14 : 17;
     for (int k = 0; k < n_series; k++) {
         double y = fr->y0 + 6 + k * row;
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-                "stroke-width=\"2.5\"%s%s%s/>\n", x, y, x + 22, y, s[k].color,
-                s[k].dash ? " stroke-dasharray=\"" : "", s[k].dash ? s[k].dash : "", s[k].dash ? "\"" : "");
+        if (!s[k].x) /* bars: a swatch like the bars */
+            fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"10\" fill=\"%s\"/>\n",
+                    x + 4, y - 5, s[k].color);
+        else
+            fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                    "stroke-width=\"2.5\"%s%s%s/>\n", x, y, x + 22, y, s[k].color,
+                    s[k].dash ? " stroke-dasharray=\"" : "", s[k].dash ? s[k].dash : "",
+                    s[k].dash ? "\"" : "");
+        if (s[k].x) /* line charts mark each point with a dot: so does the legend */
+            fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.6\" fill=\"%s\"/>\n", x + 11, y,
+                    s[k].color);
         text(f, x + 28, y + 4, "start", NULL, s[k].label);
+    }
+    int bands = 0;
+    for (int k = 0; k < n_series; k++)
+        bands |= s[k].lo && s[k].hi;
+    if (bands && n_series < 24) {
+        double y = fr->y0 + 6 + n_series * row + 6;
+        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"22\" height=\"10\" fill=\"#777777\" "
+                "fill-opacity=\"0.15\"/>\n", x, y - 5);
+        text(f, x + 28, y + 4, "start", " font-size=\"10\"", "seeds' min to max");
     }
     (void)c;
 }
@@ -269,9 +298,20 @@ void svg_line_chart(FILE *f, const svg_chart *c, const svg_series *s, int n_seri
         if (q->n <= 40)
             for (int i = 0; i < q->n; i++) {
                 double y = py(&fr, q->y[i]);
-                if (!isnan(y) && y >= fr.y0 - 1 && y <= fr.y0 + fr.h + 1)
-                    fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.6\" fill=\"%s\"/>\n",
+                if (!isnan(y) && y >= fr.y0 - 1 && y <= fr.y0 + fr.h + 1) {
+                    fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.6\" fill=\"%s\"><title>",
                             px(&fr, q->x[i]), y, q->color);
+                    html_text(f, q->label);
+                    fprintf(f, ", %s %g: ", c->xlabel ? c->xlabel : "x", q->x[i]);
+                    if (c->percent_y)
+                        fprintf(f, "%.2f%%", 100 * q->y[i]);
+                    else
+                        fprintf(f, "%.4g", q->y[i]);
+                    if (q->lo && q->hi && !isnan(q->lo[i]))
+                        fprintf(f, c->percent_y ? " (%.2f%% to %.2f%%)" : " (%.4g to %.4g)",
+                                (c->percent_y ? 100 : 1) * q->lo[i], (c->percent_y ? 100 : 1) * q->hi[i]);
+                    fputs("</title></circle>\n", f);
+                }
             }
     }
     if (c->legend)
@@ -288,8 +328,7 @@ void svg_bar_chart(FILE *f, const svg_chart *c, const char *const *cats, int n_c
     y_range(&fr, c, s, n_series);
     if (!c->logy && isnan(c->ymin) && fr.ymin > 0)
         fr.ymin = 0;
-    if (c->logy) /* a decade below the smallest bar, so none is flat */
-        fr.ymin -= 1;
+
     open_svg(f, c, n_series);
     y_axis(f, &fr, c);
     double band = fr.w / n_cats, bw = band * 0.8 / n_series;
@@ -309,14 +348,23 @@ void svg_bar_chart(FILE *f, const svg_chart *c, const char *const *cats, int n_c
                 continue;
             }
             y = fmax(fr.y0, fmin(base, y));
-            fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
-                    "<title>", x + 1, y, fmax(bw - 2, 1), base - y, color);
+            if (c->logy) { /* no bar from an arbitrary floor: a dot, on a stem from ref_y */
+                double from = isnan(c->ref_y) ? NAN : py(&fr, c->ref_y);
+                if (!isnan(from))
+                    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                            "stroke=\"%s\" stroke-width=\"2\"/>\n", x + bw / 2, from, x + bw / 2, y, color);
+                fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"%s\"><title>", x + bw / 2, y, color);
+            } else {
+                fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
+                        "<title>", x + 1, y, fmax(bw - 2, 1), base - y, color);
+            }
             html_text(f, cats[i]);
             if (s[k].label) {
                 fputs(", ", f);
                 html_text(f, s[k].label);
             }
-            fprintf(f, ": %.3g</title></rect>\n", c->percent_y ? 100 * v : v);
+            fprintf(f, ": %.3g%s</title>%s\n", c->percent_y ? 100 * v : v, c->percent_y ? "%" : "",
+                    c->logy ? "</circle>" : "</rect>");
             if (labels) {
                 if (c->percent_y)
                     snprintf(buf, sizeof buf, "%.1f%%", 100 * v);
