@@ -113,6 +113,7 @@ expect "--grid lr=0.1,0.1 names a value twice" 2 "$bin" sweep --data xor --grid 
 expect "--save is not for sweep"               2 "$bin" sweep --data xor --save "$tmp/m.st" --report "$tmp/x"
 expect "an invalid value fails before training" 2 "$bin" sweep --data xor --grid opt=adam,adamax --report "$tmp/x"
 expect "--early-stop without validation"       2 "$bin" sweep --data xor --early-stop 2 --report "$tmp/x"
+expect "--val abc"                             2 "$bin" sweep --data xor --val abc --report "$tmp/x"
 expect "sweep --help"                          0 "$bin" sweep --help
 expect "sweep under a 2-rank mpirun, built without MPI" 2 env OMPI_COMM_WORLD_SIZE=2 "$bin" sweep --data xor --report "$tmp/x"
 

@@ -78,8 +78,8 @@ typedef struct sopts {
 
 static int set_add(sweep_set *set, const char *key, const char *value)
 {
-    if (set->n == SWEEP_MAX_SET)
-        return cli_usage_error("sweep", "too many settings (at most %d)", SWEEP_MAX_SET);
+    if (set->n == SWEEP_MAX_SET - CMP_MAX_KEYS) /* room for the grid's values */
+        return cli_usage_error("sweep", "too many settings (at most %d)", SWEEP_MAX_SET - CMP_MAX_KEYS);
     set->key[set->n] = key;
     set->value[set->n++] = value;
     return 0;
@@ -123,12 +123,12 @@ static int add_grid(sopts *o, const char *arg)
         if (!(g->value[g->n] = strndup(p, len)))
             return cli_usage_error("sweep", "out of memory");
         char why[160];
-        if (!sweep_check_value(k, g->value[g->n], why, sizeof why))
+        g->n++; /* owned from here: freed with the rest (free_grid) */
+        if (!sweep_check_value(k, g->value[g->n - 1], why, sizeof why))
             return cli_usage_error("sweep", "--grid %s: %s", name, why);
-        for (int i = 0; i < g->n; i++)
-            if (!strcmp(g->value[i], g->value[g->n]))
+        for (int i = 0; i < g->n - 1; i++)
+            if (!strcmp(g->value[i], g->value[g->n - 1]))
                 return cli_usage_error("sweep", "--grid %s names '%s' twice", name, g->value[i]);
-        g->n++;
         if (!p[len])
             break;
         p += len + 1;
@@ -232,6 +232,7 @@ static int parse(int argc, char **argv, sopts *o, ini_acc *file)
                 val = v[++i];
             }
             int rc = 0, is_own = 0;
+            double d;
             for (int j = 0; own[j]; j++)
                 is_own |= !strcmp(own[j], name);
             if (!strcmp(name, "quiet"))
@@ -267,6 +268,8 @@ static int parse(int argc, char **argv, sopts *o, ini_acc *file)
                 rc = cli_csv_header_arg("sweep", val, &o->csv.header);
             } else if (!strcmp(name, "label-col")) {
                 rc = cli_label_col_arg("sweep", val, &o->csv.label_col);
+            } else if (!strcmp(name, "val") && (!cli_float(val, &d) || !(d >= 0.0 && d < 1.0))) {
+                return cli_usage_error("sweep", "--val wants a fraction in [0, 1), got '%s'", val);
             } else {
                 char why[160];
                 if (!sweep_check_value(k, val, why, sizeof why))
@@ -317,8 +320,8 @@ static void free_grid(sopts *o)
 static void grid_point(const sopts *o, int c, sweep_set *set, cmp_cfg *g)
 {
     *set = o->base;
+    char name[CMP_NAME] = "";
     size_t used = 0;
-    g->name[0] = '\0';
     for (int k = o->n_grid - 1, rest = c; k >= 0; k--) { /* the first key varies slowest */
         int i = rest % o->grid[k].n;
         rest /= o->grid[k].n;
@@ -327,21 +330,23 @@ static void grid_point(const sopts *o, int c, sweep_set *set, cmp_cfg *g)
     for (int k = 0; k < o->n_grid; k++) {
         set->key[set->n] = o->grid[k].name;
         set->value[set->n++] = g->value[k];
-        used += (size_t)snprintf(g->name + used, used < sizeof g->name ? sizeof g->name - used : 0,
-                                 "%s%s=%s", k ? " " : "", o->grid[k].name, g->value[k]);
+        if (used < sizeof name) /* cut at CMP_NAME - 1 characters */
+            used += (size_t)snprintf(name + used, sizeof name - used, "%s%s=%s", k ? " " : "",
+                                     o->grid[k].name, g->value[k]);
     }
-    if (!o->n_grid)
-        snprintf(g->name, sizeof g->name, "base");
+    snprintf(g->name, sizeof g->name, "%s", o->n_grid ? name : "base");
 }
 
 int cmd_sweep(int argc, char **argv)
 {
-    sopts o;
+    static sopts o; /* large: not on the stack */
     ini_acc file = { 0 };
+    memset(&o, 0, sizeof o);
     int rc = read_config(argc, argv, &file);
     if (!rc)
         rc = parse(argc, argv, &o, &file);
     if (rc) {
+        free_grid(&o);
         acc_free(&file);
         return rc < 0 ? 0 : rc;
     }
@@ -393,8 +398,8 @@ int cmd_sweep(int argc, char **argv)
         goto done;
     }
     const char *vs = sweep_get(&o.base, "val");
-    double val_frac = vs ? strtod(vs, NULL) : ds.test ? 1.0 / 12.0 : 0.0;
-    if (!(val_frac >= 0.0 && val_frac < 1.0)) {
+    double val_frac = ds.test ? 1.0 / 12.0 : 0.0;
+    if ((vs && !cli_float(vs, &val_frac)) || !(val_frac >= 0.0 && val_frac < 1.0)) {
         status = cli_usage_error("sweep", "--val wants a fraction in [0, 1), got %s", vs);
         goto done;
     }
@@ -431,6 +436,12 @@ int cmd_sweep(int argc, char **argv)
             status = cli_usage_error("sweep", "%s: %s", cfg[c].name, err.msg);
             goto done;
         }
+        for (int d = 0; d < c; d++)
+            if (!strcmp(cfg[d].name, cfg[c].name)) { /* only when cut at CMP_NAME - 1 */
+                status = cli_usage_error("sweep", "the grid's values are too long to name every "
+                                         "configuration apart ('%.60s...'): use shorter values", cfg[c].name);
+                goto done;
+            }
         s.epochs = cfg[c].train.epochs > s.epochs ? cfg[c].train.epochs : s.epochs;
         s.n_layers = cfg[c].spec.n_layers > s.n_layers ? cfg[c].spec.n_layers : s.n_layers;
         s.same_layers &= cfg[c].spec.n_layers == cfg[0].spec.n_layers;

@@ -10,6 +10,7 @@
  * back is checked: a run file is untrusted like any other. */
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,10 +117,10 @@ int study_pack(const cmp_study *s, int job, const cmp_run *r, unsigned char **ou
     PUT(&l, 4);
     if (ne) {
         PUT(r->epoch, ne * sizeof *r->epoch);
-        tmlp_diag_layer *lay = (tmlp_diag_layer *)p;
+        unsigned char *lay = p;
         PUT(r->layer, ne * (size_t)nl * sizeof *r->layer);
-        for (size_t i = 0; i < ne * (size_t)nl; i++)
-            lay[i].act = NULL; /* a pointer means nothing in another process */
+        for (size_t i = 0; i < ne * (size_t)nl; i++) /* a pointer means nothing elsewhere */
+            memset(lay + i * sizeof *r->layer + offsetof(tmlp_diag_layer, act), 0, sizeof(char *));
     }
     uint64_t h = fnv(0xcbf29ce484222325ULL, b, (size_t)(p - b));
     PUT(&h, 8);
