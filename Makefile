@@ -114,6 +114,28 @@ $(BUILD)/fuzz/%: fuzz/%.c fuzz/fuzz.h $(CLI_OBJ) $(BUILD)/libtinymlp.a
 	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(FUZZ_OBJ) $(BUILD)/libtinymlp.a $(LDFLAGS) \
 	    $(FUZZ_LDFLAGS) $(INIH_LIBS) $(LIBS)
 
+# ---- sweep / compare statistics (issue 17) ----
+# test_stats checks the CLI's statistics (src/cli/stats.c) against scipy's numbers.
+$(BUILD)/tests/test_stats: $(BUILD)/src/cli/stats.o
+$(BUILD)/tests/test_stats: TEST_LDFLAGS = $(BUILD)/src/cli/stats.o
+# ---- end sweep / compare statistics ----
+
+# ---- Open MPI front end of sweep and compare (issue 17) ----
+# When mpicc is found, `make` also builds BUILD/tinymlp-mpi: the same CLI with
+# src/cli/mpi/mpi_sweep.c in place of src/cli/mpi_none.c. The library and BUILD/tinymlp never
+# link MPI. scripts/deps.sh mpi installs Open MPI (libopenmpi-dev, openmpi-bin).
+MPICC ?= $(shell command -v mpicc 2>/dev/null)
+ifneq ($(MPICC),)
+all: $(BUILD)/tinymlp-mpi
+MPI_CLI_OBJ = $(filter-out $(BUILD)/src/cli/mpi_none.o,$(CLI_OBJ)) $(BUILD)/src/cli/mpi/mpi_sweep.o
+$(BUILD)/src/cli/mpi/mpi_sweep.o: src/cli/mpi/mpi_sweep.c
+	@mkdir -p $(@D)
+	$(MPICC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/tinymlp-mpi: $(MPI_CLI_OBJ) $(BUILD)/libtinymlp.a
+	$(MPICC) $(CFLAGS) -o $@ $(MPI_CLI_OBJ) $(BUILD)/libtinymlp.a $(LDFLAGS) $(INIH_LIBS) $(LIBS)
+endif
+# ---- end Open MPI front end ----
+
 # test_alloc counts libtinymlp's heap allocations through the linker's --wrap.
 $(BUILD)/tests/test_alloc: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 
@@ -121,6 +143,7 @@ $(BUILD)/tests/test_alloc: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap
 # machine needs nothing done by hand.
 check: data
 	@scripts/deps.sh build test
+	@scripts/deps.sh mpi || echo "make check: no Open MPI, so no build/tinymlp-mpi: the MPI tests are skipped"
 	@$(MAKE) --no-print-directory all $(TESTS) $(REPLAY)
 	@scripts/run-tests.sh $(BUILD) $(TESTS)
 

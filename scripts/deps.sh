@@ -1,7 +1,7 @@
 #!/bin/sh
 # scripts/deps.sh: make sure the Debian packages tinymlp builds and tests with are present.
 # As root it installs what is missing with apt-get; otherwise it prints the exact apt line
-# and fails. Usage: scripts/deps.sh [build|test|data|bench|clang|fuzz]...  (default: build test)
+# and fails. Usage: scripts/deps.sh [build|test|data|bench|clang|fuzz|mpi]...  (default: build test)
 set -eu
 
 want="${*:-build test}"
@@ -14,7 +14,8 @@ for w in $want; do
     bench) pkgs="$pkgs python3-torch" ;;
     clang) pkgs="$pkgs clang" ;;
     fuzz)  pkgs="$pkgs clang libclang-rt-14-dev" ;;
-    *) echo "deps.sh: unknown group '$w' (use build, test, data, bench, clang, fuzz)" >&2; exit 2 ;;
+    mpi)   pkgs="$pkgs libopenmpi-dev openmpi-bin" ;;  # build/tinymlp-mpi (docs/sweep.md)
+    *) echo "deps.sh: unknown group '$w' (use build, test, data, bench, clang, fuzz, mpi)" >&2; exit 2 ;;
     esac
 done
 

@@ -38,8 +38,11 @@ check "no temporary folder left behind" test -z "$(ls -A "$tmp/a" | grep runs)"
 check "summary.md: a row per activation with its initializer" \
     sh -c "grep -q '^| sigmoid | glorot_uniform | ' '$tmp/a/summary.md' && grep -q '^| relu | he_uniform | ' '$tmp/a/summary.md' &&
            grep -q '^| selu | lecun_normal | ' '$tmp/a/summary.md' && grep -q '^| tanh | glorot_uniform | ' '$tmp/a/summary.md'"
+# summary.md holds two tables: the summary (9 columns) and the ranking (6; 7 from 6 seeds on)
 check "summary.md: the table has 9 columns in every row" \
-    sh -c "grep '^|' '$tmp/a/summary.md' | awk -F'|' 'NF != 11 { bad = 1 } END { exit bad }'"
+    sh -c "awk '/^\\|/ { t += !in_t; in_t = 1; if (t == 1 && split(\$0, a, \"|\") != 11) bad = 1; next } { in_t = 0 } END { exit bad || t != 2 }' '$tmp/a/summary.md'"
+check "summary.md: the ranking table has 6 columns in every row" \
+    sh -c "awk '/^\\|/ { t += !in_t; in_t = 1; if (t == 2 && split(\$0, a, \"|\") != 8) bad = 1; next } { in_t = 0 } END { exit bad }' '$tmp/a/summary.md'"
 check "stdout carries the summary table" grep -q '^| relu | he_uniform | ' "$tmp/out"
 
 # report.html: well-formed, and as many chart elements as it declares
@@ -55,6 +58,17 @@ want=$(sed -nE 's/.*<meta name="tinymlp-charts" content="([0-9]+)".*/\1/p' "$htm
 got=$(grep -o '<svg[^>]*class="chart"' "$html" | wc -l)
 check "report.html holds the charts it declares ($got of ${want:-?})" test "${want:-0}" -eq "$got" -a "$got" -ge 14
 check "report.html needs no network" sh -c "! grep -Eq '<script|<link|src=|url\\(' '$html'"
+
+# The chart fixes of issue 17: the target line labelled, values in every point's tooltip,
+# legends that show the band and the marks, log axes with 2 and 5 ticks, and the vanishing
+# index as dots on stems from 1 instead of bars from an arbitrary log floor.
+check "report.html: the target line is labelled" grep -q '>target 97%</text>' "$html"
+check "report.html: points carry their values as tooltips" grep -q '<circle [^>]*><title>relu, epoch 2: [0-9.]*%' "$html"
+check "report.html: the legend names the seeds' band" grep -q ">seeds' min to max</text>" "$html"
+check "report.html: log axes label 2 and 5 times the powers of ten" grep -q 'fill="#666666">0.5</text>' "$html"
+check "report.html: the vanishing index is drawn as dots from 1, not bars from a floor" \
+    sh -c "sed -n '/Vanishing index (first/,/<\/svg>/p' '$html' >'$tmp/vi' && grep -q '<circle [^>]*r=\"5\"' '$tmp/vi' && ! grep -q '<rect x=' '$tmp/vi'"
+check "report.html: the ranking chart with confidence bars" grep -q 'Configurations by rank: mean and 95% CI' "$html"
 
 # The seed-1 run is exactly `tinymlp train --seed 1` with the same settings (compare's
 # optimizer defaults to momentum).
@@ -136,6 +150,56 @@ expect "unknown option"                           2 "$bin" compare --frobnicate
 expect "compare --help"                           0 "$bin" compare --help
 : >"$tmp/file"
 expect "a report folder that cannot be made"      1 "$bin" compare --data xor --acts relu --epochs 1 --seeds 1 --report "$tmp/file/sub"
+
+# Issue 21: the verdict on stdout, progress within a run, --json, --help, the XOR header.
+if study "$tmp/v" 2 --seeds 3; then
+    check "stdout: the verdict sentences of summary.md (best, tied, what the seeds resolve)" \
+        sh -c "grep -q '^\*\*Best on validation accuracy:\*\* ' '$tmp/out' && grep -q '^\*\*Tied with the best\*\*' '$tmp/out' &&
+               grep -q '^\*\*What the seeds resolve:\*\* with 3 seeds' '$tmp/out' && grep -q '^\*\*Vanishing gradients:\*\*' '$tmp/out'"
+    check "stdout and summary.md say the same verdict" \
+        sh -c "grep '^\*\*' '$tmp/out' >'$tmp/v1' && grep '^\*\*' '$tmp/v/summary.md' >'$tmp/v2' && cmp -s '$tmp/v1' '$tmp/v2'"
+fi
+"$bin" compare --data "$tmp/blobs.csv" --acts tanh,relu --layers 8 --epochs 2 --seeds 1 --val 0.2 --jobs 1 \
+    --report "$tmp/p" >"$tmp/out" 2>"$tmp/prog"
+check "progress within a run: a line per epoch before the run's line" \
+    sh -c "sed -n 2p '$tmp/prog' | grep -q '^    tanh seed 1: epoch 1/2  loss [0-9.]*  val acc [0-9.]*%  training acc [0-9.]*%\$' &&
+           sed -n 3p '$tmp/prog' | grep -q 'tanh seed 1: epoch 2/2' && sed -n 4p '$tmp/prog' | grep -q '^\[ 1/2\] tanh '"
+if "$bin" compare --data "$tmp/blobs.csv" --acts sigmoid,tanh,relu --layers 8 --epochs 2 --seeds 3 --val 0.2 \
+    --report "$tmp/j" --json >"$tmp/j.json" 2>"$tmp/err" && command -v python3 >/dev/null 2>&1; then
+    check "compare --json: one JSON object with every activation, the best and the verdicts" python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+c = j["configurations"]
+assert [x["name"] for x in c] == ["sigmoid", "tanh", "relu"], c
+assert j["selection_metric"] == "validation accuracy" and j["seeds"] == 3
+assert j["best"] in ("sigmoid", "tanh", "relu")
+assert sorted(x["verdict"] for x in c).count("best") == 1
+for x in c:
+    s = x["selection"]
+    assert s["ci95_lo"] <= s["mean"] <= s["ci95_hi"], s
+    assert x["verdict"] in ("best", "tied", "worse")' "$tmp/j.json"
+    check "compare --json prints nothing else" sh -c "test \$(wc -l <'$tmp/j.json') -eq 1 && test ! -s '$tmp/err'"
+else
+    bad "compare --json ran"
+fi
+"$bin" compare --help >"$tmp/help" 2>&1
+for o in sgd momentum nesterov adam adamw rmsprop adagrad; do
+    if ! grep -q "$o" "$tmp/help"; then bad "compare --help lists --opt $o"; continue; fi
+    expect "compare --opt $o, listed in --help, is accepted" 0 "$bin" compare --data xor --acts tanh --epochs 1 --seeds 1 \
+        --opt "$o" --report "$tmp/o-$o" --quiet
+done
+"$bin" compare --data xor --acts tanh --epochs 2 --seeds 1 --report "$tmp/x1" >"$tmp/out" 2>"$tmp/err"
+check "xor header: 4 training samples, no test set, no validation set (not '4 training samples' twice)" \
+    sh -c "head -n 1 '$tmp/err' | grep -q '^compare on xor: 4 training samples and no test set: accuracy is measured on the training set, and there is no validation set;' &&
+           ! grep -q '0 validation' '$tmp/err' '$tmp/x1/summary.md'"
+
+# tests/test_stats.c reads tests/stats_reference.h; where scipy is installed, it is recomputed.
+if /usr/bin/python3 -c 'import scipy' 2>/dev/null; then
+    check "tests/stats_reference.h agrees with the installed scipy.stats" \
+        /usr/bin/python3 scripts/gen_stats_reference.py --check tests/stats_reference.h
+else
+    echo "skip  compare: scipy re-check of tests/stats_reference.h (no python3-scipy)"
+fi
 
 # The page as a browser shows it: only where Chromium is already installed (it is large).
 if command -v chromium >/dev/null 2>&1 && [ -x scripts/check-report.sh ]; then

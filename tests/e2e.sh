@@ -151,6 +151,8 @@ expect "eval --csv-header maybe"               2 "$bin" eval "$tmp/lf.st" --csv-
 expect "predict --label-col x"                 2 "$bin" predict "$tmp/lf.st" --label-col x
 
 suite tests/compare.sh compare           # `tinymlp compare`
+suite tests/sweep.sh sweep               # `tinymlp sweep`, resuming (docs/sweep.md)
+suite tests/mpi.sh mpi                   # build/tinymlp-mpi under mpirun (docs/sweep.md)
 suite tests/reliability.sh reliability   # docs/reliability.md
 suite tests/everyday.sh everyday         # issue 21: bare widths, messages, --json
 for ex in "$build"/examples/*; do

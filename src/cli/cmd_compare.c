@@ -17,7 +17,7 @@
 
 #include "cli.h"
 #include "datasets.h"
-#include "compare.h"
+#include "study.h"
 
 #define DEFAULT_ACTS "sigmoid,tanh,relu,leaky_relu,elu,selu,gelu,silu,mish"
 
@@ -28,7 +28,12 @@ static void help(void)
 "\n"
 "Trains the same network once per activation and seed (same initial-weight seed and\n"
 "batch order for every activation) and writes results.csv, layers.csv, timing.csv,\n"
-"summary.md and report.html into the report folder.\n"
+"summary.md and report.html into the report folder; prints the summary: the table,\n"
+"the ranking on validation accuracy with 95%% confidence intervals, which activations\n"
+"are tied with the best (paired tests over seeds, Holm-corrected) and the verdict.\n"
+"The activation preset of `tinymlp sweep` (docs/sweep.md): a killed study started\n"
+"again with the same --report resumes; under mpirun, build/tinymlp-mpi spreads the\n"
+"runs over the ranks.\n"
 "\n"
 "  --data NAME         mnist, fashion-mnist, xor, an IDX folder or a CSV file  [mnist]\n"
 "  --acts LIST         activations, comma-separated (names as in --layers)\n"
@@ -40,7 +45,8 @@ static void help(void)
 "  --seeds N           runs per activation, seeds S .. S+N-1                 [3]\n"
 "  --seed S            the first seed                                        [1]\n"
 "  --batch N           rows per step                                        [32]\n"
-"  --opt NAME          sgd, momentum, nesterov, adam, adamw            [momentum]\n"
+"  --opt NAME          sgd, momentum, nesterov, adam, adamw, rmsprop, adagrad\n"
+"                                                                  [momentum]\n"
 "                      (Adam rescales each weight's step, which hides the very\n"
 "                      gradient differences this study is about)\n"
 "  --lr X              learning rate               [0.01; 0.001 adam/adamw]\n"
@@ -54,12 +60,15 @@ static void help(void)
 "  --limit N           use only the first N training and N test rows        [all]\n"
 "  --jobs N            runs at a time, each on one thread      [number of cores]\n"
 "  --report DIR        where the files go                      [compare-report]\n"
-"  --quiet             no progress lines\n"
+"  --quiet             no progress lines (otherwise one per epoch of each run and\n"
+"                      one per finished run, on stderr)\n"
+"  --json              print the summary as one JSON object instead of the tables\n"
+"                      (no progress lines)\n"
 "  -h, --help          this text\n");
 }
 
 enum { O_DATA = 256, O_ACTS, O_LAYERS, O_DEPTH, O_EPOCHS, O_SEEDS, O_SEED, O_BATCH, O_OPT,
-       O_LR, O_SCHED, O_INIT, O_VAL, O_STD, O_TARGET, O_LIMIT, O_JOBS, O_REPORT, O_QUIET };
+       O_LR, O_SCHED, O_INIT, O_VAL, O_STD, O_TARGET, O_LIMIT, O_JOBS, O_REPORT, O_QUIET, O_JSON };
 
 static const struct option options[] = {
     { "data", required_argument, 0, O_DATA }, { "acts", required_argument, 0, O_ACTS },
@@ -71,7 +80,7 @@ static const struct option options[] = {
     { "val", required_argument, 0, O_VAL }, { "standardize", no_argument, 0, O_STD },
     { "target", required_argument, 0, O_TARGET }, { "limit", required_argument, 0, O_LIMIT },
     { "jobs", required_argument, 0, O_JOBS }, { "report", required_argument, 0, O_REPORT },
-    { "quiet", no_argument, 0, O_QUIET }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+    { "quiet", no_argument, 0, O_QUIET }, { "json", no_argument, 0, O_JSON }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 };
 
 typedef struct copts {
@@ -79,7 +88,7 @@ typedef struct copts {
     double lr, val, target;            /* NAN: not given */
     long depth, epochs, seeds, batch, limit, jobs;
     uint64_t seed;
-    int quiet, standardize;
+    int quiet, standardize, json;
 } copts;
 
 static const char *optname(int c)
@@ -112,6 +121,7 @@ static int parse(int argc, char **argv, copts *o)
         case O_INIT: o->init = optarg; break;
         case O_REPORT: o->report = optarg; break;
         case O_QUIET: o->quiet = 1; break;
+        case O_JSON: o->json = 1; break;
         case O_STD: o->standardize = 1; break;
         case O_LR: fp = &o->lr; break;
         case O_VAL: fp = &o->val; break;
@@ -179,80 +189,29 @@ static int parse_acts(const char *text, const char *init_override, cmp_study *s)
     strcpy(buf, text);
     tmlp_err err;
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (s->n_acts == CMP_MAX_ACTS)
-            return cli_usage_error("compare", "--acts: at most %d activations", CMP_MAX_ACTS);
-        int i = s->n_acts;
-        if (tmlp_act_parse(tok, &s->act[i], &s->act_arg[i], &err) != TMLP_OK) {
+        if (s->n_cfg == CMP_MAX_CFG)
+            return cli_usage_error("compare", "--acts: at most %d activations", CMP_MAX_CFG);
+        int i = s->n_cfg;
+        if (tmlp_act_parse(tok, &s->cfg[i].act, &s->cfg[i].act_arg, &err) != TMLP_OK) {
             fprintf(stderr, "tinymlp compare: %s\n", err.msg);
             return EXIT_USAGE;
         }
-        if (s->act[i]->flags & TMLP_ACT_NOGRAD)
+        if (s->cfg[i].act->flags & TMLP_ACT_NOGRAD)
             return cli_usage_error("compare", "'%s' has no gradient and cannot be trained", tok);
         if (strchr(tok, ':')) /* as written, but canonical: "elu:0.50" is "elu:0.5" */
-            tmlp_act_format(s->act[i], s->act_arg[i], s->act_name[i], sizeof s->act_name[i]);
+            tmlp_act_format(s->cfg[i].act, s->cfg[i].act_arg, s->cfg[i].name, sizeof s->cfg[i].name);
         else
-            snprintf(s->act_name[i], sizeof s->act_name[i], "%s", s->act[i]->name);
+            snprintf(s->cfg[i].name, sizeof s->cfg[i].name, "%s", s->cfg[i].act->name);
         for (int k = 0; k < i; k++)
-            if (!strcmp(s->act_name[k], s->act_name[i]))
-                return cli_usage_error("compare", "--acts names '%s' twice", s->act_name[i]);
-        int kind = s->act[i]->init ? s->act[i]->init : TMLP_INIT_GLOROT_UNIFORM;
-        s->init_name[i] = init_override ? init_override : tmlp_init_name(kind);
-        s->n_acts++;
+            if (!strcmp(s->cfg[k].name, s->cfg[i].name))
+                return cli_usage_error("compare", "--acts names '%s' twice", s->cfg[i].name);
+        int kind = s->cfg[i].act->init ? s->cfg[i].act->init : TMLP_INIT_GLOROT_UNIFORM;
+        s->cfg[i].init_name = init_override ? init_override : tmlp_init_name(kind);
+        s->n_cfg++;
     }
-    if (!s->n_acts)
+    if (!s->n_cfg)
         return cli_usage_error("compare", "--acts is empty");
     return 0;
-}
-
-static int mkdir_p(const char *dir)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s", dir);
-    for (char *p = path + 1;; p++) {
-        if (*p == '/' || !*p) {
-            char c = *p;
-            *p = '\0';
-            struct stat st;
-            if (mkdir(path, 0777) != 0) {
-                if (errno != EEXIST)
-                    return -1;
-                if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-                    errno = ENOTDIR;
-                    return -1;
-                }
-            }
-            *p = c;
-            if (!c)
-                return 0;
-        }
-    }
-}
-
-/* The command line, for the report. */
-static void command_line(int argc, char **argv, char *buf, size_t size)
-{
-    size_t used = (size_t)snprintf(buf, size, "tinymlp");
-    for (int i = 0; i < argc && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, strchr(argv[i], ' ') ? " '%s'" : " %s", argv[i]);
-}
-
-/* The first n rows of *d, replacing it (n < d->n). */
-static int limit_rows(tmlp_data **d, long n, tmlp_err *err)
-{
-    if (!*d || n >= (*d)->n)
-        return TMLP_OK;
-    int *idx = malloc((size_t)n * sizeof *idx);
-    if (!idx)
-        return tmlp_fail(err, TMLP_ENOMEM, "no memory");
-    for (int i = 0; i < n; i++)
-        idx[i] = i;
-    tmlp_data *sub = tmlp_data_subset(*d, idx, (int)n, err);
-    free(idx);
-    if (!sub)
-        return err->code;
-    tmlp_data_free(*d);
-    *d = sub;
-    return TMLP_OK;
 }
 
 int cmd_compare(int argc, char **argv)
@@ -262,20 +221,25 @@ int cmd_compare(int argc, char **argv)
     if (rc)
         return rc < 0 ? 0 : rc;
     static cmp_study s;
+    static cmp_cfg cfg[CMP_MAX_CFG];
     memset(&s, 0, sizeof s);
+    s.cfg = cfg;
     char command[2048];
-    command_line(argc, argv, command, sizeof command);
+    study_command_line(argc, argv, command, sizeof command);
     s.command = command;
     s.data = o.data;
+    s.title = "Activation comparison";
+    s.n_keys = 1;
+    snprintf(s.key[0], sizeof s.key[0], "act");
     tmlp_err err = { 0 };
-    compare_setup su = { .s = &s };
-    su.init = TMLP_INIT_AUTO;
+    compare_setup su = { .s = &s, .progress = !o.quiet && !o.json };
+    int init = TMLP_INIT_AUTO, opt_kind;
     if (o.init && !strcmp(o.init, "auto"))
         o.init = NULL;
     if ((rc = parse_widths(o.layers, o.depth, &s)) || (rc = parse_acts(o.acts, o.init, &s)))
         return rc;
-    if (tmlp_optim_find(o.opt, &su.opt_kind, &err) ||
-        (o.init && tmlp_init_find(o.init, &su.init, &err))) {
+    if (tmlp_optim_find(o.opt, &opt_kind, &err) ||
+        (o.init && tmlp_init_find(o.init, &init, &err))) {
         fprintf(stderr, "tinymlp compare: %s\n", err.msg);
         return EXIT_USAGE;
     }
@@ -285,9 +249,8 @@ int cmd_compare(int argc, char **argv)
         fprintf(stderr, "tinymlp compare: %s\n", err.msg);
         return EXIT_USAGE;
     }
-    s.lr = !isnan(o.lr) ? o.lr : is_xor ? 0.05 : (double)tmlp_optim_defaults(su.opt_kind).lr;
-    su.sched = tmlp_schedule_defaults(sched_kind, (float)s.lr);
-    s.opt = tmlp_optim_name(su.opt_kind);
+    s.lr = !isnan(o.lr) ? o.lr : is_xor ? 0.05 : (double)tmlp_optim_defaults(opt_kind).lr;
+    s.opt = tmlp_optim_name(opt_kind);
     s.schedule = tmlp_schedule_name(sched_kind);
     s.epochs = (int)o.epochs;
     s.n_seeds = (int)o.seeds;
@@ -295,17 +258,19 @@ int cmd_compare(int argc, char **argv)
     s.jobs = (int)o.jobs;
     s.target = o.target;
     s.standardize = o.standardize;
+    int rank = 0, ranks = study_mpi_begin(&argc, &argv, &rank);
+    if (ranks < 0)
+        return EXIT_USAGE;
 
     cli_dataset ds = { 0 };
     tmlp_data *train = NULL, *val = NULL;
     cli_prep prep = { 0 };
-    char tmpdir[4200] = "";
     int status = EXIT_RUNTIME;
     if (cli_dataset_load(o.data, NULL, &ds, &err) != TMLP_OK) {
         status = cli_fail(&err, err.code == TMLP_ENOTFOUND ? EXIT_USAGE : EXIT_RUNTIME);
         goto done;
     }
-    if (o.limit && (limit_rows(&ds.train, o.limit, &err) || limit_rows(&ds.test, o.limit, &err))) {
+    if (o.limit && (study_limit_rows(&ds.train, o.limit, &err) || study_limit_rows(&ds.test, o.limit, &err))) {
         status = cli_fail(&err, 0);
         goto done;
     }
@@ -334,12 +299,35 @@ int cmd_compare(int argc, char **argv)
         status = cli_fail(&err, 0);
         goto done;
     }
-    su.loss = train->n_classes == 2 ? TMLP_LOSS_SIGMOID_BCE : TMLP_LOSS_SOFTMAX_CE;
+    int loss = train->n_classes == 2 ? TMLP_LOSS_SIGMOID_BCE : TMLP_LOSS_SOFTMAX_CE;
     s.n_out = train->n_classes == 2 ? 1 : train->n_classes;
     s.width[s.n_layers - 1] = s.n_out;
     s.n_in = train->n_in;
-    s.loss = tmlp_loss_name(su.loss);
+    s.loss = tmlp_loss_name(loss);
     s.batch = (int)(o.batch < train->n ? o.batch : train->n);
+    s.same_layers = 1;
+    for (int a = 0; a < s.n_cfg; a++) { /* each activation's configuration */
+        cmp_cfg *g = &cfg[a];
+        tmlp_net_spec_init(&g->spec, s.n_in, loss);
+        for (int i = 0; i < s.n_layers - 1; i++)
+            if (tmlp_net_spec_add(&g->spec, s.width[i], g->act, g->act_arg, &err)) {
+                status = cli_fail(&err, EXIT_USAGE);
+                goto done;
+            }
+        if (tmlp_net_spec_add(&g->spec, s.n_out, NULL, 0.0f, &err)) {
+            status = cli_fail(&err, EXIT_USAGE);
+            goto done;
+        }
+        for (int i = 0; i < g->spec.n_layers; i++)
+            g->spec.layer[i].init = init;
+        g->opt = tmlp_optim_defaults(opt_kind);
+        g->opt.lr = (float)s.lr;
+        g->sched = tmlp_schedule_defaults(sched_kind, (float)s.lr);
+        g->train = tmlp_train_defaults();
+        g->train.epochs = s.epochs;
+        g->train.batch = s.batch;
+        snprintf(g->value[0], sizeof g->value[0], "%s", g->name);
+    }
     su.train = train;
     su.val = val;
     su.eval = ds.test ? ds.test : train;
@@ -347,58 +335,31 @@ int cmd_compare(int argc, char **argv)
     s.n_train = train->n;
     s.n_val = val ? val->n : 0;
     s.n_eval = su.eval->n;
-    if (!(s.run = calloc((size_t)s.n_acts * s.n_seeds, sizeof *s.run))) {
-        tmlp_fail(&err, TMLP_ENOMEM, "no memory");
-        status = cli_fail(&err, 0);
-        goto done;
-    }
-    snprintf(tmpdir, sizeof tmpdir, "%.4000s/.runs-XXXXXX", o.report);
-    if (mkdir_p(o.report) != 0 || !mkdtemp(tmpdir)) {
+    if (rank == 0 && study_mkdir_p(o.report) != 0) {
         fprintf(stderr, "tinymlp: cannot create the report folder '%s': %s\n", o.report, strerror(errno));
-        tmpdir[0] = '\0';
         goto done;
     }
-    if (!o.quiet) {
-        fprintf(stderr, "compare on %s: %d training, %d validation, %d %s samples; %d", o.data,
-                s.n_train, s.n_val, s.n_eval, s.eval_name, s.n_in);
+    if (!o.quiet && !o.json && rank == 0) {
+        char samples[256];
+        report_samples(samples, sizeof samples, &s);
+        fprintf(stderr, "compare on %s: %s; %d", o.data, samples, s.n_in);
         for (int i = 0; i < s.n_layers; i++)
             fprintf(stderr, "-%d", s.width[i]);
-        fprintf(stderr, "; %s lr %g (%s), batch %d, %d epochs; %d activations x %d seeds, %d at a "
-                "time\n", s.opt, s.lr, s.schedule, s.batch, s.epochs, s.n_acts, s.n_seeds, s.jobs);
+        fprintf(stderr, "; %s lr %g (%s), batch %d, %d epochs; %d activations x %d seeds, ", s.opt,
+                s.lr, s.schedule, s.batch, s.epochs, s.n_cfg, s.n_seeds);
+        if (ranks > 1)
+            fprintf(stderr, "on %d MPI ranks\n", ranks);
+        else
+            fprintf(stderr, "%d at a time\n", s.jobs);
     }
-    tmlp_blas_threads(1); /* every run on one thread: results independent of --jobs */
-    double t0 = compare_now();
-    if (compare_run_all(&su, tmpdir, o.quiet) != 0) {
-        fprintf(stderr, "tinymlp compare: lost track of the workers\n");
-        goto done;
-    }
-    s.wall_seconds = compare_now() - t0;
-    if (report_write_csv(&s, o.report, &err) || report_write_summary(&s, o.report, &err) ||
-        report_write_html(&s, o.report, &err)) {
-        status = cli_fail(&err, 0);
-        goto done;
-    }
-    cmp_row rows[CMP_MAX_ACTS];
-    report_summarise(&s, rows);
-    report_summary_md(stdout, &s, rows);
-    printf("\nreport: %s/report.html (also summary.md, results.csv, layers.csv, timing.csv)\n", o.report);
-    status = 0;
-    /* A diverged run is a result; any other failure is the tool's. */
-    for (int j = 0; j < s.n_acts * s.n_seeds; j++)
-        if (s.run[j].status != TMLP_OK && s.run[j].status != TMLP_ENUMERIC)
-            status = EXIT_RUNTIME;
+    status = study_execute(&su, o.report, o.quiet || o.json, o.json, ranks, rank);
 done:
-    if (tmpdir[0])
-        rmdir(tmpdir);
-    for (int j = 0; s.run && j < s.n_acts * s.n_seeds; j++) {
-        free(s.run[j].epoch);
-        free(s.run[j].layer);
-    }
-    free(s.run);
+    study_free_runs(&s);
     cli_prep_free(&prep);
     if (train != ds.train)
         tmlp_data_free(train);
     tmlp_data_free(val);
     cli_dataset_free(&ds);
+    study_mpi_end();
     return status;
 }

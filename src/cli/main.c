@@ -17,6 +17,7 @@ static const struct {
     { "act", cmd_act, "print activations' values and derivatives, or list them" },
     { "explain", cmd_explain, "show one training step of a tiny network, every number" },
     { "compare", cmd_compare, "train one network per activation and seed; write a report" },
+    { "sweep", cmd_sweep, "train every combination of train settings per seed; rank them" },
 };
 
 static void usage(FILE *f)

@@ -6,6 +6,7 @@
  * need no more, and the files stay small. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report.h"
@@ -95,6 +96,14 @@ static void y_axis(FILE *f, const frame *fr, const svg_chart *c)
                     fr->x0, y, fr->x0 + fr->w, y);
             fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">10<tspan dy=\"-6\" "
                     "font-size=\"9\">%d</tspan></text>\n", fr->x0 - 6, y + 4, k);
+            for (int m = 2; decades <= 3 && m <= 5 && k < (int)lround(fr->ymax); m += 3) {
+                /* 2 and 5 times each power of ten: a narrow log axis gets enough labels */
+                double v = m * pow(10.0, k), ym = py(fr, v);
+                fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                        "stroke=\"#f0f0f0\"/>\n", fr->x0, ym, fr->x0 + fr->w, ym);
+                snprintf(label, sizeof label, "%g", v);
+                text(f, fr->x0 - 6, ym + 4, "end", " font-size=\"10\" fill=\"#666666\"", label);
+            }
         }
     } else {
         double step = nice_step(fr->ymax - fr->ymin, 5);
@@ -123,9 +132,13 @@ static void y_axis(FILE *f, const frame *fr, const svg_chart *c)
         text(f, fr->x0 + fr->w / 2, fr->y0 + fr->h + 36, "middle", NULL, c->xlabel);
     if (!isnan(c->ref_y)) {
         double y = py(fr, c->ref_y);
-        if (!isnan(y) && y >= fr->y0 - 0.5 && y <= fr->y0 + fr->h + 0.5)
+        if (!isnan(y) && y >= fr->y0 - 0.5 && y <= fr->y0 + fr->h + 0.5) {
             fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333333\" "
                     "stroke-dasharray=\"4 4\"/>\n", fr->x0, y, fr->x0 + fr->w, y);
+            if (c->ref_label)
+                text(f, fr->x0 + fr->w - 4, y - 4, "end", " font-size=\"10\" fill=\"#333333\"",
+                     c->ref_label);
+        }
     }
 }
 
@@ -183,10 +196,27 @@ static void legend(FILE *f, const svg_chart *c, const frame *fr, const svg_serie
     double x = fr->x0 + fr->w + 14, row = n_series > 12 ? 14 : 17;
     for (int k = 0; k < n_series; k++) {
         double y = fr->y0 + 6 + k * row;
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-                "stroke-width=\"2.5\"%s%s%s/>\n", x, y, x + 22, y, s[k].color,
-                s[k].dash ? " stroke-dasharray=\"" : "", s[k].dash ? s[k].dash : "", s[k].dash ? "\"" : "");
+        if (!s[k].x) /* bars: a swatch like the bars */
+            fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"10\" fill=\"%s\"/>\n",
+                    x + 4, y - 5, s[k].color);
+        else
+            fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                    "stroke-width=\"2.5\"%s%s%s/>\n", x, y, x + 22, y, s[k].color,
+                    s[k].dash ? " stroke-dasharray=\"" : "", s[k].dash ? s[k].dash : "",
+                    s[k].dash ? "\"" : "");
+        if (s[k].x) /* line charts mark each point with a dot: so does the legend */
+            fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.6\" fill=\"%s\"/>\n", x + 11, y,
+                    s[k].color);
         text(f, x + 28, y + 4, "start", NULL, s[k].label);
+    }
+    int bands = 0;
+    for (int k = 0; k < n_series; k++)
+        bands |= s[k].lo && s[k].hi;
+    if (bands && n_series < 24) {
+        double y = fr->y0 + 6 + n_series * row + 6;
+        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"22\" height=\"10\" fill=\"#777777\" "
+                "fill-opacity=\"0.15\"/>\n", x, y - 5);
+        text(f, x + 28, y + 4, "start", " font-size=\"10\"", "seeds' min to max");
     }
     (void)c;
 }
@@ -268,9 +298,20 @@ void svg_line_chart(FILE *f, const svg_chart *c, const svg_series *s, int n_seri
         if (q->n <= 40)
             for (int i = 0; i < q->n; i++) {
                 double y = py(&fr, q->y[i]);
-                if (!isnan(y) && y >= fr.y0 - 1 && y <= fr.y0 + fr.h + 1)
-                    fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.6\" fill=\"%s\"/>\n",
+                if (!isnan(y) && y >= fr.y0 - 1 && y <= fr.y0 + fr.h + 1) {
+                    fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.6\" fill=\"%s\"><title>",
                             px(&fr, q->x[i]), y, q->color);
+                    html_text(f, q->label);
+                    fprintf(f, ", %s %g: ", c->xlabel ? c->xlabel : "x", q->x[i]);
+                    if (c->percent_y)
+                        fprintf(f, "%.2f%%", 100 * q->y[i]);
+                    else
+                        fprintf(f, "%.4g", q->y[i]);
+                    if (q->lo && q->hi && !isnan(q->lo[i]))
+                        fprintf(f, c->percent_y ? " (%.2f%% to %.2f%%)" : " (%.4g to %.4g)",
+                                (c->percent_y ? 100 : 1) * q->lo[i], (c->percent_y ? 100 : 1) * q->hi[i]);
+                    fputs("</title></circle>\n", f);
+                }
             }
     }
     if (c->legend)
@@ -287,8 +328,7 @@ void svg_bar_chart(FILE *f, const svg_chart *c, const char *const *cats, int n_c
     y_range(&fr, c, s, n_series);
     if (!c->logy && isnan(c->ymin) && fr.ymin > 0)
         fr.ymin = 0;
-    if (c->logy) /* a decade below the smallest bar, so none is flat */
-        fr.ymin -= 1;
+
     open_svg(f, c, n_series);
     y_axis(f, &fr, c);
     double band = fr.w / n_cats, bw = band * 0.8 / n_series;
@@ -308,14 +348,23 @@ void svg_bar_chart(FILE *f, const svg_chart *c, const char *const *cats, int n_c
                 continue;
             }
             y = fmax(fr.y0, fmin(base, y));
-            fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
-                    "<title>", x + 1, y, fmax(bw - 2, 1), base - y, color);
+            if (c->logy) { /* no bar from an arbitrary floor: a dot, on a stem from ref_y */
+                double from = isnan(c->ref_y) ? NAN : py(&fr, c->ref_y);
+                if (!isnan(from))
+                    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                            "stroke=\"%s\" stroke-width=\"2\"/>\n", x + bw / 2, from, x + bw / 2, y, color);
+                fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"%s\"><title>", x + bw / 2, y, color);
+            } else {
+                fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
+                        "<title>", x + 1, y, fmax(bw - 2, 1), base - y, color);
+            }
             html_text(f, cats[i]);
             if (s[k].label) {
                 fputs(", ", f);
                 html_text(f, s[k].label);
             }
-            fprintf(f, ": %.3g</title></rect>\n", c->percent_y ? 100 * v : v);
+            fprintf(f, ": %.3g%s</title>%s\n", c->percent_y ? 100 * v : v, c->percent_y ? "%" : "",
+                    c->logy ? "</circle>" : "</rect>");
             if (labels) {
                 if (c->percent_y)
                     snprintf(buf, sizeof buf, "%.1f%%", 100 * v);
@@ -326,7 +375,7 @@ void svg_bar_chart(FILE *f, const svg_chart *c, const char *const *cats, int n_c
         }
     }
     if (c->legend) {
-        svg_series legend_s[8];
+        svg_series legend_s[8] = { { 0 } };
         int n = n_series < 8 ? n_series : 8;
         for (int k = 0; k < n; k++) {
             legend_s[k] = s[k];
@@ -337,4 +386,64 @@ void svg_bar_chart(FILE *f, const svg_chart *c, const char *const *cats, int n_c
     }
     no_data(f, &fr, s, n_series);
     fputs("</svg>\n", f);
+}
+
+void svg_ci_chart(FILE *f, const svg_chart *c, const char *const *cats, int n_cats,
+                  const double *mean, const double *lo, const double *hi, const int *mark)
+{
+    /* the y axis spans the intervals (zoomed to the data, not 0..100%) */
+    double ymin = INFINITY, ymax = -INFINITY;
+    double *clo = malloc(sizeof(double) * (size_t)(2 * n_cats + 1));
+    if (!clo)
+        return;
+    double *chi = clo + n_cats;
+    for (int i = 0; i < n_cats; i++) { /* an accuracy's interval stops at 0% and 100% */
+        clo[i] = c->percent_y ? fmax(lo[i], 0.0) : lo[i];
+        chi[i] = c->percent_y ? fmin(hi[i], 1.0) : hi[i];
+    }
+    lo = clo;
+    hi = chi;
+    for (int i = 0; i < n_cats; i++) {
+        double a = isnan(lo[i]) ? mean[i] : lo[i], b = isnan(hi[i]) ? mean[i] : hi[i];
+        if (!isnan(a))
+            ymin = fmin(ymin, a), ymax = fmax(ymax, b);
+    }
+    double pad = isfinite(ymin) ? fmax((ymax - ymin) * 0.15, 1e-4) : 0;
+    svg_series one = { c->ylabel, "#4e79a7", NULL, n_cats, NULL, mean, lo, hi };
+    svg_chart cc = *c;
+    cc.ymin = isfinite(ymin) ? ymin - pad : NAN;
+    cc.ymax = isfinite(ymax) ? ymax + pad : NAN;
+    frame fr = { .x0 = 62, .y0 = 32, .w = c->width - 62 - 18, .h = c->height - 32 - 92,
+                 .xmin = 0, .xmax = n_cats };
+    y_range(&fr, &cc, &one, 1);
+    open_svg(f, &cc, 1);
+    y_axis(f, &fr, &cc);
+    double band = fr.w / n_cats;
+    for (int i = 0; i < n_cats; i++) {
+        double x = fr.x0 + (i + 0.5) * band;
+        fprintf(f, "<text transform=\"translate(%.1f %.1f) rotate(-30)\" text-anchor=\"end\">",
+                x + 4, fr.y0 + fr.h + 16);
+        html_text(f, cats[i]);
+        fputs("</text>\n", f);
+        double y = py(&fr, mean[i]);
+        if (isnan(mean[i]) || isnan(y)) {
+            text(f, x, fr.y0 + fr.h - 4, "middle", " font-size=\"10\" fill=\"#777777\"", "n/a");
+            continue;
+        }
+        const char *color = mark && mark[i] == 2 ? "#e15759" : mark && mark[i] == 1 ? "#f28e2b" : "#4e79a7";
+        if (!isnan(lo[i]) && !isnan(hi[i])) /* the 95% confidence interval */
+            fprintf(f, "<path d=\"M%.1f %.1fL%.1f %.1fM%.1f %.1fL%.1f %.1fM%.1f %.1fL%.1f %.1f\" "
+                    "stroke=\"%s\" stroke-width=\"1.5\" fill=\"none\"/>\n", x, py(&fr, lo[i]), x,
+                    py(&fr, hi[i]), x - 5, py(&fr, lo[i]), x + 5, py(&fr, lo[i]), x - 5,
+                    py(&fr, hi[i]), x + 5, py(&fr, hi[i]), color);
+        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>", x, y, color);
+        html_text(f, cats[i]);
+        if (!isnan(lo[i]))
+            fprintf(f, ": %.2f%% (95%% CI %.2f to %.2f)", 100 * mean[i], 100 * lo[i], 100 * hi[i]);
+        else
+            fprintf(f, ": %.2f%%", 100 * mean[i]);
+        fputs("</title></circle>\n", f);
+    }
+    fputs("</svg>\n", f);
+    free(clo);
 }
