@@ -115,6 +115,10 @@ expect "an invalid value fails before training" 2 "$bin" sweep --data xor --grid
 expect "--early-stop without validation"       2 "$bin" sweep --data xor --early-stop 2 --report "$tmp/x"
 expect "--val abc"                             2 "$bin" sweep --data xor --val abc --report "$tmp/x"
 expect "sweep --help"                          0 "$bin" sweep --help
+printf '0.1,0.2,0\n0.3,0.4,1\n0.5,0.6,1500\n' >"$tmp/wide.csv"
+expect "a label far beyond the rows needs --classes" 1 "$bin" sweep --data "$tmp/wide.csv" --epochs 1 --report "$tmp/x"
+expect "--classes lets it through"             0 "$bin" sweep --data "$tmp/wide.csv" --classes 1501 --layers 4:relu --epochs 1 --batch 3 --report "$tmp/w" --quiet
+expect "--classes 1 is refused"                2 "$bin" sweep --data "$tmp/wide.csv" --classes 1 --report "$tmp/x"
 expect "sweep under a 2-rank mpirun, built without MPI" 2 env OMPI_COMM_WORLD_SIZE=2 "$bin" sweep --data xor --report "$tmp/x"
 
 # Resuming: a sweep killed with SIGKILL midway, started again, ends with the same results.csv.

@@ -51,7 +51,7 @@ static void help(void)
 "TRAIN SETTINGS: any `tinymlp train` flag that shapes a run, for every configuration\n"
 "(--data, --layers, --epochs, --lr, --opt, --batch, --momentum, --l2, --schedule, ...;\n"
 "see `tinymlp train --help`); each of them but the data's (--data, --val, --standardize,\n"
-"--csv-header, --label-col) can be a --grid KEY. Unset ones take train's defaults.\n"
+"--csv-header, --label-col, --classes) can be a --grid KEY. Unset ones take train's defaults.\n"
 "\n"
 "With Open MPI: mpirun -np N build/tinymlp-mpi sweep ... deals the runs to N ranks\n"
 "(docs/sweep.md: hostfiles, running as root).\n");
@@ -268,6 +268,12 @@ static int parse(int argc, char **argv, sopts *o, ini_acc *file)
                 rc = cli_csv_header_arg("sweep", val, &o->csv.header);
             } else if (!strcmp(name, "label-col")) {
                 rc = cli_label_col_arg("sweep", val, &o->csv.label_col);
+            } else if (!strcmp(name, "classes")) {
+                long n_cls;
+                if (!cli_int(val, 2, TMLP_CSV_MAX_CLASSES, &n_cls))
+                    return cli_usage_error("sweep", "--classes wants an integer in 2..%d, got '%s'",
+                                           TMLP_CSV_MAX_CLASSES, val);
+                o->csv.n_classes = (int)n_cls;
             } else if (!strcmp(name, "val") && (!cli_float(val, &d) || !(d >= 0.0 && d < 1.0))) {
                 return cli_usage_error("sweep", "--val wants a fraction in [0, 1), got '%s'", val);
             } else {

@@ -30,6 +30,7 @@ const sweep_key sweep_keys[] = {
     { "standardize", SK_FLAG, "the data is prepared once for the whole study" },
     { "csv-header", SK_STUDY, "the data is loaded once for the whole study" },
     { "label-col", SK_STUDY, "the data is loaded once for the whole study" },
+    { "classes", SK_STUDY, "the data is loaded once for the whole study" },
     /* not settings of a run */
     { "seed", SK_NO, "the seeds are sweep's own --seed S and --seeds N" },
     { "threads", SK_NO, "every run trains on one thread, so results do not depend on --jobs" },
