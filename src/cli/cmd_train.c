@@ -13,6 +13,8 @@
 #include "atomic.h"
 #include "resume.h"
 #include "diagfile.h"
+#include "study.h"
+#include "train_dist.h"
 
 #include <cJSON.h>
 
@@ -456,6 +458,27 @@ int cmd_train(int argc, char **argv)
     }
     /* o's strings point into ini.argv: it lives until the end of the command */
 
+    /* Under mpirun, build/tinymlp-mpi is one of N ranks training one net (docs/distributed.md):
+     * every rank does what one process does, on its shard of each batch; rank 0 alone prints
+     * and writes files. Each rank trains on one thread. */
+    int mpi_argc = argc, rank = 0;
+    char **mpi_argv = argv;
+    if (study_mpi_begin(&mpi_argc, &mpi_argv, &rank) < 0) {
+        ini_free(&ini);
+        cli_resume_free(&res);
+        return EXIT_RUNTIME;
+    }
+    const tmlp_reducer *red = train_dist_reducer();
+    int dist_ready = 0;          /* train_dist_ready called: every rank passed it together */
+    if (red) {
+        o.threads = 1;
+        if (rank != 0) {
+            o.quiet = 1;
+            o.json = 0;
+            o.save = o.log = o.diag = o.checkpoint = o.ckpt_every = NULL;
+        }
+    }
+
     tmlp_err err = { 0 };
     cli_dataset ds = { 0 };
     tmlp_data *train = NULL, *val = NULL;
@@ -670,10 +693,34 @@ int cmd_train(int argc, char **argv)
         obs = cli_ckpt_observer(&ckpt, &obs);
         cli_ckpt_signals(1);
     }
+    if (red) { /* every rank with rank 0's data, then one net trained by all */
+        dist_ready = 1;
+        if (train_dist_ready(1, study_data_sum(study_data_sum(0, train), val), o.data))
+            goto done;
+        if (!o.quiet)
+            fprintf(stderr, "data-parallel on %d ranks: each takes its share of every batch of "
+                    "%ld rows\n", red->size, batch);
+        tcfg.reducer = red;
+        obs = train_dist_observer(&obs);
+    }
     if (tmlp_train(net, opt, train, val, &tcfg, &obs, &err) ||
         (o.diag && diag_file_close(&df, &err))) {
         status = cli_fail(&err, 0);
+        /* a failure of this rank alone (memory, transport) would leave the others waiting */
+        if (red && err.code != TMLP_ENUMERIC && err.code != TMLP_EINVAL &&
+            err.code != TMLP_ESTATE)
+            train_dist_abort(status);
         goto done;
+    }
+    if (red) { /* the debug check: the ranks end with the same bits */
+        size_t np, ns;
+        const float *p = tmlp_net_params(net, &np), *st = tmlp_net_state(net, &ns);
+        if (train_dist_same_params(p, np, st, ns))
+            goto done;
+        if (rank != 0) { /* rank 0 alone evaluates, saves and reports */
+            status = 0;
+            goto done;
+        }
     }
     if (o.checkpoint && (status = cli_ckpt_end(&ckpt)) != 0)
         goto done;
@@ -739,6 +786,8 @@ int cmd_train(int argc, char **argv)
     }
     status = 0;
 done:
+    if (red && !dist_ready) /* this rank failed to set up: the others must not wait for it */
+        train_dist_ready(0, 0, o.data);
     if (log && cli_out_commit(&log_out, &err) && status == 0)
         status = cli_fail(&err, 0);
     cli_ckpt_signals(0);
@@ -758,5 +807,6 @@ done:
     tmlp_data_free(val);
     cli_dataset_free(&ds);
     ini_free(&ini);
+    study_mpi_end();
     return status;
 }
