@@ -89,7 +89,7 @@ fi
 
 # A rank killed midway (SIGKILL) ends the whole job, and the last checkpoint resumes to the
 # uninterrupted run's weights. A wider net so that a run lasts long enough to be killed in.
-long="--data $tmp/blobs.csv --val 0.2 --batch 33 --epochs 30 --layers 256:relu,256:relu --opt adam --lr 0.001 --quiet"
+long="--data $tmp/blobs.csv --val 0.2 --batch 33 --epochs 60 --layers 256:relu,256:relu --opt adam --lr 0.001 --quiet"
 # shellcheck disable=SC2086
 "$bin" train $long --save "$tmp/long.1.st" >/dev/null 2>"$tmp/err" || bad "the uninterrupted run"
 # shellcheck disable=SC2086
@@ -98,7 +98,7 @@ timeout 300 mpirun --oversubscribe -np 2 "$mpibin" train $long --checkpoint "$tm
 job=$!
 i=0
 while [ ! -f "$tmp/kck" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
-sleep 0.3
+
 # the last rank this test started: a child of the mpirun that timeout (our child) runs
 victim=""
 mpipid=$(pgrep -P "$job" | head -n 1)
