@@ -88,13 +88,14 @@ else
 fi
 
 # A rank killed midway (SIGKILL) ends the whole job, and the last checkpoint resumes to the
-# uninterrupted run's weights. A wider net so that a run lasts long enough to be killed in.
-long="--data $tmp/blobs.csv --val 0.2 --batch 33 --epochs 60 --layers 256:relu,256:relu --opt adam --lr 0.001 --quiet"
+# uninterrupted run's weights. 200 steps of a wider net, so that the run lasts long enough to
+# be killed in, and a checkpoint every 10 batches.
+long="--data $tmp/blobs.csv --val 0.2 --batch 33 --epochs 8 --layers 512:relu,512:relu --opt adam --lr 0.001 --quiet"
 # shellcheck disable=SC2086
 "$bin" train $long --save "$tmp/long.1.st" >/dev/null 2>"$tmp/err" || bad "the uninterrupted run"
 # shellcheck disable=SC2086
 timeout 300 mpirun --oversubscribe -np 2 "$mpibin" train $long --checkpoint "$tmp/kck" \
-    --checkpoint-every 1 --save "$tmp/killed.st" >"$tmp/kout" 2>"$tmp/kerr" &
+    --checkpoint-every 10b --save "$tmp/killed.st" >"$tmp/kout" 2>"$tmp/kerr" &
 job=$!
 i=0
 while [ ! -f "$tmp/kck" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
