@@ -91,7 +91,9 @@ static void help(void)
 "  --config FILE       read settings from an INI file: keys are the long flags\n"
 "                      without '--' (lr = 0.001, standardize = true); flags given\n"
 "                      on the command line override the file\n"
-"  -h, --help          this text\n");
+"  -h, --help          this text\n"
+"With Open MPI: mpirun -np N build/tinymlp-mpi train ... trains this one net on N\n"
+"ranks (data parallel, one thread each; rank 0 writes the files): docs/distributed.md\n");
 }
 
 enum { O_DATA = 256, O_LAYERS, O_LOSS, O_INIT, O_OPT, O_LR, O_MOMENTUM, O_BETA1, O_BETA2, O_EPS,
