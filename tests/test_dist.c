@@ -253,6 +253,22 @@ START_TEST(adam_2_and_3_ranks_equal_one_process)
 }
 END_TEST
 
+/* Every optimizer with every schedule (the step's learning rate is the same on every rank,
+ * so each sees the one summed gradient), on 2 ranks. */
+START_TEST(every_optimizer_and_schedule_on_2_ranks)
+{
+    static const float lr[TMLP_OPT_COUNT] = { 0.1f, 0.05f, 0.05f, 0.01f, 0.01f, 0.005f, 0.05f };
+    for (int k = 0; k < TMLP_OPT_COUNT; k++) {
+        run_cfg c = sgd;
+        c.opt = k;
+        c.lr = lr[k];
+        c.sched = k % TMLP_SCHED_COUNT;
+        c.with_val = 1; /* the plateau schedule reads the validation loss */
+        compare_ranks(&c, 200, 2, -1, 1e-5);
+    }
+}
+END_TEST
+
 /* Batch norm (global statistics) and dropout (the single process's masks), L1 and L2, clipping
  * by the global norm, validation metrics driving a plateau schedule and early stopping; 190
  * rows in batches of 21 leave a last batch of one row, so ranks 1 and 2 have empty shards. */
@@ -330,6 +346,7 @@ static Suite *suite(void)
     TMLP_ADD(s, sgd_2_and_3_ranks_equal_one_process);
     TMLP_ADD(s, momentum_2_and_3_ranks_equal_one_process);
     TMLP_ADD(s, adam_2_and_3_ranks_equal_one_process);
+    TMLP_ADD(s, every_optimizer_and_schedule_on_2_ranks);
     TMLP_ADD(s, bn_dropout_l2_clip_2_and_3_ranks_equal_one_process);
     TMLP_ADD(s, nan_on_one_rank_is_seen_by_all);
     return s;
