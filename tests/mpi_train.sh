@@ -2,10 +2,11 @@
 # mpi_train.sh BUILD: data-parallel `tinymlp train` on Open MPI ranks (docs/distributed.md).
 # `mpirun --oversubscribe -np 2` and `-np 3` (a shard size that does not divide the batch of
 # 33) save the weights one process saves, to float rounding (tests/st_compare.py: max
-# |a - b| / max |b| <= 1e-5 per tensor, and numpy-allclose rtol 1e-5 atol 1e-6), for sgd, adam,
+# |a - b| / max |b| <= 1e-5 over the whole model, and numpy-allclose rtol 1e-5 atol 1e-6), for sgd, adam,
 # a batch-norm + dropout net with L2 and clipping, and a run stopped on 2 ranks and resumed on
 # 3; a rank killed midway ends the job (exit != 0, mpirun names the rank and the signal) and
-# --resume from the last checkpoint finishes with the uninterrupted run's weights. Skipped
+# --resume from the last checkpoint finishes with the uninterrupted run's weights; a rank
+# started with other layers or another learning rate is caught. Skipped
 # with a line when there is no mpirun, no MPI build or no python3. As root, Open MPI refuses to
 # start unless told it may (the OMPI_ALLOW_RUN_AS_ROOT variables below).
 # Prints ok/FAIL lines and "mpi_train: N passed, N failed" (tests/e2e.sh adds these up).
@@ -127,6 +128,20 @@ rc=$?
 check "different data on a rank: the job fails (exit $rc) naming the rank and the checksums" \
     sh -c "test $rc -ne 0 && grep -q 'rank 1 on .*: the data .d.csv. differs from rank 0.s (checksum' '$tmp/err'"
 check "different data on a rank: no model saved" test ! -e "$tmp/mm.st"
+
+# the ranks' parameters are compared: before training (another layer size on rank 1), and
+# after every epoch (another learning rate on rank 1: the same start, different steps)
+small="--data $tmp/blobs.csv --val 0.2 --epochs 3 --quiet --save $tmp/diff.st"
+# shellcheck disable=SC2086
+timeout 120 mpirun -np 1 "$mpibin" train $small --layers 8:relu : -np 1 "$mpibin" train $small --layers 9:relu >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "another layer size on a rank: refused before training (exit $rc)" \
+    sh -c "test $rc -ne 0 && grep -q \"the ranks' parameters differ before training\" '$tmp/err' && test ! -e '$tmp/diff.st'"
+# shellcheck disable=SC2086
+timeout 120 mpirun -np 1 "$mpibin" train $small --layers 8:relu --lr 0.1 : -np 1 "$mpibin" train $small --layers 8:relu --lr 0.05 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "another learning rate on a rank: caught after epoch 1 (exit $rc), once" \
+    sh -c "test $rc -ne 0 && test \$(grep -c \"the ranks' parameters differ after epoch 1 \" '$tmp/err') -eq 1 && test ! -e '$tmp/diff.st'"
 
 echo "mpi_train: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

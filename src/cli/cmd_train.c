@@ -697,7 +697,11 @@ int cmd_train(int argc, char **argv)
     }
     if (red) { /* every rank with rank 0's data, then one net trained by all */
         dist_ready = 1;
-        if (train_dist_ready(1, study_data_sum(study_data_sum(0, train), val), o.data))
+        size_t np, ns;
+        const float *p = tmlp_net_params(net, &np), *st = tmlp_net_state(net, &ns);
+        if (train_dist_ready(1, study_data_sum(study_data_sum(0, train), val), o.data) ||
+            train_dist_same_params(p, np, st, ns, "before training: every rank needs the same "
+                                   "settings (layers, seed, --resume)"))
             goto done;
         if (!o.quiet)
             fprintf(stderr, "data-parallel on %d ranks: each takes its share of every batch of "
@@ -717,7 +721,8 @@ int cmd_train(int argc, char **argv)
     if (red) { /* the debug check: the ranks end with the same bits */
         size_t np, ns;
         const float *p = tmlp_net_params(net, &np), *st = tmlp_net_state(net, &ns);
-        if (train_dist_same_params(p, np, st, ns))
+        if (train_dist_same_params(p, np, st, ns, "after training: the sums across ranks did "
+                                   "not give every rank the same bits"))
             goto done;
         if (rank != 0) { /* rank 0 alone evaluates, saves and reports */
             status = 0;

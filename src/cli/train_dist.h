@@ -21,9 +21,9 @@ const tmlp_reducer *train_dist_reducer(void);
 int train_dist_ready(int ok, uint64_t data_sum, const char *data);
 
 /* Compares a hash of the parameters and batch-norm statistics across ranks: 0 when every
- * rank holds the same bits, -1 after a message naming the ranks' disagreement. */
+ * rank holds the same bits, -1 after a message (rank 0's) saying `when` they differ. */
 int train_dist_same_params(const float *params, size_t n_params, const float *state,
-                           size_t n_state);
+                           size_t n_state, const char *when);
 
 /* An observer that calls inner, then checks after every epoch that every rank holds the same
  * parameters (stopping training when they do not; train_dist_same_params then fails). */

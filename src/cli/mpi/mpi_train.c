@@ -79,7 +79,7 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 }
 
 int train_dist_same_params(const float *params, size_t n_params, const float *state,
-                           size_t n_state)
+                           size_t n_state, const char *when)
 {
     if (!train_dist_reducer())
         return 0;
@@ -90,10 +90,10 @@ int train_dist_same_params(const float *params, size_t n_params, const float *st
     MPI_Allreduce(MPI_IN_PLACE, v, 2, MPI_UNSIGNED_LONG_LONG, MPI_MIN, MPI_COMM_WORLD);
     if (v[0] == ~v[1])
         return 0;
-    if (reducer.rank == 0)
-        fprintf(stderr, "tinymlp train: the ranks' parameters differ (hashes from %016llx to "
-                "%016llx): the sums across ranks did not give every rank the same bits\n", v[0],
-                ~v[1]);
+    static int said; /* once: a run stopped by the epoch check is checked again at its end */
+    if (reducer.rank == 0 && !said++)
+        fprintf(stderr, "tinymlp train: the ranks' parameters differ %s (hashes from %016llx "
+                "to %016llx)\n", when, v[0], ~v[1]);
     return -1;
 }
 
@@ -111,7 +111,10 @@ static int check_epoch(void *ctx, const tmlp_epoch_info *e)
     int stop = inner_obs.on_epoch ? inner_obs.on_epoch(inner_obs.ctx, e) : 0;
     size_t np, ns;
     const float *p = tmlp_net_params(e->net, &np), *s = tmlp_net_state(e->net, &ns);
-    return train_dist_same_params(p, np, s, ns) != 0 || stop;
+    char when[96];
+    snprintf(when, sizeof when, "after epoch %d (other settings on a rank, or sums that were "
+             "not the same bits everywhere)", e->epoch);
+    return train_dist_same_params(p, np, s, ns, when) != 0 || stop;
 }
 
 tmlp_observer train_dist_observer(const tmlp_observer *inner)
