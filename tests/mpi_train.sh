@@ -6,7 +6,9 @@
 # a batch-norm + dropout net with L2 and clipping, and a run stopped on 2 ranks and resumed on
 # 3; a rank killed midway ends the job (exit != 0, mpirun names the rank and the signal) and
 # --resume from the last checkpoint finishes with the uninterrupted run's weights; a rank
-# started with other layers or another learning rate is caught. Skipped
+# started with other layers or another learning rate is caught; SIGTERM to mpirun stops every
+# rank at the same batch with the run saved, and resumed on 2 ranks it ends with the bytes of
+# the uninterrupted 2-rank run. Skipped
 # with a line when there is no mpirun, no MPI build or no python3. As root, Open MPI refuses to
 # start unless told it may (the OMPI_ALLOW_RUN_AS_ROOT variables below).
 # Prints ok/FAIL lines and "mpi_train: N passed, N failed" (tests/e2e.sh adds these up).
@@ -115,6 +117,33 @@ if [ -f "$tmp/kck" ] && timeout 300 mpirun --oversubscribe -np 2 "$mpibin" train
     same "resumed after the kill: the uninterrupted run's weights" "$tmp/killed.st" "$tmp/long.1.st"
 else
     bad "resume after the kill"
+fi
+
+# SIGTERM to mpirun reaches every rank: they stop at the same batch, rank 0 saves the run and
+# says so; resumed on 2 ranks it ends with the bytes of the uninterrupted 2-rank run
+long="--data $tmp/blobs.csv --val 0.2 --batch 33 --epochs 60 --layers 512:relu,512:relu --opt adam --lr 0.001 --quiet"
+# shellcheck disable=SC2086
+timeout 300 mpirun --oversubscribe -np 2 "$mpibin" train $long --save "$tmp/u2.st" >/dev/null 2>"$tmp/err" ||
+    bad "the uninterrupted 2-rank run"
+# shellcheck disable=SC2086
+timeout 300 mpirun --oversubscribe -np 2 "$mpibin" train $long --checkpoint "$tmp/sck" \
+    --checkpoint-every 1 --save "$tmp/s2.st" >/dev/null 2>"$tmp/serr" &
+job=$!
+i=0   # training is under way once the first epoch's checkpoint is there
+while [ ! -f "$tmp/sck" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+mpipid=$(pgrep -P "$job" | head -n 1)   # the mpirun this test started
+[ -n "$mpipid" ] && kill -TERM "$mpipid"
+wait "$job"; rc=$?
+serr() { cp "$tmp/serr" "$tmp/err"; "$@"; }   # a failure shows what the ranks said
+serr check "SIGTERM to mpirun: the job ends (exit $rc)" test $rc -ne 0
+serr check "SIGTERM to mpirun: rank 0 says where it stopped and how to continue" \
+    grep -q 'stopped by SIGTERM at epoch .*the run is saved in' "$tmp/serr"
+serr check "SIGTERM to mpirun: the run is saved, no model written" sh -c "test -f '$tmp/sck' && test ! -e '$tmp/s2.st'"
+if timeout 300 mpirun --oversubscribe -np 2 "$mpibin" train --resume "$tmp/sck" --quiet \
+        --save "$tmp/s2.st" >/dev/null 2>"$tmp/err"; then
+    check "SIGTERM, resumed on 2 ranks: the uninterrupted 2-rank run's bytes" cmp -s "$tmp/s2.st" "$tmp/u2.st"
+else
+    bad "resume after SIGTERM"
 fi
 
 # a rank whose data differs from rank 0's is refused, naming the rank

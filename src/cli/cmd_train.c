@@ -475,6 +475,10 @@ int cmd_train(int argc, char **argv)
     if (red) {
         o.threads = 1;
         if (rank != 0) {
+            /* SIGINT/SIGTERM reach every rank: rank 0 stops the run at a batch every rank
+             * agrees on and saves it; the others must not die of it meanwhile */
+            if (o.checkpoint)
+                cli_ckpt_signals(1);
             o.quiet = 1;
             o.json = 0;
             o.save = o.log = o.diag = o.checkpoint = o.ckpt_every = NULL;
