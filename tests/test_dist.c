@@ -117,9 +117,13 @@ static void train_one(rank_job *j)
     tc.early_stop = c->early_stop;
     tc.on_nan = c->on_nan;
     tc.reducer = j->red;
+    tmlp_train_state st = { 0 };
+    tc.state = &st;
     tmlp_observer obs = { NULL, count_epoch, &j->out };
     j->out.rc = tmlp_train(net, opt, j->train, c->with_val ? j->val : NULL, &tc, &obs, &err);
     memcpy(j->out.msg, err.msg, sizeof err.msg);
+    j->out.skipped = st.skipped;
+    tmlp_train_state_free(&st);
     j->out.n_params = np;
     j->out.n_state = ns;
     j->out.params = malloc(np * sizeof(float));
@@ -169,8 +173,10 @@ static double max_rel(const float *a, const float *b, size_t n, size_t *loose)
     return scale > 0.0 ? worst / scale : worst;
 }
 
-/* Trains c on one process, then on `size` ranks; checks every rank against one process. */
-static void compare_ranks(const run_cfg *c, int n, int size, int nan_row, double tol)
+/* Trains c on one process, then on `size` ranks; checks every rank against one process.
+ * Returns what one process's tmlp_train returned, with its skipped batches in *skipped. */
+static int compare_ranks(const run_cfg *c, int n, int size, int nan_row, double tol,
+                         long *skipped)
 {
     tmlp_data *train = blobs(n, 5, nan_row), *val = blobs(61, 6, -1);
     rank_job one = { c, train, val, NULL, { 0 } };
@@ -219,6 +225,9 @@ static void compare_ranks(const run_cfg *c, int n, int size, int nan_row, double
     free(one.out.state);
     tmlp_data_free(train);
     tmlp_data_free(val);
+    if (skipped)
+        *skipped = one.out.skipped;
+    return one.out.rc;
 }
 
 /* 200 rows in batches of 21 (odd; the last batch 11 rows): 10 steps an epoch, 20 epochs */
@@ -227,8 +236,8 @@ static const run_cfg sgd = { "16:relu,12:tanh", TMLP_OPT_SGD, 20, 21, TMLP_SCHED
 
 START_TEST(sgd_2_and_3_ranks_equal_one_process)
 {
-    compare_ranks(&sgd, 200, 2, -1, 1e-5);
-    compare_ranks(&sgd, 200, 3, -1, 1e-5);
+    ck_assert_int_eq(compare_ranks(&sgd, 200, 2, -1, 1e-5, NULL), TMLP_OK);
+    ck_assert_int_eq(compare_ranks(&sgd, 200, 3, -1, 1e-5, NULL), TMLP_OK);
 }
 END_TEST
 
@@ -237,8 +246,8 @@ START_TEST(momentum_2_and_3_ranks_equal_one_process)
     run_cfg c = sgd;
     c.opt = TMLP_OPT_MOMENTUM;
     c.lr = 0.05f;
-    compare_ranks(&c, 200, 2, -1, 1e-5);
-    compare_ranks(&c, 200, 3, -1, 1e-5);
+    ck_assert_int_eq(compare_ranks(&c, 200, 2, -1, 1e-5, NULL), TMLP_OK);
+    ck_assert_int_eq(compare_ranks(&c, 200, 3, -1, 1e-5, NULL), TMLP_OK);
 }
 END_TEST
 
@@ -248,8 +257,8 @@ START_TEST(adam_2_and_3_ranks_equal_one_process)
     c.opt = TMLP_OPT_ADAM;
     c.lr = 0.01f;
     c.sched = TMLP_SCHED_COSINE;
-    compare_ranks(&c, 200, 2, -1, 1e-5);
-    compare_ranks(&c, 200, 3, -1, 1e-5);
+    ck_assert_int_eq(compare_ranks(&c, 200, 2, -1, 1e-5, NULL), TMLP_OK);
+    ck_assert_int_eq(compare_ranks(&c, 200, 3, -1, 1e-5, NULL), TMLP_OK);
 }
 END_TEST
 
@@ -264,7 +273,7 @@ START_TEST(every_optimizer_and_schedule_on_2_ranks)
         c.lr = lr[k];
         c.sched = k % TMLP_SCHED_COUNT;
         c.with_val = 1; /* the plateau schedule reads the validation loss */
-        compare_ranks(&c, 200, 2, -1, 1e-5);
+        ck_assert_int_eq(compare_ranks(&c, 200, 2, -1, 1e-5, NULL), TMLP_OK);
     }
 }
 END_TEST
@@ -276,9 +285,9 @@ START_TEST(bn_dropout_l2_clip_2_and_3_ranks_equal_one_process)
 {
     run_cfg c = { "16:relu:bn:drop0.2,12:tanh:bn:drop0.1", TMLP_OPT_MOMENTUM, 20, 21,
                   TMLP_SCHED_PLATEAU, 6, TMLP_ON_NAN_STOP, 1, 0.05f, 1e-4f, 1e-3f, 0.5f };
-    compare_ranks(&c, 190, 2, -1, 1e-5);
-    compare_ranks(&c, 190, 3, -1, 1e-5);
-    compare_ranks(&c, 200, 3, -1, 1e-5);
+    ck_assert_int_eq(compare_ranks(&c, 190, 2, -1, 1e-5, NULL), TMLP_OK);
+    ck_assert_int_eq(compare_ranks(&c, 190, 3, -1, 1e-5, NULL), TMLP_OK);
+    ck_assert_int_eq(compare_ranks(&c, 200, 3, -1, 1e-5, NULL), TMLP_OK);
 }
 END_TEST
 
@@ -289,10 +298,12 @@ START_TEST(nan_on_one_rank_is_seen_by_all)
     run_cfg c = sgd;
     c.on_nan = TMLP_ON_NAN_SKIP;
     c.epochs = 3;
-    compare_ranks(&c, 200, 3, 150, 1e-5);
+    long skipped = 0;
+    ck_assert_int_eq(compare_ranks(&c, 200, 3, 150, 1e-5, &skipped), TMLP_OK);
+    ck_assert_int_eq(skipped, 3); /* the NaN row's batch, once an epoch */
     c.on_nan = TMLP_ON_NAN_STOP;
-    compare_ranks(&c, 200, 3, 150, 1e-5);
-    compare_ranks(&c, 200, 2, 3, 1e-5);
+    ck_assert_int_eq(compare_ranks(&c, 200, 3, 150, 1e-5, NULL), TMLP_ENUMERIC);
+    ck_assert_int_eq(compare_ranks(&c, 200, 2, 3, 1e-5, NULL), TMLP_ENUMERIC);
 }
 END_TEST
 
