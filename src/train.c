@@ -2,7 +2,9 @@
  *
  * One step: gather the batch's rows (in shuffled order) into a buffer, forward, loss and its
  * gradient dL/d(outputs), backward, optimizer update. All buffers are allocated before the
- * first epoch; a step allocates nothing. */
+ * first epoch; a step allocates nothing. With a reducer (reduce.h) each rank gathers only its
+ * shard of the batch, and the loss, the gradient block and the stop requests are summed across
+ * ranks before anything is decided on them, so every rank decides the same. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
