@@ -127,8 +127,13 @@ $(BUILD)/tests/test_stats: TEST_LDFLAGS = $(BUILD)/src/cli/stats.o
 MPICC ?= $(shell command -v mpicc 2>/dev/null)
 ifneq ($(MPICC),)
 all: $(BUILD)/tinymlp-mpi
-MPI_CLI_OBJ = $(filter-out $(BUILD)/src/cli/mpi_none.o,$(CLI_OBJ)) $(BUILD)/src/cli/mpi/mpi_sweep.o
+MPI_CLI_OBJ = $(filter-out $(BUILD)/src/cli/mpi_none.o $(BUILD)/src/cli/train_dist_none.o,$(CLI_OBJ)) \
+              $(BUILD)/src/cli/mpi/mpi_sweep.o $(BUILD)/src/cli/mpi/mpi_train.o
 $(BUILD)/src/cli/mpi/mpi_sweep.o: src/cli/mpi/mpi_sweep.c
+	@mkdir -p $(@D)
+	$(MPICC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+# data-parallel train (issue 18): src/cli/mpi/mpi_train.c in place of src/cli/train_dist_none.c
+$(BUILD)/src/cli/mpi/mpi_train.o: src/cli/mpi/mpi_train.c
 	@mkdir -p $(@D)
 	$(MPICC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/tinymlp-mpi: $(MPI_CLI_OBJ) $(BUILD)/libtinymlp.a

@@ -11,6 +11,7 @@
 #include "tinymlp/team.h"
 #include "tinymlp/tensor.h"
 #include "tinymlp/rng.h"
+#include "tinymlp/reduce.h"
 #include "tinymlp/act.h"
 #include "tinymlp/init.h"
 #include "tinymlp/loss.h"

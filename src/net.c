@@ -38,6 +38,11 @@ struct tmlp_net {
     tmlp_team *team;     /* borrowed: splits the GEMMs, or NULL */
     int skip_zeros;      /* tmlp_net_set_skip_zeros */
     int *skip_idx;       /* the first layer's run and nz, one allocation */
+    /* tmlp_net_set_shard: training forwards and backwards see rows [shard_off, shard_off +
+     * batch) of a global batch of shard_total rows split between ranks; red NULL: none */
+    const tmlp_reducer *red;
+    int shard_off, shard_total;
+    double *red_buf;     /* (2 widest) batch-norm sums being reduced */
 };
 
 /* Adds b to *total, failing on overflow. */
@@ -211,6 +216,10 @@ tmlp_net *tmlp_net_new(const tmlp_net_spec *spec, int max_batch, tmlp_err *err)
         l->ws = w;
     }
     net->skip_zeros = 1;
+    if (!(net->red_buf = malloc(2 * (size_t)widest * sizeof *net->red_buf))) {
+        tmlp_fail(err, TMLP_ENOMEM, "net: no memory");
+        goto fail;
+    }
     /* An all-zero PCG32 (state 0, increment 0) returns 0 forever, which would drop every
      * unit: a net never given tmlp_net_init still draws real masks, from a fixed seed. */
     tmlp_rng_seed(&net->drop_rng, TMLP_NET_DROPOUT_SEED, TMLP_NET_DROPOUT_STREAM);
@@ -229,6 +238,7 @@ void tmlp_net_free(tmlp_net *net)
     free(net->state);
     free(net->work);
     free(net->skip_idx);
+    free(net->red_buf);
     free(net);
 }
 
@@ -285,67 +295,6 @@ float *tmlp_net_state(tmlp_net *net, size_t *n)
     if (n)
         *n = net->n_state;
     return net->state;
-}
-
-/* Batch norm forward. Training: normalise each column by the batch's mean and (biased)
- * variance and move the running statistics toward them (running variance unbiased, as in
- * PyTorch); evaluation: normalise by the running statistics. U = gamma ⊙ Ẑ + beta. */
-static void bn_forward(layer *l, int batch, int mode)
-{
-    const int n = l->n_out;
-    for (int j = 0; j < n; j++) {
-        float mean, inv;
-        if (mode != TMLP_MODE_EVAL) {
-            double s = 0.0, s2 = 0.0;
-            for (int r = 0; r < batch; r++) {
-                double v = l->z[(size_t)r * n + j];
-                s += v;
-                s2 += v * v;
-            }
-            double m = s / batch, var = s2 / batch - m * m;
-            var = var > 0.0 ? var : 0.0;
-            mean = (float)m;
-            inv = (float)(1.0 / sqrt(var + TMLP_BN_EPS));
-            l->inv_std[j] = inv;
-            if (mode == TMLP_MODE_TRAIN) {
-                double unbiased = batch > 1 ? var * batch / (batch - 1) : var;
-                l->run_mean[j] = (1.0f - TMLP_BN_MOMENTUM) * l->run_mean[j] + TMLP_BN_MOMENTUM * mean;
-                l->run_var[j] = (1.0f - TMLP_BN_MOMENTUM) * l->run_var[j] +
-                                TMLP_BN_MOMENTUM * (float)unbiased;
-            }
-        } else {
-            mean = l->run_mean[j];
-            inv = 1.0f / sqrtf(l->run_var[j] + TMLP_BN_EPS);
-        }
-        const float g = l->gamma[j], b = l->beta[j];
-        for (int r = 0; r < batch; r++) {
-            size_t k = (size_t)r * n + j;
-            l->xhat[k] = (l->z[k] - mean) * inv;
-            l->u[k] = g * l->xhat[k] + b;
-        }
-    }
-}
-
-/* BN backward from dU: dgamma = Σ dU ⊙ Ẑ, dbeta = Σ dU, and, with dẐ = gamma dU,
- * dZ = inv_std / B (B dẐ - Σ dẐ - Ẑ Σ dẐ ⊙ Ẑ) = gamma inv_std / B (B dU - Σ dU - Ẑ Σ dU ⊙ Ẑ). */
-static void bn_backward(layer *l, int batch)
-{
-    const int n = l->n_out;
-    for (int j = 0; j < n; j++) {
-        double sdu = 0.0, sdu_xh = 0.0;
-        for (int r = 0; r < batch; r++) {
-            size_t k = (size_t)r * n + j;
-            sdu += l->du[k];
-            sdu_xh += (double)l->du[k] * l->xhat[k];
-        }
-        l->dgamma[j] = (float)sdu_xh;
-        l->dbeta[j] = (float)sdu;
-        const float c = l->inv_std[j] * l->gamma[j] / (float)batch;
-        for (int r = 0; r < batch; r++) {
-            size_t k = (size_t)r * n + j;
-            l->dz[k] = c * ((float)batch * l->du[k] - (float)sdu - l->xhat[k] * (float)sdu_xh);
-        }
-    }
 }
 
 /* Elementwise work of a layer split between the net's team: rows for the bias broadcast and
@@ -407,16 +356,60 @@ static void elementwise(tmlp_net *net, const layer *l, int batch, int n, tmlp_bl
     tmlp_team_blocks(net->team, n, tmlp_team_parts(net->team, n, (double)batch * l->n_out), fn, j);
 }
 
+int tmlp_net_set_shard(tmlp_net *net, const tmlp_reducer *red, int offset, int total,
+                       tmlp_err *err)
+{
+    if (red && (red->size < 1 || red->rank < 0 || red->rank >= red->size || !red->sum ||
+                total < 1 || offset < 0 || offset > total))
+        return tmlp_fail(err, TMLP_EINVAL, "net: shard at row %d of a global batch of %d, rank "
+                         "%d of %d, is not a shard", offset, total, red->rank, red->size);
+    net->red = red;
+    net->shard_off = red ? offset : 0;
+    net->shard_total = red ? total : 0;
+    return TMLP_OK;
+}
+
+/* A sharded training forward: batch norm of the global batch, dropout masks the single
+ * process would draw for these rows (the generator skips the other ranks' rows). A rank with
+ * no rows (batch 0) still takes part in every reduction and moves the generator on. */
+static int sharded(const tmlp_net *net) { return net->red && net->mode != TMLP_MODE_EVAL; }
+
+static void skip_masks(tmlp_net *net, const layer *l, int rows)
+{
+    if (rows > 0 && l->drop > 0.0f && net->mode == TMLP_MODE_TRAIN)
+        tmlp_rng_advance(&net->drop_rng, (uint64_t)rows * (uint64_t)l->n_out);
+}
+
+static int bn_forward(tmlp_net *net, layer *l, int batch, tmlp_err *err)
+{
+    bn_sync sync = { net->red, net->shard_total, net->red_buf };
+    if (tmlp_bn_forward(l, batch, net->mode, sharded(net) ? &sync : NULL))
+        return tmlp_fail(err, TMLP_EIO, "forward: summing batch-norm statistics across ranks "
+                         "failed");
+    return TMLP_OK;
+}
+
 const float *tmlp_net_forward(tmlp_net *net, const float *x, int batch, tmlp_err *err)
 {
-    if (batch <= 0 || batch > net->max_batch) {
-        tmlp_fail(err, TMLP_EINVAL, "forward: batch %d outside 1..%d", batch, net->max_batch);
+    const int lo = sharded(net) ? 0 : 1;
+    if (batch < lo || batch > net->max_batch ||
+        (sharded(net) && net->shard_off + batch > net->shard_total)) {
+        tmlp_fail(err, TMLP_EINVAL, "forward: batch %d outside %d..%d", batch, lo, net->max_batch);
         return NULL;
     }
     net->batch = batch;
     net->backward_ok = 0;
     const int mode = net->mode;
     net->fwd_mode = mode;
+    if (batch == 0) { /* an empty shard: the reductions and the generator only */
+        for (int i = 0; i < net->n_layers; i++) {
+            layer *l = &net->L[i];
+            if (l->bn && bn_forward(net, l, 0, err) != TMLP_OK)
+                return NULL;
+            skip_masks(net, l, net->shard_total);
+        }
+        return net->L[net->n_layers - 1].out;
+    }
     for (int i = 0; i < net->n_layers; i++) {
         layer *l = &net->L[i];
         l->x = x;
@@ -432,8 +425,8 @@ const float *tmlp_net_forward(tmlp_net *net, const float *x, int batch, tmlp_err
                            tmlp_mat_view(l->W, l->n_out, l->n_in), 1.0f,
                            tmlp_mat_view(l->z, batch, l->n_out));
         }
-        if (l->bn)                                                         /* U = BN(Z) */
-            bn_forward(l, batch, mode);
+        if (l->bn && bn_forward(net, l, batch, err) != TMLP_OK)           /* U = BN(Z) */
+            return NULL;
         if (!l->identity)                                                  /* A = f(U) */
             elementwise(net, l, batch, batch, act_forward_rows, &ej);
         if (l->drop > 0.0f) {                                              /* out = A ⊙ M */
@@ -444,8 +437,12 @@ const float *tmlp_net_forward(tmlp_net *net, const float *x, int batch, tmlp_err
                 if (mode == TMLP_MODE_TRAIN) {
                     /* inverted dropout: keep with probability 1-p, scale kept units by 1/(1-p) */
                     const float keep = 1.0f / (1.0f - l->drop);
+                    if (sharded(net))
+                        skip_masks(net, l, net->shard_off);
                     for (size_t k = 0; k < n; k++)
                         l->mask[k] = tmlp_rng_uniform(&net->drop_rng) < l->drop ? 0.0f : keep;
+                    if (sharded(net))
+                        skip_masks(net, l, net->shard_total - net->shard_off - batch);
                 }
                 for (size_t k = 0; k < n; k++)
                     l->out[k] = l->a[k] * l->mask[k];
@@ -458,9 +455,22 @@ const float *tmlp_net_forward(tmlp_net *net, const float *x, int batch, tmlp_err
 
 int tmlp_net_backward(tmlp_net *net, const float *dout, int batch, tmlp_err *err)
 {
-    if (batch != net->batch || batch <= 0)
+    const int shard = net->red && net->fwd_mode != TMLP_MODE_EVAL;
+    if (batch != net->batch || batch < !shard)
         return tmlp_fail(err, TMLP_ESTATE, "backward: batch %d does not match the last forward "
                          "(%d rows)", batch, net->batch);
+    bn_sync sync = { net->red, net->shard_total, net->red_buf };
+    if (batch == 0) { /* an empty shard: no gradient of its own, but every reduction */
+        memset(net->grads, 0, net->n_params * sizeof *net->grads);
+        for (int i = net->n_layers - 1; i >= 0; i--)
+            if (net->L[i].bn && tmlp_bn_backward(&net->L[i], 0, &sync))
+                return tmlp_fail(err, TMLP_EIO, "backward: summing batch-norm sums across "
+                                 "ranks failed");
+        net->backward_ok = 1;
+        return TMLP_OK;
+    }
+    /* sharded, only rank 0 adds the penalties' gradients: the ranks' blocks are summed */
+    const int penalties = !shard || net->red->rank == 0;
     const float *da = dout;
     for (int i = net->n_layers - 1; i >= 0; i--) {
         layer *l = &net->L[i];
@@ -479,8 +489,9 @@ int tmlp_net_backward(tmlp_net *net, const float *dout, int batch, tmlp_err *err
             l->act->backward(batch, l->n_out, l->u, l->a, da, l->du, l->arg, l->ap, l->dap);
         else
             elementwise(net, l, batch, batch, act_backward_rows, &ej);
-        if (l->bn)                                                 /* dZ = BN'(dU) */
-            bn_backward(l, batch);
+        if (l->bn && tmlp_bn_backward(l, batch, shard ? &sync : NULL))  /* dZ = BN'(dU) */
+            return tmlp_fail(err, TMLP_EIO, "backward: summing batch-norm sums across ranks "
+                             "failed");
         /* dW = dZᵀ·X (+ l1 sign(W) + l2 W) */
         tmlp_mat dz = tmlp_mat_view(l->dz, batch, l->n_out);
         if (l->skipping)   /* (the first layer) zero columns of X: zero columns of dW */
@@ -489,7 +500,7 @@ int tmlp_net_backward(tmlp_net *net, const float *dout, int batch, tmlp_err *err
             tmlp_gemm_team(net->team, TMLP_SPLIT_ROWS, TMLP_TRANS, TMLP_NOTRANS, 1.0f, dz,
                            tmlp_mat_view((float *)l->x, batch, l->n_in), 0.0f,
                            tmlp_mat_view(l->dW, l->n_out, l->n_in));
-        if (l->l1 > 0.0f || l->l2 > 0.0f) {
+        if (penalties && (l->l1 > 0.0f || l->l2 > 0.0f)) {
             size_t nw = (size_t)l->n_out * l->n_in;
             for (size_t k = 0; k < nw; k++) {
                 float w = l->W[k];

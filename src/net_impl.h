@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "tinymlp/act.h"
+#include "tinymlp/reduce.h"
 #include "tinymlp/team.h"
 
 typedef struct layer {
@@ -51,5 +52,18 @@ int tmlp_skip_plan(layer *l, const float *x, int batch);
 void tmlp_skip_forward(tmlp_team *team, layer *l, const float *x, int batch);
 /* After that forward: dW = dZᵀ·X with zeros in the skipped columns, on the team. */
 void tmlp_skip_backward(tmlp_team *team, layer *l, int batch);
+
+/* Batch norm across ranks (bn.c): rows of a global batch of `total`, sums through red, buf
+ * (2 n_out doubles) the scratch. */
+typedef struct bn_sync {
+    const tmlp_reducer *red;
+    int total;
+    double *buf;
+} bn_sync;
+/* Batch norm of l->z into l->xhat and l->u; sync NULL: over this batch alone. Returns nonzero
+ * when the reducer failed. */
+int tmlp_bn_forward(layer *l, int batch, int mode, const bn_sync *sync);
+/* Its backward from l->du into l->dz, l->dgamma and l->dbeta. */
+int tmlp_bn_backward(layer *l, int batch, const bn_sync *sync);
 
 #endif

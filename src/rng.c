@@ -24,6 +24,23 @@ uint32_t tmlp_rng_u32(tmlp_rng *r)
     return (xorshifted >> rot) | (xorshifted << ((-rot) & 31u));
 }
 
+void tmlp_rng_advance(tmlp_rng *r, uint64_t delta)
+{
+    /* s -> M s + C applied delta times, by squaring (Brown, "Random number generation with
+     * arbitrary strides", 1994): (M, C) composed with itself is (M^2, (M + 1) C). */
+    uint64_t mult = PCG_MULT, plus = r->inc, acc_mult = 1u, acc_plus = 0u;
+    while (delta > 0) {
+        if (delta & 1u) {
+            acc_mult *= mult;
+            acc_plus = acc_plus * mult + plus;
+        }
+        plus = (mult + 1u) * plus;
+        mult *= mult;
+        delta >>= 1;
+    }
+    r->state = acc_mult * r->state + acc_plus;
+}
+
 uint32_t tmlp_rng_below(tmlp_rng *r, uint32_t n)
 {
     /* Reject the low (2^32 mod n) values so every residue is equally likely. */

@@ -2,7 +2,9 @@
  *
  * One step: gather the batch's rows (in shuffled order) into a buffer, forward, loss and its
  * gradient dL/d(outputs), backward, optimizer update. All buffers are allocated before the
- * first epoch; a step allocates nothing. */
+ * first epoch; a step allocates nothing. With a reducer (reduce.h) each rank gathers only its
+ * shard of the batch, and the loss, the gradient block and the stop requests are summed across
+ * ranks before anything is decided on them, so every rank decides the same. */
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -17,6 +19,7 @@
 #include "tinymlp/train.h"
 #include "hot.h"
 #include "team_impl.h"
+#include "train_impl.h"
 
 tmlp_train_cfg tmlp_train_defaults(void)
 {
@@ -31,98 +34,6 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* The class a row of raw outputs z votes for. */
-static int vote(int loss, const float *z, int n_out)
-{
-    if (n_out == 1) /* a single output: logit > 0 for bce, value > 0.5 for mse */
-        return z[0] > (loss == TMLP_LOSS_SIGMOID_BCE ? 0.0f : 0.5f);
-    int best = 0;
-    for (int j = 1; j < n_out; j++)
-        if (z[j] > z[best])
-            best = j;
-    return best;
-}
-
-/* Checks that d can be fed to net. */
-static int check_data(const tmlp_net *net, const tmlp_data *d, const char *what, tmlp_err *err)
-{
-    const tmlp_net_spec *s = tmlp_net_get_spec(net);
-    int n_out = tmlp_net_n_out(net);
-    if (!d || d->n <= 0 || !d->x)
-        return tmlp_fail(err, TMLP_EINVAL, "%s data is empty", what);
-    if (d->n_in != s->n_in)
-        return tmlp_fail(err, TMLP_EINVAL, "%s data has %d inputs per sample, the net takes %d",
-                         what, d->n_in, s->n_in);
-    if (s->loss == TMLP_LOSS_SOFTMAX_CE && (!d->label || d->n_classes > n_out))
-        return tmlp_fail(err, TMLP_EINVAL, "%s data: softmax_ce needs labels in 0..%d, data has %s",
-                         what, n_out - 1, d->label ? "more classes" : "no labels");
-    if (s->loss != TMLP_LOSS_SOFTMAX_CE) {
-        if (d->target && d->n_targets != n_out)
-            return tmlp_fail(err, TMLP_EINVAL, "%s data has %d targets per sample, the net has %d "
-                             "outputs", what, d->n_targets, n_out);
-        if (!d->target && !d->label)
-            return tmlp_fail(err, TMLP_EINVAL, "%s data has neither labels nor targets", what);
-        if (!d->target && n_out > 1 && d->n_classes > n_out)
-            return tmlp_fail(err, TMLP_EINVAL, "%s data has %d classes, the net %d outputs", what,
-                             d->n_classes, n_out);
-        if (!d->target && n_out == 1 && d->n_classes > 2)
-            return tmlp_fail(err, TMLP_EINVAL, "%s data has %d classes, a single output takes 2",
-                             what, d->n_classes);
-    }
-    return TMLP_OK;
-}
-
-int tmlp_evaluate(tmlp_net *net, const tmlp_data *d, double *loss, double *acc, tmlp_err *err)
-{
-    int rc = check_data(net, d, "evaluation", err);
-    if (rc != TMLP_OK)
-        return rc;
-    const tmlp_net_spec *s = tmlp_net_get_spec(net);
-    int n_out = tmlp_net_n_out(net), mb = tmlp_net_max_batch(net), mode = tmlp_net_mode(net);
-    double total = 0.0;
-    long correct = 0;
-    tmlp_net_set_mode(net, TMLP_MODE_EVAL);
-    for (int r = 0; r < d->n; r += mb) {
-        int rows = d->n - r < mb ? d->n - r : mb;
-        const float *z = tmlp_net_forward(net, d->x + (size_t)r * d->n_in, rows, err);
-        tmlp_targets t = { d->label ? d->label + r : NULL,
-                           d->target ? d->target + (size_t)r * d->n_targets : NULL };
-        double l;
-        if (!z || (rc = tmlp_loss_eval(s->loss, z, rows, n_out, t, &l, NULL, err)) != TMLP_OK) {
-            tmlp_net_set_mode(net, mode);
-            return z ? rc : (err ? err->code : TMLP_EINVAL);
-        }
-        total += l * rows;
-        for (int i = 0; d->label && i < rows; i++)
-            correct += vote(s->loss, z + (size_t)i * n_out, n_out) == d->label[r + i];
-    }
-    tmlp_net_set_mode(net, mode);
-    if (loss)
-        *loss = total / d->n;
-    if (acc)
-        *acc = d->label ? (double)correct / d->n : NAN;
-    return TMLP_OK;
-}
-
-int tmlp_classify(tmlp_net *net, const float *x, int n, int *cls, tmlp_err *err)
-{
-    const tmlp_net_spec *s = tmlp_net_get_spec(net);
-    int n_out = tmlp_net_n_out(net), mb = tmlp_net_max_batch(net), mode = tmlp_net_mode(net);
-    tmlp_net_set_mode(net, TMLP_MODE_EVAL);
-    for (int r = 0; r < n; r += mb) {
-        int rows = n - r < mb ? n - r : mb;
-        const float *z = tmlp_net_forward(net, x + (size_t)r * s->n_in, rows, err);
-        if (!z) {
-            tmlp_net_set_mode(net, mode);
-            return err ? err->code : TMLP_EINVAL;
-        }
-        for (int i = 0; i < rows; i++)
-            cls[r + i] = vote(s->loss, z + (size_t)i * n_out, n_out);
-    }
-    tmlp_net_set_mode(net, mode);
-    return TMLP_OK;
 }
 
 /* Clips the gradient block g[0..n) by value, then by global norm. Returns the global norm
@@ -419,6 +330,35 @@ static int check_state(const tmlp_train_state *st, int n_batches, size_t n_best,
     return TMLP_OK;
 }
 
+/* Sharded training (cfg->reducer): the batch's loss and right answers summed across ranks,
+ * the local loss gradient dz rescaled from this shard's mean to the global batch's. */
+static int reduce_loss(const tmlp_reducer *red, int kind, const float *z, int mine, int rows,
+                       int n_out, const int *lb, float *dz, double *loss, long *right,
+                       tmlp_err *err)
+{
+    double sums[2] = { mine > 0 ? *loss * mine : 0.0, 0.0 };
+    for (int i = 0; lb && i < mine; i++)
+        sums[1] += tmlp_vote(kind, z + (size_t)i * n_out, n_out) == lb[i];
+    if (red->sum(red->ctx, sums, 2, TMLP_REDUCE_DOUBLE))
+        return tmlp_fail(err, TMLP_EIO, "train: summing the loss across ranks failed");
+    *loss = sums[0] / rows;
+    *right = (long)sums[1];
+    const float scale = (float)((double)mine / rows);
+    for (size_t k = 0; mine < rows && k < (size_t)mine * n_out; k++)
+        dz[k] *= scale;
+    return TMLP_OK;
+}
+
+/* Whether any rank's observer asked to stop (*stop), so that every rank stops together. */
+static int agree(const tmlp_reducer *red, int *stop, tmlp_err *err)
+{
+    double v = *stop != 0;
+    if (red->sum(red->ctx, &v, 1, TMLP_REDUCE_DOUBLE))
+        return tmlp_fail(err, TMLP_EIO, "train: agreeing across ranks to stop failed");
+    *stop = v > 0.0;
+    return TMLP_OK;
+}
+
 int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tmlp_data *val,
                const tmlp_train_cfg *cfg, const tmlp_observer *obs, tmlp_err *err)
 {
@@ -441,11 +381,11 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
             return tmlp_fail(err, TMLP_ESTATE, "train: layer %d uses '%s', whose derivative is 0 "
                              "everywhere, so no gradient can pass it; pick another activation",
                              i + 1, s->layer[i].act->name);
-    if ((rc = check_data(net, train, "training", err)) != TMLP_OK)
+    if ((rc = tmlp_check_data(net, train, "training", err)) != TMLP_OK)
         return rc;
     if (cfg->schedule && (rc = tmlp_schedule_check(cfg->schedule, err)) != TMLP_OK)
         return rc;
-    if (val && (rc = check_data(net, val, "validation", err)) != TMLP_OK)
+    if (val && (rc = tmlp_check_data(net, val, "validation", err)) != TMLP_OK)
         return rc;
     if (!(cfg->clip_norm >= 0.0f) || !(cfg->clip_value >= 0.0f) || cfg->early_stop < 0 ||
         !(cfg->min_delta >= 0.0f))
@@ -453,6 +393,9 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
                          "and min_delta must be >= 0");
     if (cfg->early_stop > 0 && !val)
         return tmlp_fail(err, TMLP_EINVAL, "train: early stopping needs a validation set");
+    if (cfg->reducer && (rc = tmlp_net_set_shard(net, cfg->reducer, 0, 1, err)) != TMLP_OK)
+        return rc;
+    tmlp_net_set_shard(net, NULL, 0, 0, NULL);
     if (cfg->on_nan != TMLP_ON_NAN_STOP && cfg->on_nan != TMLP_ON_NAN_SKIP)
         return tmlp_fail(err, TMLP_EINVAL, "train: on_nan must be TMLP_ON_NAN_STOP or "
                          "TMLP_ON_NAN_SKIP, got %d", cfg->on_nan);
@@ -464,6 +407,7 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
     }
 
     const int n = train->n, b = cfg->batch, n_in = train->n_in, nt = train->n_targets;
+    const tmlp_reducer *red = cfg->reducer;
     tmlp_team *team = tmlp_net_team(net); /* shares the gather and the gradient scan too */
     const int threads = tmlp_team_threads(team);
     /* rows per thread, at least 8: smaller shares cost more to hand out than to copy */
@@ -518,19 +462,31 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
         double grad_norm = NAN, t0 = now();
         for (int k = st->batch; k < n_batches; k++) {
             int start = k * b, rows = n - start < b ? n - start : b;
-            gather_job gj = { train, idx + start, xb, tb, lb }; /* gather the batch */
-            tmlp_team_run(team, gather_rows, &gj, (size_t)rows, gather_chunk);
+            int off = 0, mine = rows;                   /* this rank's shard of the batch */
+            if (red) {
+                tmlp_reduce_shard(rows, red->rank, red->size, &off, &mine);
+                tmlp_net_set_shard(net, red, off, rows, NULL);
+            }
+            gather_job gj = { train, idx + start + off, xb, tb, lb }; /* gather the batch */
+            if (mine > 0)
+                tmlp_team_run(team, gather_rows, &gj, (size_t)mine, gather_chunk);
             if (n_state)
                 memcpy(state0, state, n_state * sizeof *state);
             const tmlp_rng drop0 = *drop_rng;           /* before this batch's dropout masks */
-            const float *z = tmlp_net_forward(net, xb, rows, err);
+            const float *z = tmlp_net_forward(net, xb, mine, err);
             if (!z) {
                 rc = err ? err->code : TMLP_EINVAL;
                 goto done;
             }
-            double loss;
+            double loss = 0.0;
+            long right = 0;
             tmlp_targets t = { lb, tb };
-            if ((rc = tmlp_loss_eval(s->loss, z, rows, n_out, t, &loss, dz, err)) != TMLP_OK)
+            if (mine > 0 &&
+                (rc = tmlp_loss_eval(s->loss, z, mine, n_out, t, &loss, dz, err)) != TMLP_OK)
+                goto done;
+            int mine_bad = !isfinite(loss);
+            if (red && (rc = reduce_loss(red, s->loss, z, mine, rows, n_out, lb, dz, &loss,
+                                         &right, err)) != TMLP_OK)
                 goto done;
             int cause = CAUSE_ARITHMETIC, bad = !isfinite(loss);
             if (!bad && isnan(first_loss))
@@ -545,17 +501,30 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
                          TMLP_DIVERGE_FACTOR, first_loss, big);
             } else if (bad) {
                 char why[160];
-                cause = explain_loss(net, xb, rows, idx + start, why, sizeof why);
+                if (mine_bad)
+                    cause = explain_loss(net, xb, mine, idx + start + off, why, sizeof why);
+                else
+                    snprintf(why, sizeof why, "on another rank's rows of the batch");
                 snprintf(where, sizeof where, "the loss is %g: %s", loss, why);
             } else {
-                if ((rc = tmlp_net_backward(net, dz, rows, err)) != TMLP_OK)
+                if ((rc = tmlp_net_backward(net, dz, mine, err)) != TMLP_OK)
                     goto done;
+                if (red && red->sum(red->ctx, grads, n_params, TMLP_REDUCE_FLOAT)) {
+                    rc = tmlp_fail(err, TMLP_EIO, "train: epoch %d, batch %d: summing the "
+                                   "gradient across ranks failed", epoch, k + 1);
+                    goto done;
+                }
                 if ((bad = tmlp_team_run(team, grads_bad_chunk, grads, n_params, GRAD_CHUNK) != 0))
-                    cause = explain_grad(net, xb, rows, idx + start, grads, n_params, where,
+                    cause = explain_grad(net, xb, mine, idx + start + off, grads, n_params, where,
                                          sizeof where);
             }
             if (bad && n_state)
                 memcpy(state, state0, n_state * sizeof *state);
+            /* Sharded, the cause is each rank's own view: the stop-or-skip choice must not
+             * depend on it, only on what every rank holds the same. */
+            if (bad && red)
+                cause = first_nonfinite(params, n_params) >= 0 ? CAUSE_PARAMS
+                        : cause == CAUSE_PARAMS ? CAUSE_ARITHMETIC : cause;
             if (bad && (cfg->on_nan == TMLP_ON_NAN_STOP || cause == CAUSE_PARAMS)) {
                 char advice[80];
                 advise(cause, tmlp_optim_lr(opt), advice, sizeof advice);
@@ -568,10 +537,10 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
                 st->batch = k + 1;
                 continue;
             }
-            long right = 0;
-            for (int i = 0; lb && i < rows; i++)
-                right += vote(s->loss, z + (size_t)i * n_out, n_out) == lb[i];
+            for (int i = 0; !red && lb && i < rows; i++)
+                right += tmlp_vote(s->loss, z + (size_t)i * n_out, n_out) == lb[i];
             loss += tmlp_net_penalty(net);
+            int stop = 0;
             if (obs && obs->on_batch) {
                 /* The observer sees the net as the state describes it (the batch not yet
                  * trained, so not in the running statistics either): a checkpoint it saves
@@ -584,11 +553,18 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
                 *drop_rng = drop0;
                 tmlp_batch_info bi = { epoch, cfg->epochs, k + 1, n_batches, loss,
                                        (st->sum_loss + loss) / (st->counted + 1), now() - t0, net };
-                if (obs->on_batch(obs->ctx, &bi))
-                    goto done;                          /* this batch stays untrained */
+                stop = obs->on_batch(obs->ctx, &bi);
                 *drop_rng = drop1;
                 if (n_state)
                     memcpy(state, state1, n_state * sizeof *state);
+            }
+            if (red && (rc = agree(red, &stop, err)) != TMLP_OK) /* every rank stops together */
+                goto done;
+            if (stop) {                                 /* this batch stays untrained */
+                if (n_state)
+                    memcpy(state, state0, n_state * sizeof *state);
+                *drop_rng = drop0;
+                goto done;
             }
             grad_norm = clip(grads, n_params, cfg->clip_norm, cfg->clip_value, k == n_batches - 1);
             if (cfg->schedule)
@@ -620,7 +596,8 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
                                .steps = tmlp_optim_steps(opt), .lr = tmlp_optim_lr(opt),
                                .net = net, .skipped = st->skipped };
         tmlp_net_set_mode(net, TMLP_MODE_EVAL);
-        if (val && (rc = tmlp_evaluate(net, val, &ei.val_loss, &ei.val_acc, err)) != TMLP_OK)
+        if (val && (rc = tmlp_evaluate_sharded(net, val, red, &ei.val_loss, &ei.val_acc,
+                                               err)) != TMLP_OK)
             goto done;
         if (cfg->schedule)
             tmlp_schedule_epoch_end(cfg->schedule, ei.val_loss);
@@ -644,7 +621,10 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
         st->sum_loss = 0.0;
         st->counted = 0;
         st->rows = st->correct = 0;
-        if (obs && obs->on_epoch && obs->on_epoch(obs->ctx, &ei))
+        int stop = obs && obs->on_epoch && obs->on_epoch(obs->ctx, &ei);
+        if (red && (rc = agree(red, &stop, err)) != TMLP_OK)
+            goto done;
+        if (stop)
             break;
         if (st->finished)
             break;
@@ -652,6 +632,7 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
     end_with_best(st, params, n_params, state, n_state);
 done:
     tmlp_net_set_mode(net, TMLP_MODE_EVAL);
+    tmlp_net_set_shard(net, NULL, 0, 0, NULL);
     if (st == &fresh)
         tmlp_train_state_free(&fresh);
     free(state0);

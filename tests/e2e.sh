@@ -153,6 +153,7 @@ expect "predict --label-col x"                 2 "$bin" predict "$tmp/lf.st" --l
 suite tests/compare.sh compare           # `tinymlp compare`
 suite tests/sweep.sh sweep               # `tinymlp sweep`, resuming (docs/sweep.md)
 suite tests/mpi.sh mpi                   # build/tinymlp-mpi under mpirun (docs/sweep.md)
+suite tests/mpi_train.sh mpi_train       # data-parallel train under mpirun (docs/distributed.md)
 suite tests/reliability.sh reliability   # docs/reliability.md
 suite tests/everyday.sh everyday         # issue 21: bare widths, messages, --json
 for ex in "$build"/examples/*; do

@@ -78,6 +78,22 @@ START_TEST(shuffle_is_a_permutation_and_reproducible)
 }
 END_TEST
 
+START_TEST(advance_equals_that_many_draws)
+{
+    const uint64_t steps[] = { 0, 1, 2, 3, 17, 1000, 65537 };
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        tmlp_rng a, b;
+        tmlp_rng_seed(&a, 42 + i, 0xd20b);
+        b = a;
+        for (uint64_t k = 0; k < steps[i]; k++)
+            (void)tmlp_rng_u32(&a);
+        tmlp_rng_advance(&b, steps[i]);
+        ck_assert_msg(a.state == b.state && a.inc == b.inc, "advance by %lu", (unsigned long)steps[i]);
+        ck_assert_uint_eq(tmlp_rng_u32(&a), tmlp_rng_u32(&b));
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("rng");
@@ -85,6 +101,7 @@ static Suite *suite(void)
     TMLP_ADD(s, same_seed_same_sequence_other_seed_differs);
     TMLP_ADD(s, uniform_below_and_normal_have_right_ranges_and_moments);
     TMLP_ADD(s, shuffle_is_a_permutation_and_reproducible);
+    TMLP_ADD(s, advance_equals_that_many_draws);
     return s;
 }
 

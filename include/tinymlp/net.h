@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include "act.h"
 #include "err.h"
+#include "reduce.h"
 #include "rng.h"
 #include "team.h"
 
@@ -134,6 +135,17 @@ double tmlp_net_penalty(const tmlp_net *net);
 /* Running batch-norm statistics (every BN layer's mean then variance, n_out each, in layer
  * order): not trained by gradients, but part of the model. */
 float *tmlp_net_state(tmlp_net *net, size_t *n);
+
+/* Data-parallel training (reduce.h): from now on, training-mode forwards and backwards take
+ * their batch as the rows [offset, offset + batch) of a global batch of `total` rows whose
+ * other rows other ranks hold. Batch norm then uses the global batch's statistics (summed by
+ * red, as SyncBatchNorm), dropout draws the masks a single process would draw for these rows
+ * (the generator moves on past the others', so it stays the same on every rank), only rank 0
+ * adds the penalties' gradients, and a batch of 0 rows is allowed (it still takes part in
+ * every reduction). red NULL ends it. Borrowed: red must outlive its use. TMLP_EINVAL for a
+ * shard outside the global batch or a reducer without a sum. */
+int tmlp_net_set_shard(tmlp_net *net, const tmlp_reducer *red, int offset, int total,
+                       tmlp_err *err);
 
 /* Runs the net on x (batch, n_in), batch <= max_batch, and returns its raw outputs
  * (batch, n_out), owned by the net and valid until the next forward. The net keeps a pointer

@@ -31,6 +31,11 @@ float tmlp_rng_uniform(tmlp_rng *r);
 /* A standard normal deviate (Box-Muller; consumes two u32 draws per call). */
 float tmlp_rng_normal(tmlp_rng *r);
 
+/* Moves r on by delta draws in O(log delta) steps: the same state as delta calls of
+ * tmlp_rng_u32 (PCG's jump-ahead). Data-parallel training uses it to draw just its own rows'
+ * dropout masks from the single process's sequence. */
+void tmlp_rng_advance(tmlp_rng *r, uint64_t delta);
+
 /* Fisher-Yates shuffle of idx[0..n). */
 void tmlp_rng_shuffle(tmlp_rng *r, int *idx, int n);
 

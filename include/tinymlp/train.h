@@ -17,6 +17,7 @@
 #include "err.h"
 #include "net.h"
 #include "optim.h"
+#include "reduce.h"
 #include "schedule.h"
 
 #ifdef __cplusplus
@@ -42,6 +43,14 @@ typedef struct tmlp_train_cfg {
                           * and training goes on */
     struct tmlp_train_state *state; /* NULL, or where the run starts and where the loop keeps
                           * its position as it goes (see tmlp_train_state) */
+    const tmlp_reducer *reducer; /* NULL (one process), or data-parallel training across
+                          * reducer->size ranks (reduce.h): each rank calls tmlp_train with
+                          * the same net, data, configuration and seed; every global batch
+                          * of `batch` rows is cut into contiguous shards, one per rank;
+                          * the loss, the gradient block, batch-norm statistics, the
+                          * non-finite check, clipping's norm and the validation metrics
+                          * are those of the whole batch (or set), so every rank takes the
+                          * same step as one process would, up to float rounding */
 } tmlp_train_cfg;
 
 enum { TMLP_ON_NAN_STOP = 0, TMLP_ON_NAN_SKIP = 1 };

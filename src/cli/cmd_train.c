@@ -13,6 +13,8 @@
 #include "atomic.h"
 #include "resume.h"
 #include "diagfile.h"
+#include "study.h"
+#include "train_dist.h"
 
 #include <cJSON.h>
 
@@ -94,7 +96,9 @@ static void help(void)
 "  --config FILE       read settings from an INI file: keys are the long flags\n"
 "                      without '--' (lr = 0.001, standardize = true); flags given\n"
 "                      on the command line override the file\n"
-"  -h, --help          this text\n");
+"  -h, --help          this text\n"
+"With Open MPI: mpirun -np N build/tinymlp-mpi train ... trains this one net on N\n"
+"ranks (data parallel, one thread each; rank 0 writes the files): docs/distributed.md\n");
 }
 
 enum { O_DATA = 256, O_LAYERS, O_LOSS, O_INIT, O_OPT, O_LR, O_MOMENTUM, O_BETA1, O_BETA2, O_EPS,
@@ -494,6 +498,31 @@ int cmd_train(int argc, char **argv)
     }
     /* o's strings point into ini.argv: it lives until the end of the command */
 
+    /* Under mpirun, build/tinymlp-mpi is one of N ranks training one net (docs/distributed.md):
+     * every rank does what one process does, on its shard of each batch; rank 0 alone prints
+     * and writes files. Each rank trains on one thread. */
+    int mpi_argc = argc, rank = 0;
+    char **mpi_argv = argv;
+    if (study_mpi_begin(&mpi_argc, &mpi_argv, &rank) < 0) {
+        ini_free(&ini);
+        cli_resume_free(&res);
+        return EXIT_RUNTIME;
+    }
+    const tmlp_reducer *red = train_dist_reducer();
+    int dist_ready = 0;          /* train_dist_ready called: every rank passed it together */
+    if (red) {
+        o.threads = 1;
+        if (rank != 0) {
+            /* SIGINT/SIGTERM reach every rank: rank 0 stops the run at a batch every rank
+             * agrees on and saves it; the others must not die of it meanwhile */
+            if (o.checkpoint)
+                cli_ckpt_signals(1);
+            o.quiet = 1;
+            o.json = 0;
+            o.save = o.log = o.diag = o.checkpoint = o.ckpt_every = NULL;
+        }
+    }
+
     tmlp_err err = { 0 };
     cli_dataset ds = { 0 };
     tmlp_data *train = NULL, *val = NULL;
@@ -713,10 +742,39 @@ int cmd_train(int argc, char **argv)
         obs = cli_ckpt_observer(&ckpt, &obs);
         cli_ckpt_signals(1);
     }
+    if (red) { /* every rank with rank 0's data, then one net trained by all */
+        dist_ready = 1;
+        size_t np, ns;
+        const float *p = tmlp_net_params(net, &np), *st = tmlp_net_state(net, &ns);
+        if (train_dist_ready(1, study_data_sum(study_data_sum(0, train), val), o.data) ||
+            train_dist_same_params(p, np, st, ns, "before training: every rank needs the same "
+                                   "settings (layers, seed, --resume)"))
+            goto done;
+        if (!o.quiet)
+            fprintf(stderr, "data-parallel on %d ranks: each takes its share of every batch of "
+                    "%ld rows\n", red->size, batch);
+        tcfg.reducer = red;
+        obs = train_dist_observer(&obs);
+    }
     if (tmlp_train(net, opt, train, val, &tcfg, &obs, &err) ||
         (o.diag && diag_file_close(&df, &err))) {
         status = cli_fail(&err, 0);
+        /* a failure of this rank alone (memory, transport) would leave the others waiting */
+        if (red && err.code != TMLP_ENUMERIC && err.code != TMLP_EINVAL &&
+            err.code != TMLP_ESTATE)
+            train_dist_abort(status);
         goto done;
+    }
+    if (red) { /* the debug check: the ranks end with the same bits */
+        size_t np, ns;
+        const float *p = tmlp_net_params(net, &np), *st = tmlp_net_state(net, &ns);
+        if (train_dist_same_params(p, np, st, ns, "after training: the sums across ranks did "
+                                   "not give every rank the same bits"))
+            goto done;
+        if (rank != 0) { /* rank 0 alone evaluates, saves and reports */
+            status = 0;
+            goto done;
+        }
     }
     if (o.checkpoint && (status = cli_ckpt_end(&ckpt)) != 0)
         goto done;
@@ -783,6 +841,8 @@ int cmd_train(int argc, char **argv)
     }
     status = 0;
 done:
+    if (red && !dist_ready) /* this rank failed to set up: the others must not wait for it */
+        train_dist_ready(0, 0, o.data);
     if (log && cli_out_commit(&log_out, &err) && status == 0)
         status = cli_fail(&err, 0);
     cli_ckpt_signals(0);
@@ -803,5 +863,6 @@ done:
     tmlp_data_free(val);
     cli_dataset_free(&ds);
     ini_free(&ini);
+    study_mpi_end();
     return status;
 }
