@@ -326,7 +326,9 @@ int cmd_compare(int argc, char **argv)
         g->train = tmlp_train_defaults();
         g->train.epochs = s.epochs;
         g->train.batch = s.batch;
-        snprintf(g->value[0], sizeof g->value[0], "%s", g->name);
+        size_t len = strnlen(g->name, sizeof g->value[0] - 1); /* activation names are short */
+        memcpy(g->value[0], g->name, len);
+        g->value[0][len] = '\0';
     }
     su.train = train;
     su.val = val;
