@@ -123,7 +123,8 @@ $(BUILD)/tests/test_stats: TEST_LDFLAGS = $(BUILD)/src/cli/stats.o
 # ---- Open MPI front end of sweep and compare (issue 17) ----
 # When mpicc is found, `make` also builds BUILD/tinymlp-mpi: the same CLI with
 # src/cli/mpi/mpi_sweep.c in place of src/cli/mpi_none.c. The library and BUILD/tinymlp never
-# link MPI. scripts/deps.sh mpi installs Open MPI (libopenmpi-dev, openmpi-bin).
+# link MPI; BUILD/tinymlp under a multi-rank mpirun hands over to the tinymlp-mpi beside it.
+# scripts/deps.sh mpi installs Open MPI (libopenmpi-dev, openmpi-bin).
 MPICC ?= $(shell command -v mpicc 2>/dev/null)
 ifneq ($(MPICC),)
 all: $(BUILD)/tinymlp-mpi
@@ -229,6 +230,8 @@ install: all $(BUILD)/tinymlp.pc
 	ln -sf libtinymlp.so.0 $(DESTDIR)$(PREFIX)/lib/libtinymlp.so
 	install -m 644 $(BUILD)/tinymlp.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 755 $(BUILD)/tinymlp $(DESTDIR)$(PREFIX)/bin/
+	@# with Open MPI: the binary `mpirun -np N tinymlp` hands over to, beside tinymlp
+	if [ -x $(BUILD)/tinymlp-mpi ]; then install -m 755 $(BUILD)/tinymlp-mpi $(DESTDIR)$(PREFIX)/bin/; fi
 	install -m 644 docs/tinymlp.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	@if [ -z '$(DESTDIR)' ] && [ '$(SYSTEM_LIBDIR)' = yes ]; then \
 	    if [ "$$(id -u)" -eq 0 ]; then echo '$(LDCONFIG)'; $(LDCONFIG); \
@@ -242,7 +245,7 @@ install: all $(BUILD)/tinymlp.pc
 uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/include/tinymlp $(DESTDIR)$(PREFIX)/include/tinymlp.h
 	rm -f $(DESTDIR)$(PREFIX)/lib/libtinymlp.* $(DESTDIR)$(PREFIX)/lib/pkgconfig/tinymlp.pc
-	rm -f $(DESTDIR)$(PREFIX)/bin/tinymlp $(DESTDIR)$(PREFIX)/share/man/man1/tinymlp.1
+	rm -f $(DESTDIR)$(PREFIX)/bin/tinymlp $(DESTDIR)$(PREFIX)/bin/tinymlp-mpi $(DESTDIR)$(PREFIX)/share/man/man1/tinymlp.1
 
 # The docs against the code: API names, CLI flags, the man page, runnable examples.
 docs-check: all

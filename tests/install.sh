@@ -62,6 +62,12 @@ n_recipes=$(wc -l <"$tmp/recipes")
 grep -q 'PKG_CONFIG_PATH' README.md && ok "README.md says when to set PKG_CONFIG_PATH" ||
     bad "README.md says when to set PKG_CONFIG_PATH"
 
+# With Open MPI built, the binary a multi-rank `mpirun tinymlp` hands over to is installed beside it.
+if [ -x "$build/tinymlp-mpi" ]; then
+    [ -x "$prefix/bin/tinymlp-mpi" ] && ok "tinymlp-mpi is installed beside tinymlp" ||
+        bad "tinymlp-mpi is installed beside tinymlp"
+fi
+
 # What each example needs to run: inference reads a model (made with the installed CLI) and rows.
 "$prefix/bin/tinymlp" train --data xor --quiet --save "$tmp/xor.safetensors" >/dev/null 2>"$tmp/err" ||
     bad "the installed tinymlp trains and saves a model"

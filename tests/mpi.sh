@@ -40,15 +40,24 @@ args="$data --layers 32:relu --epochs 1 --grid lr=0.01,0.003 --grid batch=32,64 
 # shellcheck disable=SC2086
 "$bin" sweep $args --jobs 1 --report "$tmp/j1" >/dev/null 2>"$tmp/err" || bad "sweep --jobs 1"
 for np in 2 4; do
+    # -np 2 starts tinymlp-mpi itself; -np 4 the plain tinymlp, as the docs launch it, which
+    # hands over to the tinymlp-mpi beside it
+    launch=$mpibin; [ "$np" -eq 4 ] && launch=$bin
     # shellcheck disable=SC2086
-    if timeout 300 mpirun --oversubscribe -np $np "$mpibin" sweep $args --report "$tmp/np$np" >"$tmp/out" 2>"$tmp/err"; then
+    if timeout 300 mpirun --oversubscribe -np $np "$launch" sweep $args --report "$tmp/np$np" >"$tmp/out" 2>"$tmp/err"; then
         check "mpirun -np $np: results.csv the same bytes as --jobs 1" cmp -s "$tmp/j1/results.csv" "$tmp/np$np/results.csv"
         check "mpirun -np $np: layers.csv too" cmp -s "$tmp/j1/layers.csv" "$tmp/np$np/layers.csv"
         check "mpirun -np $np: the summary says $np ranks" grep -q "on $np MPI ranks" "$tmp/np$np/summary.md"
     else
-        bad "mpirun -np $np $mpibin sweep"
+        bad "mpirun -np $np $launch sweep"
     fi
 done
+# A plain tinymlp with no tinymlp-mpi beside it cannot hand over: one line, exit 2, nothing run.
+mkdir -p "$tmp/solo" && cp "$bin" "$tmp/solo/tinymlp"
+timeout 120 mpirun --oversubscribe -np 2 "$tmp/solo/tinymlp" sweep --data xor --epochs 1 --report "$tmp/solo/r" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "a plain tinymlp alone under mpirun -np 2 refuses (exit $rc), naming tinymlp-mpi" \
+    sh -c "test $rc -ne 0 && grep -q 'built without Open MPI and no tinymlp-mpi stands beside it' '$tmp/err' && test ! -e '$tmp/solo/r/results.csv'"
 # docs/sweep.md's recipe across machines, with one machine: localhost in a hostfile
 printf 'localhost slots=2\n' >"$tmp/hosts"
 # shellcheck disable=SC2086

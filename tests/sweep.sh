@@ -119,7 +119,8 @@ printf '0.1,0.2,0\n0.3,0.4,1\n0.5,0.6,1500\n' >"$tmp/wide.csv"
 expect "a label far beyond the rows needs --classes" 1 "$bin" sweep --data "$tmp/wide.csv" --epochs 1 --report "$tmp/x"
 expect "--classes lets it through"             0 "$bin" sweep --data "$tmp/wide.csv" --classes 1501 --layers 4:relu --epochs 1 --batch 3 --report "$tmp/w" --quiet
 expect "--classes 1 is refused"                2 "$bin" sweep --data "$tmp/wide.csv" --classes 1 --report "$tmp/x"
-expect "sweep under a 2-rank mpirun, built without MPI" 2 env OMPI_COMM_WORLD_SIZE=2 "$bin" sweep --data xor --report "$tmp/x"
+mkdir -p "$tmp/solo" && cp "$bin" "$tmp/solo/tinymlp"   # no tinymlp-mpi beside it to hand over to
+expect "sweep under a 2-rank mpirun, built without MPI" 2 env OMPI_COMM_WORLD_SIZE=2 "$tmp/solo/tinymlp" sweep --data xor --report "$tmp/x"
 
 # Resuming: a sweep killed with SIGKILL midway, started again, ends with the same results.csv.
 awk 'BEGIN { s = 11; for (i = 0; i < 3000; i++) { c = i % 3; line = "";

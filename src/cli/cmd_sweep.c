@@ -53,7 +53,7 @@ static void help(void)
 "see `tinymlp train --help`); each of them but the data's (--data, --val, --standardize,\n"
 "--csv-header, --label-col, --classes) can be a --grid KEY. Unset ones take train's defaults.\n"
 "\n"
-"With Open MPI: mpirun -np N build/tinymlp-mpi sweep ... deals the runs to N ranks\n"
+"With Open MPI: mpirun -np N build/tinymlp sweep ... deals the runs to N ranks\n"
 "(docs/sweep.md: hostfiles, running as root).\n");
 }
 

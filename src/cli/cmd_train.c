@@ -97,7 +97,7 @@ static void help(void)
 "                      without '--' (lr = 0.001, standardize = true); flags given\n"
 "                      on the command line override the file\n"
 "  -h, --help          this text\n"
-"With Open MPI: mpirun -np N build/tinymlp-mpi train ... trains this one net on N\n"
+"With Open MPI: mpirun -np N build/tinymlp train ... trains this one net on N\n"
 "ranks (data parallel, one thread each; rank 0 writes the files): docs/distributed.md\n");
 }
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "study.h"
 #include "tinymlp.h"
 
 static const struct {
@@ -32,6 +33,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    study_mpi_handoff(argv); /* `mpirun -np N tinymlp ...`: returns unless it hands over */
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

@@ -86,5 +86,11 @@ int study_mpi_run_all(const compare_setup *su, const char *dir, int quiet, int o
 int study_mpi_active(void);
 /* Ends MPI (no-op without it). */
 void study_mpi_end(void);
+/* Called first thing by main with its own argc/argv. A tinymlp built without MPI that finds
+ * itself one of several mpirun ranks replaces itself (execv, same pid, same environment, so
+ * mpirun still knows it) with the tinymlp-mpi beside its executable, when there is one:
+ * `mpirun -np N build/tinymlp ...` then runs with MPI. Returns only when there is nothing to
+ * hand over to (the commands then refuse a multi-rank launch themselves, naming the binary). */
+void study_mpi_handoff(char **argv);
 
 #endif
