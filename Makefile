@@ -170,8 +170,9 @@ asan:
 CLANG_CFLAGS ?= $(OPT) -g -fno-math-errno -fno-trapping-math -Werror
 clang:
 	@scripts/deps.sh build test clang
-	@$(MAKE) --no-print-directory BUILD=build/clang CC=clang CFLAGS="$(CLANG_CFLAGS)" \
+	@OMPI_CC=clang $(MAKE) --no-print-directory BUILD=build/clang CC=clang CFLAGS="$(CLANG_CFLAGS)" \
 	    build/clang/libtinymlp.a build/clang/libtinymlp.so build/clang/tinymlp \
+	    $(if $(MPICC),build/clang/tinymlp-mpi) \
 	    $(TESTS:$(BUILD)/%=build/clang/%) $(EXAMPLES:$(BUILD)/%=build/clang/%) \
 	    $(REPLAY:$(BUILD)/%=build/clang/%)
 	@E2E_SKIP_INSTALL=1 scripts/run-tests.sh build/clang $(TESTS:$(BUILD)/%=build/clang/%)
