@@ -158,7 +158,7 @@ int cmd_predict(int argc, char **argv)
     const char *name = strcmp(src, "-") ? src : "stdin";
     long lineno = 0;
     int first = 1;
-    while (getline(&line, &cap, in) != -1) {
+    while (!ferror(stdout) && getline(&line, &cap, in) != -1) { /* stdout gone: stop reading */
         lineno++;
         if (strspn(line, " \t\r\n") == strlen(line))
             continue; /* blank */

@@ -252,12 +252,16 @@ static void on_signal(int sig)
 
 void cli_ckpt_signals(int on)
 {
+    stop_signal = 0;
+    if (!on) {                                      /* back to one line and the default */
+        cli_signals_default();
+        return;
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on ? on_signal : SIG_DFL;
-    sa.sa_flags = on ? SA_RESETHAND : 0;            /* a second signal kills as usual */
-    stop_signal = 0;
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND;                     /* a second signal kills as usual */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 }
