@@ -1,7 +1,6 @@
 /* cmd_train.c: `tinymlp train`: build a net for a dataset, train it, report accuracy. */
 #include <errno.h>
 #include <getopt.h>
-#include <ini.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include "atomic.h"
 #include "resume.h"
 #include "diagfile.h"
+#include "ini.h"
 
 #include <cJSON.h>
 
@@ -157,7 +157,6 @@ static const char *optname(int c)
 typedef struct ini_args {
     char **argv;
     int argc, cap;
-    char why[160]; /* the first problem, for the error line */
 } ini_args;
 
 static int ini_push(ini_args *a, const char *s)
@@ -176,27 +175,35 @@ static int ini_push(ini_args *a, const char *s)
     return 1;
 }
 
-static int ini_key(void *user, const char *section, const char *name, const char *value)
+static int ini_key(void *user, const char *name, const char *value, char *why, size_t size)
 {
     ini_args *a = user;
-    (void)section;
+    if (!strcmp(name, "resume") || !strcmp(name, "config") || !strcmp(name, "help")) {
+        snprintf(why, size, "'%s' cannot be set in a config file%s", name,
+                 strcmp(name, "resume") ? "" : ": give --resume FILE on the command line");
+        return 1;
+    }
     for (const struct option *op = options; op->name; op++) {
-        if (strcmp(op->name, name) || !strcmp(name, "help") || !strcmp(name, "config"))
+        if (strcmp(op->name, name))
             continue;
         char flag[64];
         snprintf(flag, sizeof flag, "--%s", name);
         if (op->has_arg == no_argument) {
             if (!strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "1"))
-                return ini_push(a, flag);
+                return !ini_push(a, flag);
             if (!strcmp(value, "false") || !strcmp(value, "no") || !strcmp(value, "0"))
-                return 1;
-            snprintf(a->why, sizeof a->why, "'%s' wants true or false, got '%.40s'", name, value);
-            return 0;
+                return 0;
+            snprintf(why, size, "'%s' wants true or false, got '%.40s'", name, value);
+            return 1;
         }
-        return ini_push(a, flag) && ini_push(a, value);
+        if (!ini_push(a, flag) || !ini_push(a, value)) {
+            snprintf(why, size, "out of memory");
+            return 1;
+        }
+        return 0;
     }
-    snprintf(a->why, sizeof a->why, "unknown setting '%.40s'", name);
-    return 0;
+    snprintf(why, size, "unknown setting '%.40s'", name);
+    return 1;
 }
 
 /* Finds --config in argv; when there is one, writes a new argv into *out: argv[0], the
@@ -207,30 +214,32 @@ static int with_config(int argc, char **argv, ini_args *out)
     const char *path = NULL;
     int at = -1, span = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--config") && i + 1 < argc) {
-            path = argv[i + 1], at = i, span = 2;
-            break;
-        }
-        if (!strncmp(argv[i], "--config=", 9)) {
-            path = argv[i] + 9, at = i, span = 1;
-            break;
-        }
-        if (!strcmp(argv[i], "--config"))
+        const char *p = NULL;
+        int n = 0;
+        if (!strcmp(argv[i], "--config") && i + 1 < argc)
+            p = argv[i + 1], n = 2;
+        else if (!strncmp(argv[i], "--config=", 9))
+            p = argv[i] + 9, n = 1;
+        else if (!strcmp(argv[i], "--config"))
             return cli_usage_error("train", "--config needs a file");
+        if (p && path)
+            return cli_usage_error("train", "--config is given twice");
+        if (p && !*p)
+            return cli_usage_error("train", "--config needs a file, got ''");
+        if (p)
+            path = p, at = i, span = n, i += n - 1;
     }
     if (!path)
         return 0;
     if (!ini_push(out, argv[0]))
         goto nomem;
-    int line = ini_parse(path, ini_key, out);
-    if (line < 0) {
-        fprintf(stderr, "tinymlp train: cannot read the config file '%s': %s\n", path,
-                line == -1 ? strerror(errno) : "out of memory");
+    tmlp_err err = { 0 };
+    if (cli_ini_read(path, ini_key, out, &err) != TMLP_OK) {
+        if (err.code == TMLP_EFORMAT)
+            return cli_usage_error("train", "%s", err.msg);
+        fprintf(stderr, "tinymlp train: %s\n", err.msg);
         return EXIT_USAGE;
     }
-    if (line > 0)
-        return cli_usage_error("train", "%s:%d: %s", path, line,
-                               out->why[0] ? out->why : "not a 'key = value' line");
     for (int i = 1; i < argc; i++)
         if (i < at || i >= at + span)
             if (!ini_push(out, argv[i]))
