@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "datasets.h"
 #include "compare.h"
+#include "paths.h"
 
 #define DEFAULT_ACTS "sigmoid,tanh,relu,leaky_relu,elu,selu,gelu,silu,mish"
 
@@ -204,6 +205,25 @@ static int parse_acts(const char *text, const char *init_override, cmp_study *s)
     return 0;
 }
 
+/* --report '' is refused, and so is a report file that would overwrite a --data file. */
+static int check_report_files(const copts *o)
+{
+    static const char *const names[] = { "report.html", "summary.md", "results.csv",
+                                         "layers.csv", "timing.csv" };
+    char data[8][4200], out[5][4200];
+    cli_file in[8], outs[5];
+    int n_in = cli_dataset_files(o->data, data, 8);
+    if (!*o->report)
+        return cli_usage_error("compare", "--report needs a folder, got ''");
+    for (int i = 0; i < n_in; i++)
+        in[i] = (cli_file){ data[i], "--data" };
+    for (int i = 0; i < 5; i++) {
+        snprintf(out[i], sizeof out[i], "%.4000s/%s", o->report, names[i]);
+        outs[i] = (cli_file){ out[i], "--report's" };
+    }
+    return cli_files_check("compare", in, n_in, outs, 5);
+}
+
 static int mkdir_p(const char *dir)
 {
     char path[4096];
@@ -279,6 +299,8 @@ int cmd_compare(int argc, char **argv)
         fprintf(stderr, "tinymlp compare: %s\n", err.msg);
         return EXIT_USAGE;
     }
+    if ((rc = check_report_files(&o)))              /* before any work: paths.h */
+        return rc;
     const int is_xor = !strcmp(o.data, "xor");
     int sched_kind = is_xor ? TMLP_SCHED_CONSTANT : TMLP_SCHED_COSINE;
     if (o.schedule && tmlp_schedule_find(o.schedule, &sched_kind, &err)) {

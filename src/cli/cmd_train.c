@@ -13,6 +13,7 @@
 #include "resume.h"
 #include "diagfile.h"
 #include "ini.h"
+#include "paths.h"
 
 #include <cJSON.h>
 
@@ -157,6 +158,7 @@ static const char *optname(int c)
 typedef struct ini_args {
     char **argv;
     int argc, cap;
+    const char *path;  /* the file, an input no output may overwrite */
 } ini_args;
 
 static int ini_push(ini_args *a, const char *s)
@@ -231,6 +233,7 @@ static int with_config(int argc, char **argv, ini_args *out)
     }
     if (!path)
         return 0;
+    out->path = path;
     if (!ini_push(out, argv[0]))
         goto nomem;
     tmlp_err err = { 0 };
@@ -481,6 +484,7 @@ int cmd_train(int argc, char **argv)
     cli_ckpt ckpt = { 0 };
     tmlp_train_state state = { 0 };
     int status = EXIT_RUNTIME;
+    char *save_target = NULL, *ckpt_target = NULL; /* symlinked outputs' targets */
 
     /* Everything the user typed is checked before any work starts. */
     int opt_kind, loss = 0, init = TMLP_INIT_AUTO;
@@ -499,7 +503,30 @@ int cmd_train(int argc, char **argv)
     if (!isnan(o.eps)) ocfg.eps = (float)o.eps;
     if (!isnan(o.wd)) ocfg.weight_decay = (float)o.wd;
 
-    /* Outputs too: a missing folder or a read-only file fails now, not after training. */
+    /* Outputs: never '' nor the same file as an input or another output (--checkpoint may be
+     * the --resume file: it continues there); a symlink is written through to its target. */
+    char files[8][4200];
+    int n_files = cli_dataset_files(o.data, files, 8), n_in = 0;
+    cli_file ins[11], outs_c[4] = { { o.save, "--save" }, { o.checkpoint, "--checkpoint" },
+                                    { o.log, "--log" }, { o.diag, "--diag" } };
+    for (int i = 0; i < n_files; i++)
+        ins[n_in++] = (cli_file){ files[i], "--data" };
+    ins[n_in++] = (cli_file){ ini.path, "--config" };
+    if (res.path)
+        ins[n_in++] = (cli_file){ res.path, "--resume" };
+    if ((status = cli_files_check("train", ins, n_in, outs_c, 4)) != 0)
+        goto done;
+    status = EXIT_RUNTIME;
+    if ((o.save && cli_out_target(o.save, "the model", &save_target, &err)) ||
+        (o.checkpoint && cli_out_target(o.checkpoint, "the checkpoint", &ckpt_target, &err))) {
+        status = cli_fail(&err, 0);
+        goto done;
+    }
+    if (save_target)
+        o.save = save_target;
+    if (ckpt_target)
+        o.checkpoint = ckpt_target;
+    /* A missing folder or a read-only file fails now, not after training. */
     const char *outs[4][2] = { { o.save, "the model" }, { o.checkpoint, "the checkpoint" },
                                { o.log, "the log" }, { o.diag, "the diagnostics file" } };
     for (int i = 0; i < 4; i++)
@@ -767,5 +794,7 @@ done:
     tmlp_data_free(val);
     cli_dataset_free(&ds);
     ini_free(&ini);
+    free(save_target);
+    free(ckpt_target);
     return status;
 }
