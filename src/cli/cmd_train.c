@@ -467,6 +467,14 @@ int cmd_train(int argc, char **argv)
         return rc < 0 ? 0 : rc;
     }
     /* o's strings point into ini.argv: it lives until the end of the command */
+    if (res.argv && o.epochs < res.ck.state.epoch) { /* it would save a run that cannot go on */
+        fprintf(stderr, "tinymlp train: --epochs %ld is fewer than the %d epochs %s has done "
+                "already: give --epochs %d or more\n", o.epochs, res.ck.state.epoch, res.path,
+                res.ck.state.epoch);
+        ini_free(&ini);
+        cli_resume_free(&res);
+        return EXIT_USAGE;
+    }
 
     tmlp_err err = { 0 };
     cli_dataset ds = { 0 };
