@@ -3,7 +3,8 @@
 #   make check        unit tests (Check), installing Debian packages first if needed
 #   make asan         the unit tests built with -fsanitize=address,undefined
 #   make tsan         the thread-safety suites (threads, team, optim, tensor, net) under TSan
-#   make fuzz         every fuzz target (fuzz/) for FUZZ_TIME seconds each (clang, libFuzzer)
+#   make fuzz         every fuzz target (fuzz/) for FUZZ_TIME seconds each (clang, libFuzzer);
+#                     FUZZ_TARGETS=fuzz_ini runs only the ones named
 #   make install      PREFIX=/usr/local: headers, libraries, tinymlp.pc, the CLI, its man page
 #   make docs-check   the docs against the code (scripts/check-docs.sh; also run by make check)
 #   make clean        removes build/ and nothing else
@@ -150,14 +151,15 @@ tsan:
 # fuzz/, writes its seed corpus (fuzz/seeds.sh), and runs each for FUZZ_TIME seconds. A crash,
 # leak or timeout fails, and fuzz/run.sh names the input (copy it to tests/regress/TARGET/).
 FUZZ_TIME ?= 60
+FUZZ_TARGETS ?= $(FUZZ_SRC:fuzz/%.c=%)
 fuzz:
 	@scripts/deps.sh build test fuzz
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang OPT=-O1 \
 	    CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    FUZZ_LDFLAGS="-fsanitize=fuzzer,address,undefined" \
-	    $(FUZZ_SRC:fuzz/%.c=build/fuzz/fuzz/%)
-	@fuzz/run.sh build/fuzz $(BUILD) $(FUZZ_TIME) $(FUZZ_SRC:fuzz/%.c=%)
+	    $(FUZZ_TARGETS:%=build/fuzz/fuzz/%)
+	@fuzz/run.sh build/fuzz $(BUILD) $(FUZZ_TIME) $(FUZZ_TARGETS)
 
 $(BUILD)/tinymlp.pc: FORCE
 	@mkdir -p $(@D)

@@ -85,7 +85,7 @@ expect "--resume with --batch"          2 $bin train --resume "$tmp/c.st" --batc
 
 # fuzz regression files and seeds, replayed (under ASan in make asan)
 if fuzz/seeds.sh "$build" "$tmp/seeds" >"$tmp/err" 2>&1; then
-    for t in fuzz_idx fuzz_csv fuzz_model fuzz_layers; do
+    for t in fuzz_idx fuzz_csv fuzz_model fuzz_layers fuzz_ini; do
         if [ ! -x "$build/replay/$t" ]; then bad "replay $t (not built: make $build/replay/$t)"; continue; fi
         expect "replay $t: tests/regress/$t and seeds" 0 "$build/replay/$t" "tests/regress/$t" "$tmp/seeds/$t"
     done
