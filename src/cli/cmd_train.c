@@ -439,12 +439,12 @@ static cJSON *config_json(const opts *o, const tmlp_optim_cfg *oc, const tmlp_sc
     return c;
 }
 
-static void add_num(cJSON *obj, const char *key, double v)
+/* NaN and inf as null (JSON has no words for them); 0 when out of memory. */
+static int add_num(cJSON *obj, const char *key, double v)
 {
-    if (isnan(v))
-        cJSON_AddNullToObject(obj, key);
-    else
-        cJSON_AddNumberToObject(obj, key, v);
+    if (!isfinite(v))
+        return cJSON_AddNullToObject(obj, key) != NULL;
+    return cJSON_AddNumberToObject(obj, key, v) != NULL;
 }
 
 int cmd_train(int argc, char **argv)
@@ -750,24 +750,32 @@ int cmd_train(int argc, char **argv)
         }
     }
 
-    if (o.json) {
-        cJSON *j = cJSON_CreateObject();
-        cJSON_AddItemToObject(j, "config", cJSON_Duplicate(cfg_json, 1));
-        cJSON_AddNumberToObject(j, "epochs", rl.n);
-        add_num(j, "train_loss", rl.last.train_loss);
-        add_num(j, "train_accuracy", rl.last.train_acc);
-        add_num(j, "val_loss", rl.last.val_loss);
-        add_num(j, "val_accuracy", rl.last.val_acc);
-        add_num(j, ds.test ? "test_loss" : "final_train_loss", eloss);
-        add_num(j, ds.test ? "test_accuracy" : "final_train_accuracy", acc);
-        cJSON_AddItemToObject(j, "epoch_seconds", cJSON_CreateDoubleArray(rl.epoch_seconds, rl.n));
-        if (o.save)
-            cJSON_AddStringToObject(j, "model", o.save);
-        char *text = cJSON_PrintUnformatted(j);
-        if (text)
-            printf("%s\n", text);
-        free(text);
+    if (o.json) { /* every allocation checked: a missing field is an error, not a short line */
+        cJSON *j = cJSON_CreateObject(), *c = cJSON_Duplicate(cfg_json, 1);
+        cJSON *sec = cJSON_CreateDoubleArray(rl.epoch_seconds, rl.n);
+        int ok = j && c && sec && cJSON_AddItemToObject(j, "config", c);
+        if (!ok)
+            cJSON_Delete(c);
+        ok = ok && cJSON_AddNumberToObject(j, "epochs", rl.n) &&
+             add_num(j, "train_loss", rl.last.train_loss) &&
+             add_num(j, "train_accuracy", rl.last.train_acc) &&
+             add_num(j, "val_loss", rl.last.val_loss) &&
+             add_num(j, "val_accuracy", rl.last.val_acc) &&
+             add_num(j, ds.test ? "test_loss" : "final_train_loss", eloss) &&
+             add_num(j, ds.test ? "test_accuracy" : "final_train_accuracy", acc) &&
+             cJSON_AddItemToObject(j, "epoch_seconds", sec);
+        if (!cJSON_GetObjectItemCaseSensitive(j, "epoch_seconds"))
+            cJSON_Delete(sec);
+        ok = ok && (!o.save || cJSON_AddStringToObject(j, "model", o.save));
+        char *text = ok ? cJSON_PrintUnformatted(j) : NULL;
         cJSON_Delete(j);
+        if (!text) {
+            tmlp_fail(&err, TMLP_ENOMEM, "--json: no memory for the result");
+            status = cli_fail(&err, 0);
+            goto done;
+        }
+        printf("%s\n", text);
+        free(text);
     } else {
         if (!strcmp(o.data, "xor") && n_out == 1) { /* the whole truth table: four rows */
             float out[4];
