@@ -23,8 +23,6 @@ BLAS_LIBS   := $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas
 CJSON_CFLAGS := $(shell pkg-config --cflags libcjson 2>/dev/null || echo -I/usr/include/cjson)
 CJSON_LIBS   := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson)
 LIBS    := $(BLAS_LIBS) $(CJSON_LIBS) -lz -lm -lpthread
-# The CLI alone reads INI files (--config), with Debian's libinih.
-INIH_LIBS := $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm -lpthread)
 
 ALL_CFLAGS = $(WARN) $(CPPFLAGS_ALL) $(BLAS_CFLAGS) $(CJSON_CFLAGS) $(CFLAGS)
@@ -68,7 +66,7 @@ $(BUILD)/libtinymlp.so: $(PIC_OBJ)
 	$(CC) -shared -Wl,-soname,libtinymlp.so.0 -o $@ $^ $(LDFLAGS) $(LIBS)
 
 $(BUILD)/tinymlp: $(CLI_OBJ) $(BUILD)/libtinymlp.a
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libtinymlp.a $(LDFLAGS) $(INIH_LIBS) $(LIBS)
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libtinymlp.a $(LDFLAGS) $(LIBS)
 
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libtinymlp.a
 	@mkdir -p $(@D)
@@ -107,12 +105,12 @@ bench: data
 $(BUILD)/replay/%: fuzz/%.c fuzz/replay.c fuzz/fuzz.h $(CLI_OBJ) $(BUILD)/libtinymlp.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< fuzz/replay.c $(FUZZ_OBJ) $(BUILD)/libtinymlp.a \
-	    $(LDFLAGS) $(INIH_LIBS) $(LIBS)
+	    $(LDFLAGS) $(LIBS)
 
 $(BUILD)/fuzz/%: fuzz/%.c fuzz/fuzz.h $(CLI_OBJ) $(BUILD)/libtinymlp.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(FUZZ_OBJ) $(BUILD)/libtinymlp.a $(LDFLAGS) \
-	    $(FUZZ_LDFLAGS) $(INIH_LIBS) $(LIBS)
+	    $(FUZZ_LDFLAGS) $(LIBS)
 
 # test_alloc counts libtinymlp's heap allocations through the linker's --wrap.
 $(BUILD)/tests/test_alloc: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc

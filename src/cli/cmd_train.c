@@ -75,7 +75,8 @@ static void help(void)
 "                      at the end, and on SIGINT/SIGTERM, which then stop it\n"
 "  --checkpoint-every N  also every N epochs, or every N batches as Nb [end only]\n"
 "  --resume FILE       continue the run saved in FILE, with its settings; --epochs\n"
-"                      is the total, as if it had never stopped; --lr a new rate\n"
+"                      is the total, as if it had never stopped; --lr a new rate;\n"
+"                      its own settings may be repeated, changes are refused\n"
 "  --on-nan ACTION     on a non-finite loss or gradient: stop (exit 1, the last\n"
 "                      checkpoint kept) or skip the batch                 [stop]\n"
 "output:\n"
@@ -89,7 +90,8 @@ static void help(void)
 "  --json              print one JSON object with the results on stdout\n"
 "  --config FILE       read settings from an INI file: keys are the long flags\n"
 "                      without '--' (lr = 0.001, standardize = true); flags given\n"
-"                      on the command line override the file\n"
+"                      on the command line override the file. Outputs are never\n"
+"                      '' nor an input or each other; symlinks are written through\n"
 "  -h, --help          this text\n");
 }
 
