@@ -54,6 +54,15 @@ if [ -f data/mnist/train-images-idx3-ubyte ]; then
     check "SIGTERM while loading: exit 143 and one line" '[ $rc -eq 143 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "SIGTERM" "$tmp/err"'
 fi
 
+# SIGINT to compare and its workers (as Ctrl-C sends it to the whole group): one line, from
+# the parent; the workers die quietly
+if command -v pgrep >/dev/null 2>&1; then
+    "$bin" compare --data xor --layers 64 --epochs 100000 --seeds 2 --jobs 2 --report "$tmp/rep-int" \
+        --quiet >/dev/null 2>"$tmp/err" &
+    pid=$!; sleep 2; kill -INT $pid $(pgrep -P $pid) 2>/dev/null; wait $pid; rc=$?
+    check "compare, SIGINT to it and its workers: exit 130 and one line" '[ $rc -eq 130 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ]'
+fi
+
 # --- INI files (items 8, 9, 10) --------------------------------------------------------------
 printf '[train]\ndata = xor\nepochs = 3\nfoo = 1\n' >"$tmp/a.ini"
 expect "INI: unknown key on line 4"     2 $bin train --config "$tmp/a.ini" && says "INI: the error names line 4" "a.ini:4: unknown setting 'foo'"

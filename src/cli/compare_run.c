@@ -7,6 +7,7 @@
  * which worker finished first or how many ran at once. */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,8 +207,11 @@ int compare_run_all(const compare_setup *su, const char *tmpdir, int quiet)
             snprintf(path, sizeof path, "%s/run-%04d.bin", tmpdir, next);
             fflush(NULL);
             pid_t p = fork();
-            if (p == 0)
+            if (p == 0) { /* a worker dies quietly: the parent says "stopped by SIGINT" once */
+                signal(SIGINT, SIG_DFL);
+                signal(SIGTERM, SIG_DFL);
                 _exit(worker_main(su, next, path));
+            }
             if (p < 0) {
                 if (running)
                     break; /* wait for one to finish, then try again */
