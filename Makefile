@@ -4,7 +4,8 @@
 #   make asan         the unit tests built with -fsanitize=address,undefined
 #   make clang        library, CLI and tests built with clang -Werror (build/clang), tests run
 #   make tsan         the thread-safety suites (threads, team, optim, tensor, net) under TSan
-#   make fuzz         every fuzz target (fuzz/) for FUZZ_TIME seconds each (clang, libFuzzer)
+#   make fuzz         every fuzz target (fuzz/) for FUZZ_TIME seconds each (clang, libFuzzer);
+#                     FUZZ_TARGETS=fuzz_ini runs only the ones named
 #   make install      PREFIX=/usr/local: headers, libraries, tinymlp.pc, the CLI, its man page
 #   make docs-check   the docs against the code (scripts/check-docs.sh; also run by make check)
 #   make clean        removes build/ and nothing else
@@ -23,8 +24,6 @@ BLAS_LIBS   := $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas
 CJSON_CFLAGS := $(shell pkg-config --cflags libcjson 2>/dev/null || echo -I/usr/include/cjson)
 CJSON_LIBS   := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson)
 LIBS    := $(BLAS_LIBS) $(CJSON_LIBS) -lz -lm -lpthread
-# The CLI alone reads INI files (--config), with Debian's libinih.
-INIH_LIBS := $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm -lpthread)
 
 ALL_CFLAGS = $(WARN) $(CPPFLAGS_ALL) $(BLAS_CFLAGS) $(CJSON_CFLAGS) $(CFLAGS)
@@ -68,7 +67,7 @@ $(BUILD)/libtinymlp.so: $(PIC_OBJ)
 	$(CC) -shared -Wl,-soname,libtinymlp.so.0 -o $@ $^ $(LDFLAGS) $(LIBS)
 
 $(BUILD)/tinymlp: $(CLI_OBJ) $(BUILD)/libtinymlp.a
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libtinymlp.a $(LDFLAGS) $(INIH_LIBS) $(LIBS)
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libtinymlp.a $(LDFLAGS) $(LIBS)
 
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libtinymlp.a
 	@mkdir -p $(@D)
@@ -107,12 +106,12 @@ bench: data
 $(BUILD)/replay/%: fuzz/%.c fuzz/replay.c fuzz/fuzz.h $(CLI_OBJ) $(BUILD)/libtinymlp.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< fuzz/replay.c $(FUZZ_OBJ) $(BUILD)/libtinymlp.a \
-	    $(LDFLAGS) $(INIH_LIBS) $(LIBS)
+	    $(LDFLAGS) $(LIBS)
 
 $(BUILD)/fuzz/%: fuzz/%.c fuzz/fuzz.h $(CLI_OBJ) $(BUILD)/libtinymlp.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(FUZZ_OBJ) $(BUILD)/libtinymlp.a $(LDFLAGS) \
-	    $(FUZZ_LDFLAGS) $(INIH_LIBS) $(LIBS)
+	    $(FUZZ_LDFLAGS) $(LIBS)
 
 # ---- sweep / compare statistics (issue 17) ----
 # test_stats checks the CLI's statistics (src/cli/stats.c) against scipy's numbers.
@@ -193,14 +192,15 @@ tsan:
 # fuzz/, writes its seed corpus (fuzz/seeds.sh), and runs each for FUZZ_TIME seconds. A crash,
 # leak or timeout fails, and fuzz/run.sh names the input (copy it to tests/regress/TARGET/).
 FUZZ_TIME ?= 60
+FUZZ_TARGETS ?= $(FUZZ_SRC:fuzz/%.c=%)
 fuzz:
 	@scripts/deps.sh build test fuzz
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang OPT=-O1 \
 	    CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    FUZZ_LDFLAGS="-fsanitize=fuzzer,address,undefined" \
-	    $(FUZZ_SRC:fuzz/%.c=build/fuzz/fuzz/%)
-	@fuzz/run.sh build/fuzz $(BUILD) $(FUZZ_TIME) $(FUZZ_SRC:fuzz/%.c=%)
+	    $(FUZZ_TARGETS:%=build/fuzz/fuzz/%)
+	@fuzz/run.sh build/fuzz $(BUILD) $(FUZZ_TIME) $(FUZZ_TARGETS)
 
 # PREFIX/lib: a directory the loader searches (/usr/local/lib, /usr/lib) needs ldconfig after
 # installing; any other needs an rpath in what programs link, so tinymlp.pc's Libs carry

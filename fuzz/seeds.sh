@@ -6,7 +6,7 @@
 set -eu
 build=$1; out=$2
 bin="$build/tinymlp"
-rm -rf "$out"; mkdir -p "$out/fuzz_idx" "$out/fuzz_csv" "$out/fuzz_model" "$out/fuzz_layers"
+rm -rf "$out"; mkdir -p "$out/fuzz_idx" "$out/fuzz_csv" "$out/fuzz_model" "$out/fuzz_layers" "$out/fuzz_ini"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 # --- IDX: every element type, plain and gzip, and a folder --------------------------------
@@ -62,3 +62,15 @@ printf '\002[train]\ndata = xor\nlr = 0.05\nlayers = 8:tanh\nstandardize = true\
 printf '\003--data\000xor\000--lr\0000.1\000--layers\0008:relu\000--checkpoint-every\0002b\000--on-nan\000skip' \
     >"$out/fuzz_layers/args"
 printf '\003--resume\000c.st\000--epochs\00020\000-h' >"$out/fuzz_layers/args-resume"
+
+# --- INI files for --config (fuzz_ini: mode 0 memory, 1 file, +2 refuses the key "stop") ------
+printf '\000[train]\ndata = xor\nlr = 0.05 ; inline\nlayers = 8:tanh # too\n\n; comment\n# comment\n' \
+    >"$out/fuzz_ini/sections"
+printf '\001\357\273\277standardize = true\r\nepochs=3\r\n  indented = yes\n[x]\nlast = no-newline' \
+    >"$out/fuzz_ini/file-bom-crlf"
+printf '\002a = 1\nstop = now\nb = 2\n' >"$out/fuzz_ini/refused-key"
+printf '\000= value\n' >"$out/fuzz_ini/no-key"
+printf '\000[open\nkey\n' >"$out/fuzz_ini/bad-lines"
+{ printf '\000; '; head -c 4100 /dev/zero | tr '\0' x; printf '\nsave = /tmp/x\n'; } >"$out/fuzz_ini/long-line"
+{ printf '\001k = '; head -c 4091 /dev/zero | tr '\0' v; printf '\n'; } >"$out/fuzz_ini/longest-line"
+printf '\000a = 1\n\000b = 2\n' >"$out/fuzz_ini/nul"

@@ -8,7 +8,7 @@ want="${*:-build test}"
 pkgs=""
 for w in $want; do
     case "$w" in
-    build) pkgs="$pkgs gcc make pkg-config libopenblas-dev zlib1g-dev libcjson-dev libinih-dev" ;;
+    build) pkgs="$pkgs gcc make pkg-config libopenblas-dev zlib1g-dev libcjson-dev" ;;
     test)  pkgs="$pkgs check libsubunit-dev" ;;
     data)  pkgs="$pkgs npm dataset-fashion-mnist" ;;
     bench) pkgs="$pkgs python3-torch" ;;

@@ -240,5 +240,8 @@ expect "NaN in the data stops with exit 1" 1 $bin train --data "$tmp/nan" --val 
 expect "--on-nan skip trains past it"   0 $bin train --data "$tmp/nan" --val 0 --batch 2 --epochs 5 --quiet --on-nan skip --json &&
     check "--on-nan skip: a test accuracy comes out" 'grep -q "\"test_accuracy\":" "$tmp/out"'
 
+# --- issue 15, the command-line side: INI files, outputs, special files, stdout, signals ------
+suite tests/hostile_cli.sh hostile_cli
+
 echo "reliability: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

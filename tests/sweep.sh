@@ -115,6 +115,13 @@ expect "an invalid value fails before training" 2 "$bin" sweep --data xor --grid
 expect "--early-stop without validation"       2 "$bin" sweep --data xor --early-stop 2 --report "$tmp/x"
 expect "--val abc"                             2 "$bin" sweep --data xor --val abc --report "$tmp/x"
 expect "sweep --help"                          0 "$bin" sweep --help
+mkdir -p "$tmp/rd" && cp "$tmp/blobs.csv" "$tmp/rd/results.csv"
+expect "--report whose results.csv is the --data file" 2 "$bin" sweep --data "$tmp/rd/results.csv" --report "$tmp/rd"
+check "... and the data file is untouched" cmp -s "$tmp/blobs.csv" "$tmp/rd/results.csv"
+expect "--report ''"                            2 "$bin" sweep --data xor --report ''
+expect "--config /dev/zero is refused"          2 "$bin" sweep --config /dev/zero --data xor --report "$tmp/x"
+awk 'BEGIN { printf "; "; for (i = 0; i < 5000; i++) printf "x"; printf "\n[grid]\nlr = 0.1,0.2\n" }' >"$tmp/long.ini"
+expect "--config: a line over 4096 bytes is refused" 2 "$bin" sweep --config "$tmp/long.ini" --data xor --report "$tmp/x"
 printf '0.1,0.2,0\n0.3,0.4,1\n0.5,0.6,1500\n' >"$tmp/wide.csv"
 expect "a label far beyond the rows needs --classes" 1 "$bin" sweep --data "$tmp/wide.csv" --epochs 1 --report "$tmp/x"
 expect "--classes lets it through"             0 "$bin" sweep --data "$tmp/wide.csv" --classes 1501 --layers 4:relu --epochs 1 --batch 3 --report "$tmp/w" --quiet

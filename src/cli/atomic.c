@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "paths.h"
 
 #define SUFFIX ".tmp.XXXXXX"
 
@@ -45,11 +46,15 @@ static int make_tmp(const char *path, const char *what, char **tmp, tmlp_err *er
 
 int cli_out_check(const char *path, const char *what, tmlp_err *err)
 {
-    int rc = check_target(path, what, err);
+    char *target;                                   /* a symlink: its target is written */
+    int rc = cli_out_target(path, what, &target, err);
     if (rc != TMLP_OK)
         return rc;
+    if (target)
+        path = target;
     char *tmp;
-    int fd = make_tmp(path, what, &tmp, err);
+    int fd = (rc = check_target(path, what, err)) != TMLP_OK ? rc : make_tmp(path, what, &tmp, err);
+    free(target);
     if (fd < 0)
         return fd;
     close(fd);
@@ -61,15 +66,25 @@ int cli_out_check(const char *path, const char *what, tmlp_err *err)
 int cli_out_open(cli_out *o, const char *path, const char *what, tmlp_err *err)
 {
     memset(o, 0, sizeof *o);
-    int rc = check_target(path, what, err);
+    char *target;                                   /* a symlink: written through, kept */
+    int rc = cli_out_target(path, what, &target, err);
     if (rc != TMLP_OK)
         return rc;
+    if (target)
+        path = o->path = target;
+    if ((rc = check_target(path, what, err)) != TMLP_OK) {
+        cli_out_abort(o);
+        return rc;
+    }
     int fd = make_tmp(path, what, &o->tmp, err);
-    if (fd < 0)
+    if (fd < 0) {
+        cli_out_abort(o);
         return fd;
+    }
     struct stat st;                                 /* keep the mode of the file replaced */
     mode_t mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644;
-    if (fchmod(fd, mode) != 0 || !(o->f = fdopen(fd, "w")) || !(o->path = strdup(path))) {
+    if (fchmod(fd, mode) != 0 || !(o->f = fdopen(fd, "w")) ||
+        (!o->path && !(o->path = strdup(path)))) {
         rc = tmlp_fail(err, TMLP_EIO, "%s: %s: %s", path, o->tmp, strerror(errno));
         if (!o->f)
             close(fd);

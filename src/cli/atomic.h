@@ -3,7 +3,9 @@
  * Like the library's model and checkpoint files: the text goes to "<path>.tmp.XXXXXX" in the
  * same folder; committing flushes, fsyncs and renames it over path, then fsyncs the folder.
  * Until then an old file at path is untouched, and a process killed on the way leaves at
- * most a ".tmp." file beside it (safe to delete). */
+ * most a ".tmp." file beside it (safe to delete). A path that is a symlink is written through:
+ * the temporary file goes beside its final target and is renamed over the target, so the
+ * link stays a link (a dangling one is refused, paths.h). */
 #ifndef TINYMLP_CLI_ATOMIC_H
 #define TINYMLP_CLI_ATOMIC_H
 

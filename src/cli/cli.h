@@ -25,6 +25,10 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 #endif
     ;
 
+/* SIGINT/SIGTERM print "tinymlp: stopped by SIG..." and end the program with the signal's
+ * status (128 + N); SIGPIPE is ignored (main treats EPIPE on stdout as the reader stopping). */
+void cli_signals_default(void);
+
 /* Strict number parsers: the whole string must be a finite number in range. */
 int cli_int(const char *s, long lo, long hi, long *out);
 int cli_float(const char *s, double *out);

@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "datasets.h"
 #include "study.h"
+#include "paths.h"
 
 #define DEFAULT_ACTS "sigmoid,tanh,relu,leaky_relu,elu,selu,gelu,silu,mish"
 
@@ -243,6 +244,8 @@ int cmd_compare(int argc, char **argv)
         fprintf(stderr, "tinymlp compare: %s\n", err.msg);
         return EXIT_USAGE;
     }
+    if ((rc = study_check_report("compare", o.data, o.report)))              /* before any work: paths.h */
+        return rc;
     const int is_xor = !strcmp(o.data, "xor");
     int sched_kind = is_xor ? TMLP_SCHED_CONSTANT : TMLP_SCHED_COSINE;
     if (o.schedule && tmlp_schedule_find(o.schedule, &sched_kind, &err)) {

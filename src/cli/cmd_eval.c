@@ -2,6 +2,7 @@
  * matrix of a saved model on a dataset's test set (or its only set). */
 #include <getopt.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,92 @@ static void saved_csv(const tmlp_model_meta *meta, int *header, int *label_col, 
         k->valuedouble <= TMLP_CSV_MAX_CLASSES)
         *classes = (int)k->valuedouble;
     cJSON_Delete(cfg);
+}
+
+/* The confusion matrix as its nonzero cells: true * k + predicted, sorted. */
+typedef struct confusion {
+    int k;
+    size_t n;
+    uint64_t *cell;   /* (n) */
+    long *row, *diag; /* (k) each: rows per true class, and those predicted right */
+} confusion;
+
+static int cmp_cell(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The count of cell (t, p), read in row order: *at walks cm->cell once over all calls. */
+static long next_count(const confusion *cm, size_t *at, int t, int p)
+{
+    uint64_t key = (uint64_t)t * (uint64_t)cm->k + (uint64_t)p;
+    long n = 0;
+    while (*at < cm->n && cm->cell[*at] == key)
+        n++, (*at)++;
+    return n;
+}
+
+/* A number as cJSON writes one (the shortest of 15 or 17 digits that reads back the same);
+ * never NaN or inf, which JSON has no words for: those are null. */
+static void json_number(double v)
+{
+    char buf[32];
+    if (!isfinite(v)) {
+        fputs("null", stdout);
+        return;
+    }
+    snprintf(buf, sizeof buf, "%1.15g", v);
+    if (strtod(buf, NULL) != v)
+        snprintf(buf, sizeof buf, "%1.17g", v);
+    fputs(buf, stdout);
+}
+
+/* --json: the small fields through cJSON (it escapes the strings), then the per-class
+ * accuracies and the matrix streamed row by row. Every allocation is checked. */
+static int eval_json(const char *path, const char *data, const char *split, int n, double acc,
+                     double loss, const confusion *cm, tmlp_err *err)
+{
+    cJSON *j = cJSON_CreateObject();
+    int ok = j && cJSON_AddStringToObject(j, "model", path) &&
+             cJSON_AddStringToObject(j, "data", data) &&
+             cJSON_AddStringToObject(j, "split", split) &&
+             cJSON_AddNumberToObject(j, "samples", n) &&
+             cJSON_AddNumberToObject(j, "accuracy", acc) &&
+             cJSON_AddNumberToObject(j, "loss", loss);
+    char *head = ok ? cJSON_PrintUnformatted(j) : NULL;
+    cJSON_Delete(j);
+    if (!head)
+        return tmlp_fail(err, TMLP_ENOMEM, "--json: no memory");
+    size_t len = strlen(head);                      /* "{...}": written without its '}' */
+    fwrite(head, 1, len - 1, stdout);
+    free(head);
+    fputs(",\"per_class_accuracy\":[", stdout);
+    for (int t = 0; t < cm->k; t++) {
+        if (t)
+            putchar(',');
+        if (cm->row[t])
+            json_number((double)cm->diag[t] / cm->row[t]);
+        else
+            fputs("null", stdout);
+    }
+    fputs("],\"confusion\":[", stdout);
+    size_t at = 0;
+    for (int t = 0; t < cm->k && !ferror(stdout); t++) {
+        putchar(t ? ',' : '[');
+        if (t)
+            putchar('[');
+        for (int p = 0; p < cm->k; p++) {
+            long c = next_count(cm, &at, t, p);
+            if (c)
+                printf(p ? ",%ld" : "%ld", c);
+            else
+                fputs(p ? ",0" : "0", stdout);     /* most cells: no printf */
+        }
+        putchar(']');
+    }
+    fputs("]}\n", stdout);
+    return TMLP_OK;
 }
 
 int cmd_eval(int argc, char **argv)
@@ -94,7 +181,7 @@ int cmd_eval(int argc, char **argv)
     tmlp_model_meta meta = { 0 };
     cli_dataset ds = { 0 };
     cli_prep prep = { 0 };
-    long *confusion = NULL;
+    confusion cm = { 0 };
     tmlp_team *team = NULL;
     int status = EXIT_RUNTIME;
     tmlp_net *net = tmlp_model_read(path, 256, &meta, &err);
@@ -125,47 +212,34 @@ int cmd_eval(int argc, char **argv)
     }
     int k = tmlp_net_n_out(net) == 1 ? 2 : tmlp_net_n_out(net);
     int *pred = malloc((size_t)d->n * sizeof *pred);
-    confusion = calloc((size_t)k * k, sizeof *confusion);
-    if (!pred || !confusion || tmlp_classify(net, d->x, d->n, pred, &err)) {
-        if (!pred || !confusion)
-            tmlp_fail(&err, TMLP_ENOMEM, "no memory");
+    cm.cell = malloc((size_t)d->n * sizeof *cm.cell);
+    cm.row = calloc((size_t)k, sizeof *cm.row);
+    cm.diag = calloc((size_t)k, sizeof *cm.diag);
+    if (!pred || !cm.cell || !cm.row || !cm.diag || tmlp_classify(net, d->x, d->n, pred, &err)) {
+        if (!pred || !cm.cell || !cm.row || !cm.diag)
+            tmlp_fail(&err, TMLP_ENOMEM, "no memory for %d rows of %d classes", d->n, k);
         free(pred);
         status = cli_fail(&err, 0);
         goto done;
     }
+    /* The matrix is k x k but has at most n nonzero cells: they are kept as sorted (true,
+     * predicted) pairs and the rows written out as they stream, zeros filled in, so memory
+     * and time stay O(n + k) beside the O(k^2) text itself (8192 classes: 64M cells). */
+    cm.k = k;
     for (int i = 0; i < d->n; i++)
-        if (d->label[i] >= 0 && d->label[i] < k)
-            confusion[(size_t)d->label[i] * k + pred[i]]++;
+        if (d->label[i] >= 0 && d->label[i] < k) {
+            cm.cell[cm.n++] = (uint64_t)d->label[i] * (uint64_t)k + (uint64_t)pred[i];
+            cm.row[d->label[i]]++;
+            cm.diag[d->label[i]] += pred[i] == d->label[i];
+        }
     free(pred);
+    qsort(cm.cell, cm.n, sizeof *cm.cell, cmp_cell);
 
     if (json) {
-        cJSON *j = cJSON_CreateObject(), *per = cJSON_CreateArray(), *cm = cJSON_CreateArray();
-        cJSON_AddStringToObject(j, "model", path);
-        cJSON_AddStringToObject(j, "data", data);
-        cJSON_AddStringToObject(j, "split", ds.test ? "test" : "all");
-        cJSON_AddNumberToObject(j, "samples", d->n);
-        cJSON_AddNumberToObject(j, "accuracy", acc);
-        cJSON_AddNumberToObject(j, "loss", loss);
-        for (int t = 0; t < k; t++) {
-            long row = 0;
-            cJSON *r = cJSON_CreateArray();
-            for (int p = 0; p < k; p++) {
-                row += confusion[(size_t)t * k + p];
-                cJSON_AddItemToArray(r, cJSON_CreateNumber((double)confusion[(size_t)t * k + p]));
-            }
-            cJSON_AddItemToArray(cm, r);
-            if (row)
-                cJSON_AddItemToArray(per, cJSON_CreateNumber((double)confusion[(size_t)t * k + t] / row));
-            else
-                cJSON_AddItemToArray(per, cJSON_CreateNull());
+        if (eval_json(path, data, ds.test ? "test" : "all", d->n, acc, loss, &cm, &err)) {
+            status = cli_fail(&err, 0);
+            goto done;
         }
-        cJSON_AddItemToObject(j, "per_class_accuracy", per);
-        cJSON_AddItemToObject(j, "confusion", cm);
-        char *text = cJSON_PrintUnformatted(j);
-        if (text)
-            printf("%s\n", text);
-        free(text);
-        cJSON_Delete(j);
     } else {
         printf("%s on %s (%s, %d samples)\n", path, data, ds.test ? "test set" : "all rows", d->n);
         printf("accuracy: %.2f%% (%ld/%d)  loss %.4f\n\n", 100.0 * acc, lround(acc * d->n), d->n, loss);
@@ -173,22 +247,27 @@ int cmd_eval(int argc, char **argv)
         for (int p = 0; p < k; p++)
             printf("%6d", p);
         printf("   accuracy\n");
+        size_t at = 0;
         for (int t = 0; t < k; t++) {
-            long row = 0;
             printf("%6d", t);
             for (int p = 0; p < k; p++) {
-                row += confusion[(size_t)t * k + p];
-                printf("%6ld", confusion[(size_t)t * k + p]);
+                long n_tp = next_count(&cm, &at, t, p);
+                if (n_tp)
+                    printf("%6ld", n_tp);
+                else
+                    fputs("     0", stdout);
             }
-            if (row)
-                printf("   %6.2f%%\n", 100.0 * confusion[(size_t)t * k + t] / row);
+            if (cm.row[t])
+                printf("   %6.2f%%\n", 100.0 * cm.diag[t] / cm.row[t]);
             else
                 printf("        -\n");
         }
     }
     status = 0;
 done:
-    free(confusion);
+    free(cm.cell);
+    free(cm.row);
+    free(cm.diag);
     cli_prep_free(&prep);
     cli_dataset_free(&ds);
     tmlp_model_meta_free(&meta);

@@ -5,12 +5,16 @@
  * row that is not numeric is taken as a header and skipped (--csv-header says so outright);
  * --label-col drops a label column, so a training CSV file can be fed as it is. */
 #include <errno.h>
+#include <fcntl.h>
+#include <float.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "datasets.h"
@@ -23,6 +27,9 @@ static void help(void)
            "for each, the predicted class and its probability: \"7 0.9981\". Inputs are in the\n"
            "units of the training data (MNIST: pixels 0..255); the model's own scaling and\n"
            "standardisation are applied. A non-numeric first row is skipped as a header.\n"
+           "A model trained with --loss mse gives no probability: its lines show the class\n"
+           "(the output thresholded at 0.5, or the largest) and that raw output instead.\n"
+           "FILE must be a regular file; a line longer than 64 bytes per input is refused.\n"
            "\n"
            "  --csv-header W yes: the first row is a header, no: it is data, auto: a header\n"
            "                 when its first value is not a number                  [auto]\n"
@@ -30,6 +37,7 @@ static void help(void)
            "                 which is left out: a training CSV file as it is       [none]\n"
            "  --probs        print every class probability instead, comma-separated\n"
            "  --json         print one JSON object per row: {\"class\": 7, \"probability\": 0.99}\n"
+           "                 (mse models: {\"class\": 1, \"output\": 0.93})\n"
            "  -h, --help     this text\n");
 }
 
@@ -78,6 +86,11 @@ static int parse_row(char *line, float *x, int n_in, const char *src, long linen
                 return 0;
             return -1;
         }
+        if (!(fabs(v) <= FLT_MAX)) {           /* 1e39: infinite as a float */
+            fprintf(stderr, "tinymlp: %s:%ld: column %d: %.*s is beyond float range\n", src,
+                    lineno, j + 1, (int)(end - p > 40 ? 40 : end - p), p);
+            return -2;
+        }
         x[j] = (float)v;
         if ((*end == '\0' || *end == '\n') && j + 1 < n_in) {
             fprintf(stderr, "tinymlp: %s:%ld: %d values%s, the model takes %d\n", src, lineno, j + 1,
@@ -94,6 +107,58 @@ static int parse_row(char *line, float *x, int n_in, const char *src, long linen
         return -2;
     }
     return 1;
+}
+
+/* One line of in into *buf (NUL-terminated); its length, -1 at the end of the input, -2 when
+ * it is longer than max bytes (stdin may be /dev/zero: memory stays bounded), -3 out of
+ * memory, -4 at a NUL byte (not text). */
+static long read_line(FILE *in, char **buf, size_t *cap, size_t max)
+{
+    size_t len = 0;
+    int c = EOF;
+    while ((c = getc(in)) != EOF) {
+        if (c == '\0')
+            return -4;
+        if (len >= max)
+            return -2;
+        if (len + 2 > *cap) {
+            size_t want = *cap ? 2 * *cap : 4096;
+            char *b = realloc(*buf, want);
+            if (!b)
+                return -3;
+            *buf = b;
+            *cap = want;
+        }
+        (*buf)[len++] = (char)c;
+        if (c == '\n')
+            break;
+    }
+    if (!len)
+        return -1;
+    (*buf)[len] = '\0';
+    return (long)len;
+}
+
+/* FILE, opened without waiting on a FIFO; NULL (after one line) unless a regular file. */
+static FILE *open_input(const char *src)
+{
+    struct stat st;
+    int fd = open(src, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        fprintf(stderr, "tinymlp: cannot read '%s': %s\n", src, strerror(errno));
+    } else if (!S_ISREG(st.st_mode)) {
+        fprintf(stderr, "tinymlp: '%s' is not a regular file (a %s): refused; pipe it into "
+                "standard input instead\n", src, S_ISDIR(st.st_mode) ? "folder" :
+                S_ISFIFO(st.st_mode) ? "FIFO" : S_ISSOCK(st.st_mode) ? "socket" : "device");
+    } else {
+        FILE *f = fdopen(fd, "r");
+        if (f)
+            return f;
+        fprintf(stderr, "tinymlp: cannot read '%s': %s\n", src, strerror(errno));
+    }
+    if (fd >= 0)
+        close(fd);
+    return NULL;
 }
 
 int cmd_predict(int argc, char **argv)
@@ -143,11 +208,9 @@ int cmd_predict(int argc, char **argv)
         status = cli_fail(&err, 0);
         goto done;
     }
-    in = strcmp(src, "-") ? fopen(src, "r") : stdin;
-    if (!in) {
-        fprintf(stderr, "tinymlp: cannot read '%s': %s\n", src, strerror(errno));
+    in = strcmp(src, "-") ? open_input(src) : stdin;
+    if (!in)
         goto done;
-    }
     int n_in = tmlp_net_n_in(net), n_out = tmlp_net_n_out(net);
     x = malloc((size_t)n_in * sizeof *x);
     out = malloc((size_t)n_out * sizeof *out);
@@ -156,9 +219,10 @@ int cmd_predict(int argc, char **argv)
         goto done;
     }
     const char *name = strcmp(src, "-") ? src : "stdin";
-    long lineno = 0;
-    int first = 1;
-    while (getline(&line, &cap, in) != -1) {
+    long lineno = 0, len;
+    int first = 1, mse = tmlp_net_get_spec(net)->loss == TMLP_LOSS_MSE;
+    size_t max_line = (size_t)64 * ((size_t)n_in + 1) + 4096;  /* generous for n_in numbers */
+    while (!ferror(stdout) && (len = read_line(in, &line, &cap, max_line)) >= 0) {
         lineno++;
         if (strspn(line, " \t\r\n") == strlen(line))
             continue; /* blank */
@@ -187,15 +251,22 @@ int cmd_predict(int argc, char **argv)
         float p;
         if (n_out == 1) {
             cls = out[0] > 0.5f;
-            p = cls ? out[0] : 1.0f - out[0];
+            p = cls || mse ? out[0] : 1.0f - out[0];   /* mse: the raw output, not 1 - y */
         } else {
             for (int k = 1; k < n_out; k++)
                 if (out[k] > out[cls])
                     cls = k;
             p = out[cls];
         }
+        for (int k = 0; k < n_out; k++)
+            if (!isfinite(out[k])) {                   /* never NaN or inf in the output */
+                fprintf(stderr, "tinymlp: %s:%ld: the model's output %d is %g, not a finite "
+                        "number\n", name, lineno, k, (double)out[k]);
+                goto done;
+            }
         if (json) {
-            printf("{\"row\": %ld, \"class\": %d, \"probability\": %.6g}\n", lineno, cls, (double)p);
+            printf("{\"row\": %ld, \"class\": %d, \"%s\": %.6g}\n", lineno, cls,
+                   mse ? "output" : "probability", (double)p);
         } else if (probs) {
             for (int k = 0; k < n_out; k++)
                 printf("%s%.6g", k ? "," : "", (double)out[k]);
@@ -203,6 +274,19 @@ int cmd_predict(int argc, char **argv)
         } else {
             printf("%d %.4f\n", cls, (double)p);
         }
+    }
+    if (len == -2) {
+        fprintf(stderr, "tinymlp: %s:%ld: the line is longer than %zu bytes, more than a row of "
+                "%d numbers needs: refused\n", name, lineno + 1, max_line, n_in);
+        goto done;
+    }
+    if (len == -4) {
+        fprintf(stderr, "tinymlp: %s:%ld: a NUL byte: not a text row\n", name, lineno + 1);
+        goto done;
+    }
+    if (len == -3) {
+        fprintf(stderr, "tinymlp: no memory\n");
+        goto done;
     }
     if (ferror(in)) {
         fprintf(stderr, "tinymlp: reading '%s' failed: %s\n", name, strerror(errno));

@@ -6,7 +6,6 @@
  * once, and builds one configuration per grid point (sweep_cfg.c resolves each as `train`
  * would); study_run.c does the rest, as for `tinymlp compare`. */
 #include <errno.h>
-#include <ini.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 
 #include "cli.h"
 #include "datasets.h"
+#include "ini.h"
 #include "study.h"
 #include "sweep.h"
 
@@ -141,7 +141,6 @@ static int add_grid(sopts *o, const char *arg)
 typedef struct ini_acc {
     char **argv;
     int argc, cap;
-    char why[160];
 } ini_acc;
 
 static int acc_push(ini_acc *a, const char *s)
@@ -157,7 +156,9 @@ static int acc_push(ini_acc *a, const char *s)
     return (a->argv[a->argc++] = strdup(s)) != NULL;
 }
 
-static int ini_key(void *user, const char *section, const char *name, const char *value)
+/* cli_ini_fn: 0 to go on; nonzero (why written) to stop, as out of memory too. */
+static int ini_key(void *user, const char *section, const char *name, const char *value,
+                   char *why, size_t size)
 {
     ini_acc *a = user;
     char flag[80];
@@ -165,27 +166,27 @@ static int ini_key(void *user, const char *section, const char *name, const char
         snprintf(flag, sizeof flag, "%.40s=", name);
         char *both = malloc(strlen(flag) + strlen(value) + 1);
         if (!both)
-            return 0;
+            return snprintf(why, size, "out of memory"), 1;
         strcat(strcpy(both, flag), value);
         int ok = acc_push(a, "--grid") && acc_push(a, both);
         free(both);
-        return ok;
+        return ok ? 0 : (snprintf(why, size, "out of memory"), 1);
     }
     if (!strcmp(name, "config") || !strcmp(name, "help")) {
-        snprintf(a->why, sizeof a->why, "'%s' cannot be set in a config file", name);
-        return 0;
+        snprintf(why, size, "'%s' cannot be set in a config file", name);
+        return 1;
     }
     snprintf(flag, sizeof flag, "--%.60s", name);
     const sweep_key *k = sweep_key_find(name);
     if ((k && k->kind == SK_FLAG) || !strcmp(name, "quiet") || !strcmp(name, "json")) {
         if (!strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "1"))
-            return acc_push(a, flag);
+            return acc_push(a, flag) ? 0 : (snprintf(why, size, "out of memory"), 1);
         if (!strcmp(value, "false") || !strcmp(value, "no") || !strcmp(value, "0"))
-            return 1;
-        snprintf(a->why, sizeof a->why, "'%s' wants true or false, got '%.40s'", name, value);
-        return 0;
+            return 0;
+        snprintf(why, size, "'%s' wants true or false, got '%.40s'", name, value);
+        return 1;
     }
-    return acc_push(a, flag) && acc_push(a, value);
+    return acc_push(a, flag) && acc_push(a, value) ? 0 : (snprintf(why, size, "out of memory"), 1);
 }
 
 static void acc_free(ini_acc *a)
@@ -301,15 +302,13 @@ static int read_config(int argc, char **argv, ini_acc *file)
             continue;
         if (!path)
             return cli_usage_error("sweep", "--config needs a file");
-        int line = ini_parse(path, ini_key, file);
-        if (line < 0) {
-            fprintf(stderr, "tinymlp sweep: cannot read the config file '%s': %s\n", path,
-                    line == -1 ? strerror(errno) : "out of memory");
+        if (!*path)
+            return cli_usage_error("sweep", "--config needs a file, got ''");
+        tmlp_err err = { 0 };
+        if (cli_ini_read(path, ini_key, file, &err) != TMLP_OK) {
+            fprintf(stderr, "tinymlp sweep: %s\n", err.msg);
             return EXIT_USAGE;
         }
-        if (line > 0)
-            return cli_usage_error("sweep", "%s:%d: %s", path, line,
-                                   file->why[0] ? file->why : "not a 'key = value' line");
         return 0;
     }
     return 0;
@@ -366,6 +365,8 @@ int cmd_sweep(int argc, char **argv)
     s.title = "Sweep";
     const char *data = sweep_get(&o.base, "data");
     s.data = data ? data : "mnist";
+    if ((rc = study_check_report("sweep", s.data, o.report))) /* before any work: paths.h */
+        goto early;
     long n_cfg = 1;
     for (int k = 0; k < o.n_grid; k++) {
         n_cfg *= o.grid[k].n;

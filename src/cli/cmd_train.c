@@ -1,7 +1,6 @@
 /* cmd_train.c: `tinymlp train`: build a net for a dataset, train it, report accuracy. */
 #include <errno.h>
 #include <getopt.h>
-#include <ini.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,8 @@
 #include "atomic.h"
 #include "resume.h"
 #include "diagfile.h"
+#include "ini.h"
+#include "paths.h"
 #include "study.h"
 #include "train_dist.h"
 
@@ -79,7 +80,8 @@ static void help(void)
 "                      at the end, and on SIGINT/SIGTERM, which then stop it\n"
 "  --checkpoint-every N  also every N epochs, or every N batches as Nb [end only]\n"
 "  --resume FILE       continue the run saved in FILE, with its settings; --epochs\n"
-"                      is the total, as if it had never stopped; --lr a new rate\n"
+"                      is the total, as if it had never stopped; --lr a new rate;\n"
+"                      its own settings may be repeated, changes are refused\n"
 "  --on-nan ACTION     on a non-finite loss or gradient, or a diverged loss (over\n"
 "                      1000 x the first batch's, or 1000): stop (exit 1, the last\n"
 "                      checkpoint kept) or skip the batch                 [stop]\n"
@@ -95,7 +97,8 @@ static void help(void)
 "                      loss, accuracy, val metrics, lr and seconds on stdout\n"
 "  --config FILE       read settings from an INI file: keys are the long flags\n"
 "                      without '--' (lr = 0.001, standardize = true); flags given\n"
-"                      on the command line override the file\n"
+"                      on the command line override the file. Outputs are never\n"
+"                      '' nor an input or each other; symlinks are written through\n"
 "  -h, --help          this text\n"
 "With Open MPI: mpirun -np N build/tinymlp train ... trains this one net on N\n"
 "ranks (data parallel, one thread each; rank 0 writes the files): docs/distributed.md\n");
@@ -167,7 +170,7 @@ static const char *optname(int c)
 typedef struct ini_args {
     char **argv;
     int argc, cap;
-    char why[160]; /* the first problem, for the error line */
+    const char *path;  /* the file, an input no output may overwrite */
 } ini_args;
 
 static int ini_push(ini_args *a, const char *s)
@@ -186,27 +189,37 @@ static int ini_push(ini_args *a, const char *s)
     return 1;
 }
 
-static int ini_key(void *user, const char *section, const char *name, const char *value)
+static int ini_key(void *user, const char *section, const char *name, const char *value,
+                   char *why, size_t size)
 {
     ini_args *a = user;
-    (void)section;
+    (void)section; /* train's keys count in any section or none */
+    if (!strcmp(name, "resume") || !strcmp(name, "config") || !strcmp(name, "help")) {
+        snprintf(why, size, "'%s' cannot be set in a config file%s", name,
+                 strcmp(name, "resume") ? "" : ": give --resume FILE on the command line");
+        return 1;
+    }
     for (const struct option *op = options; op->name; op++) {
-        if (strcmp(op->name, name) || !strcmp(name, "help") || !strcmp(name, "config"))
+        if (strcmp(op->name, name))
             continue;
         char flag[64];
         snprintf(flag, sizeof flag, "--%s", name);
         if (op->has_arg == no_argument) {
             if (!strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "1"))
-                return ini_push(a, flag);
+                return !ini_push(a, flag);
             if (!strcmp(value, "false") || !strcmp(value, "no") || !strcmp(value, "0"))
-                return 1;
-            snprintf(a->why, sizeof a->why, "'%s' wants true or false, got '%.40s'", name, value);
-            return 0;
+                return 0;
+            snprintf(why, size, "'%s' wants true or false, got '%.40s'", name, value);
+            return 1;
         }
-        return ini_push(a, flag) && ini_push(a, value);
+        if (!ini_push(a, flag) || !ini_push(a, value)) {
+            snprintf(why, size, "out of memory");
+            return 1;
+        }
+        return 0;
     }
-    snprintf(a->why, sizeof a->why, "unknown setting '%.40s'", name);
-    return 0;
+    snprintf(why, size, "unknown setting '%.40s'", name);
+    return 1;
 }
 
 /* Finds --config in argv; when there is one, writes a new argv into *out: argv[0], the
@@ -217,30 +230,33 @@ static int with_config(int argc, char **argv, ini_args *out)
     const char *path = NULL;
     int at = -1, span = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--config") && i + 1 < argc) {
-            path = argv[i + 1], at = i, span = 2;
-            break;
-        }
-        if (!strncmp(argv[i], "--config=", 9)) {
-            path = argv[i] + 9, at = i, span = 1;
-            break;
-        }
-        if (!strcmp(argv[i], "--config"))
+        const char *p = NULL;
+        int n = 0;
+        if (!strcmp(argv[i], "--config") && i + 1 < argc)
+            p = argv[i + 1], n = 2;
+        else if (!strncmp(argv[i], "--config=", 9))
+            p = argv[i] + 9, n = 1;
+        else if (!strcmp(argv[i], "--config"))
             return cli_usage_error("train", "--config needs a file");
+        if (p && path)
+            return cli_usage_error("train", "--config is given twice");
+        if (p && !*p)
+            return cli_usage_error("train", "--config needs a file, got ''");
+        if (p)
+            path = p, at = i, span = n, i += n - 1;
     }
     if (!path)
         return 0;
+    out->path = path;
     if (!ini_push(out, argv[0]))
         goto nomem;
-    int line = ini_parse(path, ini_key, out);
-    if (line < 0) {
-        fprintf(stderr, "tinymlp train: cannot read the config file '%s': %s\n", path,
-                line == -1 ? strerror(errno) : "out of memory");
+    tmlp_err err = { 0 };
+    if (cli_ini_read(path, ini_key, out, &err) != TMLP_OK) {
+        if (err.code == TMLP_EFORMAT)
+            return cli_usage_error("train", "%s", err.msg);
+        fprintf(stderr, "tinymlp train: %s\n", err.msg);
         return EXIT_USAGE;
     }
-    if (line > 0)
-        return cli_usage_error("train", "%s:%d: %s", path, line,
-                               out->why[0] ? out->why : "not a 'key = value' line");
     for (int i = 1; i < argc; i++)
         if (i < at || i >= at + span)
             if (!ini_push(out, argv[i]))
@@ -449,32 +465,35 @@ static cJSON *config_json(const opts *o, const tmlp_optim_cfg *oc, const tmlp_sc
     return c;
 }
 
-static void add_num(cJSON *obj, const char *key, double v)
+/* NaN and inf as null (JSON has no words for them); 0 when out of memory. */
+static int add_num(cJSON *obj, const char *key, double v)
 {
-    if (!isfinite(v)) /* JSON has no NaN or infinity */
-        cJSON_AddNullToObject(obj, key);
-    else
-        cJSON_AddNumberToObject(obj, key, v);
+    if (!isfinite(v))
+        return cJSON_AddNullToObject(obj, key) != NULL;
+    return cJSON_AddNumberToObject(obj, key, v) != NULL;
 }
 
 /* --json's "history": one object per epoch this run trained, as the progress lines show it;
- * the validation keys only with a validation set. Non-finite numbers are null (add_num). */
-static void add_history(cJSON *j, const tmlp_epoch_info *h, int n, int with_val)
+ * the validation keys only with a validation set. Non-finite numbers are null (add_num).
+ * 0 when out of memory. */
+static int add_history(cJSON *j, const tmlp_epoch_info *h, int n, int with_val)
 {
     cJSON *arr = cJSON_AddArrayToObject(j, "history");
-    for (int i = 0; arr && i < n; i++) {
+    int ok = arr != NULL;
+    for (int i = 0; ok && i < n; i++) {
         cJSON *e = cJSON_CreateObject();
-        cJSON_AddItemToArray(arr, e);
-        cJSON_AddNumberToObject(e, "epoch", h[i].epoch);
-        add_num(e, "loss", h[i].train_loss);
-        add_num(e, "accuracy", h[i].train_acc);
-        if (with_val) {
-            add_num(e, "val_loss", h[i].val_loss);
-            add_num(e, "val_accuracy", h[i].val_acc);
+        ok = e && cJSON_AddItemToArray(arr, e);
+        if (!ok) {
+            cJSON_Delete(e);
+            break;
         }
-        add_num(e, "lr", tidy(h[i].lr));
-        add_num(e, "seconds", h[i].seconds);
+        ok = cJSON_AddNumberToObject(e, "epoch", h[i].epoch) &&
+             add_num(e, "loss", h[i].train_loss) && add_num(e, "accuracy", h[i].train_acc) &&
+             (!with_val || (add_num(e, "val_loss", h[i].val_loss) &&
+                            add_num(e, "val_accuracy", h[i].val_acc))) &&
+             add_num(e, "lr", tidy(h[i].lr)) && add_num(e, "seconds", h[i].seconds);
     }
+    return ok;
 }
 
 int cmd_train(int argc, char **argv)
@@ -497,6 +516,14 @@ int cmd_train(int argc, char **argv)
         return rc < 0 ? 0 : rc;
     }
     /* o's strings point into ini.argv: it lives until the end of the command */
+    if (res.argv && o.epochs < res.ck.state.epoch) { /* it would save a run that cannot go on */
+        fprintf(stderr, "tinymlp train: --epochs %ld is fewer than the %d epochs %s has done "
+                "already: give --epochs %d or more\n", o.epochs, res.ck.state.epoch, res.path,
+                res.ck.state.epoch);
+        ini_free(&ini);
+        cli_resume_free(&res);
+        return EXIT_USAGE;
+    }
 
     /* Under mpirun, build/tinymlp-mpi is one of N ranks training one net (docs/distributed.md):
      * every rank does what one process does, on its shard of each batch; rank 0 alone prints
@@ -539,6 +566,7 @@ int cmd_train(int argc, char **argv)
     cli_ckpt ckpt = { 0 };
     tmlp_train_state state = { 0 };
     int status = EXIT_RUNTIME;
+    char *save_target = NULL, *ckpt_target = NULL; /* symlinked outputs' targets */
 
     /* Everything the user typed is checked before any work starts. */
     int opt_kind, loss = 0, init = TMLP_INIT_AUTO;
@@ -557,7 +585,30 @@ int cmd_train(int argc, char **argv)
     if (!isnan(o.eps)) ocfg.eps = (float)o.eps;
     if (!isnan(o.wd)) ocfg.weight_decay = (float)o.wd;
 
-    /* Outputs too: a missing folder or a read-only file fails now, not after training. */
+    /* Outputs: never '' nor the same file as an input or another output (--checkpoint may be
+     * the --resume file: it continues there); a symlink is written through to its target. */
+    char files[8][4200];
+    int n_files = cli_dataset_files(o.data, files, 8), n_in = 0;
+    cli_file ins[11], outs_c[4] = { { o.save, "--save" }, { o.checkpoint, "--checkpoint" },
+                                    { o.log, "--log" }, { o.diag, "--diag" } };
+    for (int i = 0; i < n_files; i++)
+        ins[n_in++] = (cli_file){ files[i], "--data" };
+    ins[n_in++] = (cli_file){ ini.path, "--config" };
+    if (res.path)
+        ins[n_in++] = (cli_file){ res.path, "--resume" };
+    if ((status = cli_files_check("train", ins, n_in, outs_c, 4)) != 0)
+        goto done;
+    status = EXIT_RUNTIME;
+    if ((o.save && cli_out_target(o.save, "the model", &save_target, &err)) ||
+        (o.checkpoint && cli_out_target(o.checkpoint, "the checkpoint", &ckpt_target, &err))) {
+        status = cli_fail(&err, 0);
+        goto done;
+    }
+    if (save_target)
+        o.save = save_target;
+    if (ckpt_target)
+        o.checkpoint = ckpt_target;
+    /* A missing folder or a read-only file fails now, not after training. */
     const char *outs[4][2] = { { o.save, "the model" }, { o.checkpoint, "the checkpoint" },
                                { o.log, "the log" }, { o.diag, "the diagnostics file" } };
     for (int i = 0; i < 4; i++)
@@ -807,25 +858,33 @@ int cmd_train(int argc, char **argv)
         }
     }
 
-    if (o.json) {
-        cJSON *j = cJSON_CreateObject();
-        cJSON_AddItemToObject(j, "config", cJSON_Duplicate(cfg_json, 1));
-        cJSON_AddNumberToObject(j, "epochs", rl.n);
-        add_num(j, "train_loss", rl.last.train_loss);
-        add_num(j, "train_accuracy", rl.last.train_acc);
-        add_num(j, "val_loss", rl.last.val_loss);
-        add_num(j, "val_accuracy", rl.last.val_acc);
-        add_num(j, ds.test ? "test_loss" : "final_train_loss", eloss);
-        add_num(j, ds.test ? "test_accuracy" : "final_train_accuracy", acc);
-        cJSON_AddItemToObject(j, "epoch_seconds", cJSON_CreateDoubleArray(rl.epoch_seconds, rl.n));
-        add_history(j, rl.history, rl.n, val != NULL);
-        if (o.save)
-            cJSON_AddStringToObject(j, "model", o.save);
-        char *text = cJSON_PrintUnformatted(j);
-        if (text)
-            printf("%s\n", text);
-        free(text);
+    if (o.json) { /* every allocation checked: a missing field is an error, not a short line */
+        cJSON *j = cJSON_CreateObject(), *c = cJSON_Duplicate(cfg_json, 1);
+        cJSON *sec = cJSON_CreateDoubleArray(rl.epoch_seconds, rl.n);
+        int ok = j && c && sec && cJSON_AddItemToObject(j, "config", c);
+        if (!ok)
+            cJSON_Delete(c);
+        ok = ok && cJSON_AddNumberToObject(j, "epochs", rl.n) &&
+             add_num(j, "train_loss", rl.last.train_loss) &&
+             add_num(j, "train_accuracy", rl.last.train_acc) &&
+             add_num(j, "val_loss", rl.last.val_loss) &&
+             add_num(j, "val_accuracy", rl.last.val_acc) &&
+             add_num(j, ds.test ? "test_loss" : "final_train_loss", eloss) &&
+             add_num(j, ds.test ? "test_accuracy" : "final_train_accuracy", acc) &&
+             cJSON_AddItemToObject(j, "epoch_seconds", sec);
+        if (!cJSON_GetObjectItemCaseSensitive(j, "epoch_seconds"))
+            cJSON_Delete(sec);
+        ok = ok && add_history(j, rl.history, rl.n, val != NULL);
+        ok = ok && (!o.save || cJSON_AddStringToObject(j, "model", o.save));
+        char *text = ok ? cJSON_PrintUnformatted(j) : NULL;
         cJSON_Delete(j);
+        if (!text) {
+            tmlp_fail(&err, TMLP_ENOMEM, "--json: no memory for the result");
+            status = cli_fail(&err, 0);
+            goto done;
+        }
+        printf("%s\n", text);
+        free(text);
     } else {
         if (!strcmp(o.data, "xor") && n_out == 1) { /* the whole truth table: four rows */
             float out[4];
@@ -863,6 +922,8 @@ done:
     tmlp_data_free(val);
     cli_dataset_free(&ds);
     ini_free(&ini);
+    free(save_target);
+    free(ckpt_target);
     study_mpi_end();
     return status;
 }

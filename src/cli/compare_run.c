@@ -8,6 +8,7 @@
  * how many ran at once, and a study stopped half-way keeps every run that ended. */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,8 +214,11 @@ int compare_run_all(const compare_setup *su, const char *dir, int quiet)
             }
             fflush(NULL);
             pid_t p = fork();
-            if (p == 0)
+            if (p == 0) { /* a worker dies quietly: the parent says "stopped by SIGINT" once */
+                signal(SIGINT, SIG_DFL);
+                signal(SIGTERM, SIG_DFL);
                 _exit(worker_main(su, next, dir));
+            }
             if (p < 0) {
                 if (running)
                     break; /* wait for one to finish, then try again */

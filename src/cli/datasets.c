@@ -13,7 +13,7 @@
 
 /* Where the fetched MNIST lives: $TINYMLP_DATA/mnist, ./data/mnist, or data/mnist beside the
  * tinymlp build (the executable's ../data/mnist), the first that exists. */
-static void mnist_dir(char *dir, size_t size)
+void cli_mnist_dir(char *dir, size_t size)
 {
     const char *env = getenv("TINYMLP_DATA");
     struct stat st;
@@ -40,6 +40,32 @@ static void mnist_dir(char *dir, size_t size)
 }
 
 #define FASHION_DIR "/usr/share/datasets/fashion-mnist"
+
+int cli_dataset_files(const char *spec, char paths[][4200], int max)
+{
+    static const char *const names[] = { "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" };
+    char dir[4096];
+    struct stat st;
+    int n = 0;
+    if (!strcmp(spec, "xor"))
+        return 0;
+    if (!strcmp(spec, "mnist"))
+        cli_mnist_dir(dir, sizeof dir);
+    else if (!strcmp(spec, "fashion-mnist"))
+        snprintf(dir, sizeof dir, "%s", FASHION_DIR);
+    else if (stat(spec, &st) == 0 && S_ISDIR(st.st_mode))
+        snprintf(dir, sizeof dir, "%s", spec);
+    else {
+        if (max > 0)
+            snprintf(paths[n++], 4200, "%s", spec);
+        return n;
+    }
+    for (int i = 0; i < 4; i++)
+        for (int gz = 0; gz < 2 && n < max; gz++)
+            snprintf(paths[n++], 4200, "%.4000s/%s%s", dir, names[i], gz ? ".gz" : "");
+    return n;
+}
 
 int cli_csv_header(const char *s, int *header)
 {
@@ -98,7 +124,7 @@ int cli_dataset_load(const char *spec, const tmlp_csv_opts *csv, cli_dataset *ds
         if (fashion)
             snprintf(dir, sizeof dir, "%s", FASHION_DIR);
         else
-            mnist_dir(dir, sizeof dir);
+            cli_mnist_dir(dir, sizeof dir);
         rc = tmlp_idx_load_folder(dir, &ds->train, &ds->test, err);
         if (rc == TMLP_ENOTFOUND) /* say how to get it, keeping what was missing */
             return tmlp_fail(err, TMLP_EIO, "%s is not in %s: %s", spec, dir,
@@ -113,6 +139,10 @@ int cli_dataset_load(const char *spec, const tmlp_csv_opts *csv, cli_dataset *ds
         ds->input_scale = 1.0f / 255.0f;
         return rc == TMLP_ENOTFOUND ? (err->code = TMLP_EIO) : rc;
     }
+    if (stat(spec, &st) == 0 && !S_ISREG(st.st_mode)) /* /dev/zero, a FIFO: never read */
+        return tmlp_fail(err, TMLP_EIO, "%s: the data is not a regular file (a %s): refused",
+                         spec, S_ISFIFO(st.st_mode) ? "FIFO" : S_ISCHR(st.st_mode) ||
+                         S_ISBLK(st.st_mode) ? "device" : "socket");
     if (stat(spec, &st) == 0) {
         tmlp_csv_opts o = csv ? *csv : tmlp_csv_defaults();
         ds->train = tmlp_csv_read(spec, &o, err);

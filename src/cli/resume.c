@@ -1,6 +1,7 @@
 /* resume.c: --checkpoint, --checkpoint-every, --resume and clean stops on SIGINT/SIGTERM for
  * `tinymlp train` (see resume.h). */
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <cJSON.h>
 
 #include "cli.h"
+#include "paths.h"
 #include "resume.h"
 
 /* ---- --resume: the saved run's settings as flags ---- */
@@ -51,9 +53,33 @@ static const struct option *find_option(const struct option *options, const char
     return NULL;
 }
 
+/* The keys a checkpoint's stored configuration may set: training settings only. Its file is
+ * data from elsewhere: it never chooses an output (save, log, diag, checkpoint) or another
+ * file to read (config, resume); those come from the command line alone. */
+static const char *const saved_keys[] = {
+    "data", "csv_header", "label_col", "classes", "layers", "loss", "init", "opt", "lr",
+    "momentum", "beta1", "beta2", "eps", "weight_decay", "schedule", "warmup", "step_size",
+    "gamma", "min_lr", "patience", "epochs", "batch", "seed", "val", "standardize", "l1", "l2",
+    "clip_norm", "clip_value", "early_stop", "early_metric", "min_delta", NULL
+};
+
+static int saved_key_allowed(const char *key)
+{
+    for (int i = 0; saved_keys[i]; i++)
+        if (!strcmp(saved_keys[i], key))
+            return 1;
+    return 0;
+}
+
 /* One "key": value of the saved configuration as flags. Returns 0, or 1 after printing. */
 static int push_setting(cli_resume *r, const struct option *options, const cJSON *x)
 {
+    if (!x->string || !saved_key_allowed(x->string)) {
+        fprintf(stderr, "tinymlp: %s: its configuration sets '%.40s', which a checkpoint may "
+                "not choose (only training settings; outputs come from the command line)\n",
+                r->path, x->string ? x->string : "?");
+        return 1;
+    }
     char flag[64], num[40];
     snprintf(flag, sizeof flag, "--%.60s", x->string);
     for (char *p = flag; *p; p++)
@@ -92,6 +118,97 @@ static int push_setting(cli_resume *r, const struct option *options, const cJSON
     return 0;
 }
 
+/* The saved setting for flag name (its key: '-' as '_'), or NULL. */
+static const cJSON *saved_setting(const cJSON *cfg, const char *name)
+{
+    char key[64];
+    snprintf(key, sizeof key, "%.60s", name);
+    for (char *p = key; *p; p++)
+        *p = *p == '-' ? '_' : *p;
+    return cJSON_GetObjectItemCaseSensitive(cfg, key);
+}
+
+/* Whether a flag's value on the command line is the run's own (saved) setting: the same
+ * text, the same number (as the float the run uses), the same seed, or the same data file. */
+static int same_setting(const cli_resume *r, const struct option *op, const cJSON *saved,
+                        const char *value)
+{
+    if (!strcmp(op->name, "seed")) {
+        uint64_t seed;
+        return cli_u64(value, &seed) && seed == r->ck.cfg.seed;
+    }
+    if (op->has_arg == no_argument)
+        return cJSON_IsTrue(saved);
+    if (cJSON_IsString(saved))
+        return !strcmp(saved->valuestring, value) ||
+               (!strcmp(op->name, "data") && cli_same_file(saved->valuestring, value));
+    double v;
+    if (cJSON_IsNumber(saved) && cli_float(value, &v))
+        return (float)v == (float)saved->valuedouble;
+    return 0;
+}
+
+/* The saved setting as text, for a message. */
+static void setting_text(const cJSON *saved, char *buf, size_t size)
+{
+    if (cJSON_IsString(saved))
+        snprintf(buf, size, "'%.60s'", saved->valuestring);
+    else if (cJSON_IsNumber(saved))
+        snprintf(buf, size, "%.9g", saved->valuedouble);
+    else if (cJSON_IsBool(saved))
+        snprintf(buf, size, "%s", cJSON_IsTrue(saved) ? "on" : "off");
+    else
+        snprintf(buf, size, "not set");
+}
+
+/* Flags beside --resume that are not free to change must equal the run's own: then they are
+ * accepted (the command the run was started with works as it is); a real change is refused,
+ * naming the setting and both values. Returns 0 or EXIT_USAGE after printing. */
+static int check_user_flags(cli_resume *r, int argc, char **argv, const struct option *options,
+                            const cJSON *cfg, unsigned char *same)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2) || !argv[i][2])
+            continue;
+        int flag_at = i;
+        const char *name = argv[i] + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        int shown = (int)(len > 40 ? 40 : len);
+        const struct option *op = NULL;
+        for (const struct option *o = options; o->name && !op; o++)
+            if (strlen(o->name) == len && !strncmp(o->name, name, len))
+                op = o;
+        const char *value = eq ? eq + 1 : NULL;
+        if (op && op->has_arg == required_argument && !eq && i + 1 < argc)
+            value = argv[++i];
+        if (is_allowed(name, len)) {
+            r->lr_given |= len == 2 && !strncmp(name, "lr", 2);
+            continue;
+        }
+        if (!op || !strcmp(op->name, "config") || (op->has_arg == required_argument && !value))
+            return cli_usage_error("train", "--%.*s cannot be given when resuming: the checkpoint "
+                                   "fixes the run (beside --resume: --epochs, --lr, --checkpoint, "
+                                   "--checkpoint-every, --on-nan, output flags, and the run's own "
+                                   "settings unchanged)", shown, name);
+        const cJSON *saved = saved_setting(cfg, op->name);
+        if (same_setting(r, op, saved, value ? value : "true")) {
+            same[flag_at] = 1;                      /* the saved text is used, not this one */
+            if (value && !eq)
+                same[i] = 1;
+            continue;
+        }
+        char was[80];
+        if (!strcmp(op->name, "seed"))
+            snprintf(was, sizeof was, "%" PRIu64, r->ck.cfg.seed);
+        else
+            setting_text(saved, was, sizeof was);
+        return cli_usage_error("train", "--%s cannot change when resuming: the run has %s, the "
+                               "command line %s%.60s%s", op->name, was, value ? "'" : "",
+                               value ? value : "sets it", value ? "'" : "");
+    }
+    return 0;
+}
+
 int cli_resume_argv(int argc, char **argv, const struct option *options, cli_resume *r)
 {
     memset(r, 0, sizeof *r);
@@ -105,18 +222,8 @@ int cli_resume_argv(int argc, char **argv, const struct option *options, cli_res
     }
     if (!r->path)
         return 0;
-    for (int i = 1; i < argc; i++) {
-        if (strncmp(argv[i], "--", 2) || !argv[i][2])
-            continue;
-        const char *name = argv[i] + 2;
-        size_t len = strcspn(name, "=");
-        if (!is_allowed(name, len))
-            return cli_usage_error("train", "--%.*s cannot change when resuming: the checkpoint "
-                                   "fixes the run (beside --resume: --epochs, --lr, --checkpoint, "
-                                   "--checkpoint-every, --on-nan and output flags)",
-                                   (int)(len > 40 ? 40 : len), name);
-        r->lr_given |= len == 2 && !strncmp(name, "lr", 2);
-    }
+    if (!*r->path)
+        return cli_usage_error("train", "--resume needs a checkpoint file, got ''");
     tmlp_err err = { 0 };
     if (tmlp_checkpoint_peek(r->path, &r->ck, &err) != TMLP_OK)
         return cli_fail(&err, EXIT_RUNTIME);
@@ -127,6 +234,17 @@ int cli_resume_argv(int argc, char **argv, const struct option *options, cli_res
         fprintf(stderr, "tinymlp: %s: not a checkpoint of tinymlp train (its config metadata "
                 "is %s)\n", r->path, text ? "not a JSON object" : "missing");
         bad = 1;
+    }
+    unsigned char *same = calloc((size_t)argc, 1);  /* user flags equal to the run's */
+    if (!same) {
+        cJSON_Delete(cfg);
+        fprintf(stderr, "tinymlp: out of memory\n");
+        return EXIT_RUNTIME;
+    }
+    if (!bad && check_user_flags(r, argc, argv, options, cfg, same)) {
+        cJSON_Delete(cfg);
+        free(same);
+        return EXIT_USAGE;
     }
     nomem = !bad && !push(r, argv[0]);
     const cJSON *x;
@@ -141,7 +259,9 @@ int cli_resume_argv(int argc, char **argv, const struct option *options, cli_res
         nomem = !push(r, "--checkpoint") || !push(r, r->path) ||
                 (every && strcmp(every, "0") && (!push(r, "--checkpoint-every") || !push(r, every)));
     for (int i = 1; !bad && !nomem && i < argc; i++)
-        nomem = !push(r, argv[i]);
+        if (!same[i])
+            nomem = !push(r, argv[i]);
+    free(same);
     if (nomem)
         fprintf(stderr, "tinymlp: out of memory\n");
     return bad || nomem ? EXIT_RUNTIME : 0;
@@ -252,12 +372,16 @@ static void on_signal(int sig)
 
 void cli_ckpt_signals(int on)
 {
+    stop_signal = 0;
+    if (!on) {                                      /* back to one line and the default */
+        cli_signals_default();
+        return;
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on ? on_signal : SIG_DFL;
-    sa.sa_flags = on ? SA_RESETHAND : 0;            /* a second signal kills as usual */
-    stop_signal = 0;
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND;                     /* a second signal kills as usual */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 }

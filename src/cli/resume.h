@@ -82,7 +82,7 @@ tmlp_observer cli_ckpt_observer(cli_ckpt *c, const tmlp_observer *inner);
 int cli_ckpt_save(cli_ckpt *c, tmlp_err *err);
 
 /* on: SIGINT and SIGTERM ask the run to stop at the next batch (a second one kills);
- * off: back to the default. */
+ * off: back to cli_signals_default (one line, then the default action). */
 void cli_ckpt_signals(int on);
 
 #endif

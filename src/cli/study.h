@@ -69,6 +69,9 @@ int study_load(const cmp_study *s, const char *dir, int job, cmp_run *r, tmlp_er
 int study_pack(const cmp_study *s, int job, const cmp_run *r, unsigned char **out, size_t *len);
 int study_unpack(const cmp_study *s, int job, const unsigned char *b, size_t len, cmp_run *r,
                  tmlp_err *err);
+/* --report '' is refused (exit 2 from cmd's usage line), and so is a report file that would
+ * overwrite one of --data's files (paths.h); 0 when the report may be written. */
+int study_check_report(const char *cmd, const char *data_arg, const char *report);
 /* Marks the study in dir as run to the end. */
 int study_complete(const char *dir, tmlp_err *err);
 

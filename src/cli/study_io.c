@@ -18,6 +18,9 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "cli.h"
+#include "datasets.h"
+#include "paths.h"
 #include "study.h"
 
 static const char magic[8] = { 'T', 'M', 'L', 'P', 'R', 'U', 'N', '1' };
@@ -343,4 +346,23 @@ int study_complete(const char *dir, tmlp_err *err)
     char path[4300];
     snprintf(path, sizeof path, "%s/finished/complete", dir);
     return write_text(path, "complete\n", err);
+}
+
+/* --report '' is refused, and so is a report file that would overwrite a --data file. */
+int study_check_report(const char *cmd, const char *data_arg, const char *report)
+{
+    static const char *const names[] = { "report.html", "summary.md", "results.csv",
+                                         "layers.csv", "timing.csv" };
+    char data[8][4200], out[5][4200];
+    cli_file in[8], outs[5];
+    int n_in = cli_dataset_files(data_arg, data, 8);
+    if (!*report)
+        return cli_usage_error(cmd, "--report needs a folder, got ''");
+    for (int i = 0; i < n_in; i++)
+        in[i] = (cli_file){ data[i], "--data" };
+    for (int i = 0; i < 5; i++) {
+        snprintf(out[i], sizeof out[i], "%.4000s/%s", report, names[i]);
+        outs[i] = (cli_file){ out[i], "--report's" };
+    }
+    return cli_files_check(cmd, in, n_in, outs, 5);
 }

@@ -1,11 +1,39 @@
 /* util.c: error printing and strict number parsing for the CLI. */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+
+/* SIGINT or SIGTERM outside a checkpointed run: one line, then the default action (so the exit
+ * status stays 128 + the signal). Only async-signal-safe calls here. */
+static void on_fatal_signal(int sig)
+{
+    static const char term[] = "tinymlp: stopped by SIGTERM\n", intr[] = "tinymlp: stopped by SIGINT\n";
+    ssize_t w = sig == SIGTERM ? write(STDERR_FILENO, term, sizeof term - 1)
+                               : write(STDERR_FILENO, intr, sizeof intr - 1);
+    (void)w;
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void cli_signals_default(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_fatal_signal;
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    /* a closed pipe on stdout is an EPIPE write error that main handles, not a silent death */
+    signal(SIGPIPE, SIG_IGN);
+}
 
 int cli_fail(const tmlp_err *err, int code)
 {
