@@ -1,8 +1,9 @@
 /* idx.c: the IDX reader (plain and gzip) and the MNIST-style folder loader.
  *
  * Only regular files are read (file_impl.h). Plain files must be exactly header + payload
- * bytes long. A gzip file's payload is capped by what deflate can expand its compressed size
- * to (1032:1), and it is inflated no further than the header promised; the stream must hold
+ * bytes long. A gzip file's payload is capped at TMLP_IDX_GZ_MAX_RATIO times its compressed
+ * size (plus 1 MiB; deflate itself can reach 1032:1), and it is inflated no further than the
+ * header promised; the stream must hold
  * exactly the payload: a short stream is "truncated", extra data "trailing bytes".
  * Concatenated gzip members are one stream (as gzip -d reads them); any other byte after the
  * last member is "trailing garbage". A folder's four headers are checked against each other
@@ -247,6 +248,12 @@ static int read_header(source *s, tmlp_idx *out, tmlp_err *err)
         return tmlp_fail(err, TMLP_EFORMAT, "%s: header says %llu bytes of data, more than a "
                          "%llu-byte gzip file can hold", path, (unsigned long long)payload,
                          (unsigned long long)s->size);
+    if (s->gz && payload > s->size * TMLP_IDX_GZ_MAX_RATIO + (1u << 20))
+        return tmlp_fail(err, TMLP_EFORMAT, "%s: header says %llu bytes of data from a %llu-byte "
+                         "gzip file, over %d times its size: refused as a likely decompression "
+                         "bomb; if the data is real, gunzip it and give the plain file", path,
+                         (unsigned long long)payload, (unsigned long long)s->size,
+                         TMLP_IDX_GZ_MAX_RATIO);
     if (count > SIZE_MAX / sizeof(float))
         return tmlp_fail(err, TMLP_ENOMEM, "%s: no memory for %llu elements", path,
                          (unsigned long long)count);

@@ -114,7 +114,15 @@ idx() { printf '\000\000\010'; printf "\\$(printf %03o "$1")"; shift; for d; do
 { idx 3 10 32 32; head -c 10240 /dev/zero; } >"$tmp/bomb/t10k-images-idx3-ubyte"
 cp "$tmp/bomb/train-labels-idx1-ubyte" "$tmp/bomb/t10k-labels-idx1-ubyte"
 expect "gzip images beside 10 labels"    1 $bin train --data "$tmp/bomb" --quiet &&
-    { grep -q "holds 1048576 images but .* holds 10 labels" "$tmp/err" && ok "gzip bomb: refused from the headers" || bad "gzip bomb: refused from the headers"; }
+    { grep -Eq "holds 1048576 images but .* holds 10 labels|likely decompression bomb" "$tmp/err" && ok "gzip bomb: refused from the headers" || bad "gzip bomb: refused from the headers"; }
+# a consistent bomb: both headers say 65536, and 64 MiB of zeros really inflate from ~64 KiB;
+# refused by the expansion cap (TMLP_IDX_GZ_MAX_RATIO) before anything is allocated
+mkdir "$tmp/bomb2"
+{ idx 3 65536 32 32; head -c 67108864 /dev/zero; } | gzip -1 >"$tmp/bomb2/train-images-idx3-ubyte.gz"
+{ idx 1 65536; head -c 65536 /dev/zero; } | gzip >"$tmp/bomb2/train-labels-idx1-ubyte.gz"
+cp "$tmp/bomb/t10k-images-idx3-ubyte" "$tmp/bomb/t10k-labels-idx1-ubyte" "$tmp/bomb2/"
+expect "gzip bomb whose headers agree"   1 $bin train --data "$tmp/bomb2" --quiet &&
+    { grep -q "over 64 times its size: refused as a likely decompression bomb; if the data is real, gunzip it" "$tmp/err" && ok "consistent gzip bomb: says gunzip it" || bad "consistent gzip bomb: says gunzip it"; }
 { idx 3 10 32 32; head -c 10240 /dev/zero; } | gzip >"$tmp/bomb/train-images-idx3-ubyte.gz"
 expect "a consistent small folder trains" 0 $bin train --data "$tmp/bomb" --quiet --epochs 1 --layers 4
 printf 'GARBAGE' >>"$tmp/bomb/train-images-idx3-ubyte.gz"

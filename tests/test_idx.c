@@ -177,6 +177,35 @@ START_TEST(lying_header_is_refused_before_allocating)
 }
 END_TEST
 
+START_TEST(gzip_expanding_past_the_cap_is_refused_plain_is_read)
+{
+    /* A consistent bomb: the header and the stream agree on 4 MiB of zeros, which deflate
+     * packs into a few KiB. Refused as gzip before anything is allocated; the same bytes
+     * plain are real data and are read. */
+    enum { N = 4 << 20 };
+    unsigned char *buf = calloc(N + 16, 1);
+    ck_assert_ptr_nonnull(buf);
+    size_t h = header(buf, TMLP_IDX_U8, 2, (unsigned[]){ 4096, 1024 });
+    read_fails(put("bomb.gz", buf, h + N, 1), TMLP_EFORMAT, "likely decompression bomb");
+    tmlp_idx idx;
+    tmlp_err err = { 0 };
+    ck_assert_int_eq(tmlp_idx_read(put("bomb", buf, h + N, 0), &idx, &err), TMLP_OK);
+    ck_assert_uint_eq(idx.count, (size_t)N);
+    tmlp_idx_free(&idx);
+    /* random bytes barely compress: far under the cap, read as gzip */
+    uint32_t x = 12345;
+    for (size_t i = h; i < h + N; i++) {
+        x = x * 1664525u + 1013904223u;
+        buf[i] = (unsigned char)(x >> 24);
+    }
+    ck_assert_int_eq(tmlp_idx_read(put("noise.gz", buf, h + N, 1), &idx, &err), TMLP_OK);
+    ck_assert_uint_eq(idx.count, (size_t)N);
+    ck_assert_float_eq(idx.data[N - 1], (float)buf[h + N - 1]);
+    tmlp_idx_free(&idx);
+    free(buf);
+}
+END_TEST
+
 START_TEST(missing_file_and_folder_are_named)
 {
     char path[128];
@@ -294,7 +323,8 @@ START_TEST(folder_cross_checks_counts_before_inflating)
 {
     mnist_like(5, 5, 0);
     static unsigned char big[1u << 20];
-    size_t h = header(big, TMLP_IDX_U8, 2, (unsigned[]){ 1048576, 1024 });
+    /* 64 MiB claimed: under TMLP_IDX_GZ_MAX_RATIO for this file, so the headers decide */
+    size_t h = header(big, TMLP_IDX_U8, 2, (unsigned[]){ 1048576, 64 });
     char name[160];
     snprintf(name, sizeof name, "%s/train-images-idx3-ubyte", dir);
     unlink(name);
@@ -362,6 +392,7 @@ static Suite *suite(void)
     tcase_add_test(tc, real_mnist_when_fetched);
     tcase_add_test(tc, gzip_trailing_garbage_is_refused_members_are_joined);
     tcase_add_test(tc, folder_cross_checks_counts_before_inflating);
+    tcase_add_test(tc, gzip_expanding_past_the_cap_is_refused_plain_is_read);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -30,6 +30,11 @@ typedef struct tmlp_idx {
     float *data;                 /* (count) every element converted to float */
 } tmlp_idx;
 
+/* The most a gzip IDX file may expand (data bytes per compressed byte, plus 1 MiB): real
+ * image and label files expand 2-5 times, a decompression bomb up to 1032 times. A file over
+ * it is refused (TMLP_EFORMAT, saying to gunzip it: a plain file's size vouches for itself). */
+#define TMLP_IDX_GZ_MAX_RATIO 64
+
 /* Reads path (gzip is recognised by its magic bytes, not its name) into *out; the caller
  * frees it with tmlp_idx_free. Errors: TMLP_ENOTFOUND (no such file), TMLP_EIO, TMLP_EFORMAT
  * (naming the path, the byte offset and what was expected), TMLP_ENOMEM. */
