@@ -120,6 +120,11 @@ $(BUILD)/tests/test_stats: $(BUILD)/src/cli/stats.o
 $(BUILD)/tests/test_stats: TEST_LDFLAGS = $(BUILD)/src/cli/stats.o
 # ---- end sweep / compare statistics ----
 
+# test_export checks pieces of `tinymlp export` (src/cli/export_c.c, sha256.c) (issue 19).
+EXPORT_TEST_OBJ = $(BUILD)/src/cli/export_c.o $(BUILD)/src/cli/sha256.o
+$(BUILD)/tests/test_export: $(EXPORT_TEST_OBJ)
+$(BUILD)/tests/test_export: TEST_LDFLAGS = $(EXPORT_TEST_OBJ)
+
 # ---- Open MPI front end of sweep and compare (issue 17) ----
 # When mpicc is found, `make` also builds BUILD/tinymlp-mpi: the same CLI with
 # src/cli/mpi/mpi_sweep.c in place of src/cli/mpi_none.c. The library and BUILD/tinymlp never
