@@ -161,6 +161,9 @@ grep -q 'layer 1: .*its activation in float' "$tmp/bnstd8.h" && grep -q 'layer 2
 expect "--int8 without --calib"         2 "$bin" export "$tmp/relu.safetensors" --c "$tmp/n.h" --int8
 expect "--calib without --int8"         2 "$bin" export "$tmp/relu.safetensors" --c "$tmp/n.h" --calib "$tmp/d.csv"
 expect "--calib of the wrong width"     1 "$bin" export "$tmp/relu.safetensors" --c "$tmp/n.h" --int8 --calib xor
+cp "$tmp/d.csv" "$tmp/calib.csv"
+expect "--c the --calib file refused"   2 "$bin" export "$tmp/relu.safetensors" --c "$tmp/calib.csv" --int8 --calib "$tmp/calib.csv"
+cmp -s "$tmp/d.csv" "$tmp/calib.csv" && ok "the --calib file is untouched" || bad "the --calib file is untouched"
 expect "--calib-rows 0"                 2 "$bin" export "$tmp/relu.safetensors" --c "$tmp/n.h" --int8 --calib "$tmp/d.csv" --calib-rows 0
 
 # Deterministic: the same model gives the same bytes; the header names the model's SHA-256.

@@ -118,6 +118,8 @@ int cmd_export(int argc, char **argv)
     }
     if (same_file(model_path, out_path))
         return cli_usage_error("export", "--c %s is the model file itself", out_path);
+    if (calib && same_file(calib, out_path))
+        return cli_usage_error("export", "--c %s is the --calib file itself", out_path);
 
     tmlp_err err = { 0 };
     tmlp_model_meta meta = { 0 };

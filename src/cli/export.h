@@ -51,8 +51,9 @@ void export_float_literal(char *buf, size_t size, float v);
 /* Writes "static const float <prefix>_<what><i>[n] = {...};". */
 void export_float_array(FILE *f, const char *prefix, const char *what, int i, const float *v,
                         size_t n);
-/* Writes a helper function for each activation the layers use, once each. */
-void export_act_helpers(FILE *f, const export_model *m, const char *prefix);
+/* Writes a helper function for each activation the layers use, once each (int8: not relu,
+ * which the int8 header computes on the integer accumulator). */
+void export_act_helpers(FILE *f, const export_model *m, const char *prefix, int int8);
 /* Nonzero when the activations or the output link call libm. */
 int export_libm_mask(const export_model *m);
 /* Writes the end of predict and the whole classify (argmax of predict's outputs, or

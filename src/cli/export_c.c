@@ -242,12 +242,13 @@ void export_libm_note(const export_model *m, char *buf, size_t size)
         snprintf(buf + used, size - (size_t)used, " for %s: link with -lm", who);
 }
 
-void export_act_helpers(FILE *f, const export_model *m, const char *prefix)
+void export_act_helpers(FILE *f, const export_model *m, const char *prefix, int int8)
 {
     for (int c = 0; c < N_CODES; c++) {
         int needed = 0;
         for (int i = 0; i < m->n_layers; i++)
-            needed |= !strcmp(m->L[i].act->name, codes[c].name) && strcmp(codes[c].name, "identity");
+            needed |= !strcmp(m->L[i].act->name, codes[c].name) && strcmp(codes[c].name, "identity") &&
+                      !(int8 && !strcmp(codes[c].name, "relu")); /* int8: relu is integer */
         if (!needed)
             continue;
         if (codes[c].rowwise)
@@ -388,7 +389,7 @@ int export_c_float(FILE *f, const export_model *m, const export_info *info, tmlp
                "        const float *wi = w + (long)i * n_in;\n        float s = 0.0f;\n"
                "        for (j = 0; j < n_in; j++)\n            s += wi[j] * x[j];\n"
                "        y[i] = s + b[i];\n    }\n}\n\n", p);
-    export_act_helpers(f, m, p);
+    export_act_helpers(f, m, p, 0);
     fprintf(f, "/* out[%s_N_OUT] for one row x[%s_N_IN] */\n"
                "static inline void %s_predict(const float *x, float *out)\n{\n"
                "    float h0[%d], h1[%d];\n    int i;\n", up, up, p, w, w);

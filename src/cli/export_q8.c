@@ -235,7 +235,7 @@ int export_c_int8(FILE *f, const export_model *m, const export_q8 *q, const expo
                "static inline int32_t %s_quant(float v, float lo, float hi)\n{\n"
                "    v = v < lo ? lo : v > hi ? hi : v;\n"
                "    return (int32_t)(v + (v >= 0.0f ? 0.5f : -0.5f));\n}\n\n", p);
-    export_act_helpers(f, m, p);
+    export_act_helpers(f, m, p, 1);
     fprintf(f, "/* out[%s_N_OUT] for one row x[%s_N_IN] */\n"
                "static inline void %s_predict(const float *x, float *out)\n{\n"
                "    uint8_t qx[%d];   /* quantised inputs of each layer: qx, then qa, qb, qa, ... */\n",
