@@ -171,6 +171,10 @@ int cmd_export(int argc, char **argv)
         status = cli_fail(&err, 0);
         goto done;
     }
+    if (int8 && q.agree < q.n_rows - q.n_rows / 100)
+        fprintf(stderr, "tinymlp: warning: the int8 header gives the float network's class on only "
+                "%d of %d calibration rows (%.1f%%); docs/deploy.md says why (--standardize?)\n",
+                q.agree, q.n_rows, 100.0 * q.agree / q.n_rows);
     status = 0;
 done:
     export_q8_free(&q);
