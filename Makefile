@@ -44,7 +44,7 @@ FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 REPLAY   := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/replay/%)
 FUZZ_OBJ  = $(filter-out $(BUILD)/src/cli/main.o $(BUILD)/src/cli/cmd_train.o,$(CLI_OBJ))
 
-.PHONY: all deps check asan clang install uninstall clean examples demo data bench docs-check tsan fuzz
+.PHONY: all deps check asan clang install uninstall clean examples demo data bench bench-export docs-check tsan fuzz
 all: $(BUILD)/libtinymlp.a $(BUILD)/libtinymlp.so $(BUILD)/tinymlp $(EXAMPLES)
 
 # Installs (as root) or names (otherwise) the Debian packages the build needs.
@@ -103,6 +103,22 @@ bench: data
 	$(BUILD)/bench/bench $(BENCH_ARGS)
 	/usr/bin/python3 bench/torch_ref.py bench/results.json
 
+# Single-row latency of exported headers against tmlp_net_predict (docs/deploy.md), in one run:
+# trains the default MNIST network once into BUILD/bench/, exports it as float and int8.
+EXPORT_MODEL ?= $(BUILD)/bench/mnist.safetensors
+$(EXPORT_MODEL): | $(BUILD)/tinymlp
+	@mkdir -p $(@D)
+	$(BUILD)/tinymlp train --data mnist --quiet --save $@
+$(BUILD)/bench/digits.h: $(EXPORT_MODEL) $(BUILD)/tinymlp
+	$(BUILD)/tinymlp export $< --c $@ --name digits
+$(BUILD)/bench/digits8.h: $(EXPORT_MODEL) $(BUILD)/tinymlp
+	$(BUILD)/tinymlp export $< --c $@ --name digits8 --int8 --calib mnist
+$(BUILD)/bench/export_bench: bench/export_bench.c $(BUILD)/bench/digits.h $(BUILD)/bench/digits8.h $(BUILD)/libtinymlp.a
+	$(CC) $(ALL_CFLAGS) -I$(BUILD)/bench -o $@ $< $(BUILD)/libtinymlp.a $(LDFLAGS) $(LIBS)
+bench-export: data
+	@$(MAKE) --no-print-directory $(BUILD)/bench/export_bench
+	$(BUILD)/bench/export_bench $(EXPORT_MODEL)
+
 $(BUILD)/replay/%: fuzz/%.c fuzz/replay.c fuzz/fuzz.h $(CLI_OBJ) $(BUILD)/libtinymlp.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< fuzz/replay.c $(FUZZ_OBJ) $(BUILD)/libtinymlp.a \
@@ -118,6 +134,11 @@ $(BUILD)/fuzz/%: fuzz/%.c fuzz/fuzz.h $(CLI_OBJ) $(BUILD)/libtinymlp.a
 $(BUILD)/tests/test_stats: $(BUILD)/src/cli/stats.o
 $(BUILD)/tests/test_stats: TEST_LDFLAGS = $(BUILD)/src/cli/stats.o
 # ---- end sweep / compare statistics ----
+
+# test_export checks pieces of `tinymlp export` (src/cli/export_c.c, sha256.c) (issue 19).
+EXPORT_TEST_OBJ = $(BUILD)/src/cli/export_c.o $(BUILD)/src/cli/sha256.o
+$(BUILD)/tests/test_export: $(EXPORT_TEST_OBJ)
+$(BUILD)/tests/test_export: TEST_LDFLAGS = $(EXPORT_TEST_OBJ)
 
 # ---- Open MPI front end of sweep and compare (issue 17) ----
 # When mpicc is found, `make` also builds BUILD/tinymlp-mpi: the same CLI with

@@ -15,6 +15,7 @@ int cmd_predict(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 /* Prints "tinymlp: <msg>" on stderr and returns EXIT_RUNTIME (or code if nonzero). */
 int cli_fail(const tmlp_err *err, int code);

@@ -23,6 +23,7 @@ static const struct {
     { "explain", cmd_explain, "show one training step of a tiny network, every number" },
     { "compare", cmd_compare, "train one network per activation and seed; write a report" },
     { "sweep", cmd_sweep, "train every combination of train settings per seed; rank them" },
+    { "export", cmd_export, "write a saved model as one dependency-free C99 header" },
 };
 
 static int run(int argc, char **argv);
