@@ -10,6 +10,7 @@
 
 #include "atomic.h"
 #include "cli.h"
+#include "paths.h"
 #include "datasets.h"
 #include "export_q8.h"
 #include "sha256.h"
@@ -63,14 +64,6 @@ static void default_name(const char *out, char *name, size_t size)
         snprintf(name, size, "model");
 }
 
-/* Nonzero when a and b name one existing file (a link to it included). */
-static int same_file(const char *a, const char *b)
-{
-    struct stat sa, sb;
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-           sa.st_ino == sb.st_ino;
-}
-
 int cmd_export(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -116,10 +109,15 @@ int cmd_export(int argc, char **argv)
     } else {
         default_name(out_path, name, sizeof name);
     }
-    if (same_file(model_path, out_path))
-        return cli_usage_error("export", "--c %s is the model file itself", out_path);
-    if (calib && same_file(calib, out_path))
-        return cli_usage_error("export", "--c %s is the --calib file itself", out_path);
+    /* the header never replaces the model, the --calib data or one of its files (paths.h) */
+    char calib_files[8][4200];
+    cli_file in[9] = { { model_path, "the model" } }, outs[1] = { { out_path, "--c" } };
+    int n_in = 1;
+    for (int i = 0, n = calib ? cli_dataset_files(calib, calib_files, 8) : 0; i < n; i++)
+        in[n_in++] = (cli_file){ calib_files[i], "--calib" };
+    int bad = cli_files_check("export", in, n_in, outs, 1);
+    if (bad)
+        return bad;
 
     tmlp_err err = { 0 };
     tmlp_model_meta meta = { 0 };
