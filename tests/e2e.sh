@@ -156,6 +156,7 @@ suite tests/mpi.sh mpi                   # build/tinymlp-mpi under mpirun (docs/
 suite tests/mpi_train.sh mpi_train       # data-parallel train under mpirun (docs/distributed.md)
 suite tests/reliability.sh reliability   # docs/reliability.md
 suite tests/everyday.sh everyday         # issue 21: bare widths, messages, --json
+suite tests/teach.sh teach               # issue 16: gradcheck --layers, plugins, explain with bn/drop
 for ex in "$build"/examples/*; do
     [ -x "$ex" ] || continue
     case "$(basename "$ex")" in mnist|inference) continue ;; esac # need data / a model (below)
