@@ -8,6 +8,13 @@ bin="$build/tinymlp"
 pass=0; fail=0
 . tests/lib.sh
 
+# exits NAME CODE CMD...: CMD exits with CODE (a failed check prints only its table).
+exits() {
+    name=$1; want=$2; shift 2
+    "$@" >"$tmp/out" 2>"$tmp/err"; got=$?
+    if [ "$got" -ne "$want" ]; then bad "$name (exit $got, want $want)"; return 1; fi
+    ok "$name"
+}
 # check NAME CMD...: CMD (a test) succeeds.
 check() { name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
 
@@ -33,6 +40,124 @@ expect "gradcheck --layers and names"         2 "$bin" gradcheck --layers 4 relu
 expect "gradcheck --loss without --layers"    2 "$bin" gradcheck --loss mse
 expect "gradcheck --loss nosuch"              2 "$bin" gradcheck --layers 4 --loss nosuch
 expect "gradcheck --layers without a value"   2 "$bin" gradcheck --layers
+
+# 2. Plugins, built with the documented command.
+P="$tmp/plugins"
+for f in sinusoid bent_identity broken_sin; do
+    expect "make plugin SRC=examples/plugins/$f.c" 0 make -s --no-print-directory plugin \
+        SRC=examples/plugins/$f.c BUILD="$tmp"
+done
+sin="$P/sinusoid.so" bent="$P/bent_identity.so" broken="$P/broken_sin.so"
+exits "make plugin without SRC"               2 make -s --no-print-directory plugin BUILD="$tmp"
+expect "act lists the plugins' activations"   0 "$bin" act --list --plugin "$sin" --plugin="$bent" &&
+    check "act --list shows sinusoid and bent_identity" \
+        sh -c "grep -q '^sinusoid ' '$tmp/out' && grep -q '^bent_identity ' '$tmp/out'"
+expect "act sinusoid --plugin"                0 "$bin" act sinusoid --x 0,1 --plugin "$sin" --json &&
+    check "sin(1) and cos(1)" python3 -c 'import json, math, sys
+a = json.load(open(sys.argv[1]))["activations"][0]
+assert abs(a["y"][1] - math.sin(1)) < 1e-6 and abs(a["dydx"][1] - math.cos(1)) < 1e-6, a' "$tmp/out"
+expect "gradcheck passes the two right plugins" 0 "$bin" gradcheck sinusoid,bent_identity \
+    --plugin "$sin" --plugin "$bent"
+exits "gradcheck catches the wrong derivative" 1 "$bin" gradcheck broken_sin --plugin "$broken" &&
+    check "the failing row names broken_sin" grep -q '^broken_sin .* FAIL$' "$tmp/out"
+exits "gradcheck --layers catches it in a net" 1 "$bin" gradcheck --layers 6:broken_sin:bn \
+    --plugin "$broken" &&
+    check "the failing tensors name broken_sin" grep -q '^layers.0.weight  *broken_sin .* FAIL$' "$tmp/out"
+expect "gradcheck --layers passes sinusoid in a net" 0 "$bin" gradcheck --layers \
+    6:sinusoid:bn:drop0.2,4:bent_identity --loss mse --plugin "$sin" --plugin "$bent"
+expect "without --plugin the name is unknown" 2 "$bin" gradcheck sinusoid
+expect "the same plugin twice loads once"     0 "$bin" act sinusoid --plugin "$sin" --plugin "$sin"
+
+# XOR with a plugin activation: train, save, eval, predict; without the plugin, a clear error.
+expect "train xor with 4:sinusoid"            0 "$bin" train --data xor --layers 4:sinusoid \
+    --plugin "$sin" --save "$tmp/xs.st" --quiet &&
+    check "xor is solved with sinusoid" grep -q 'training accuracy: 100.00%' "$tmp/out"
+check "the model names the plugin" grep -q '"plugins":"sinusoid=sinusoid.so"' "$tmp/xs.st"
+expect "eval --plugin"                        0 "$bin" eval "$tmp/xs.st" --plugin "$sin" &&
+    check "eval reproduces 100%" grep -q 'accuracy: 100.00%' "$tmp/out"
+printf '0,0\n0,1\n1,0\n1,1\n' >"$tmp/xor.csv"
+expect "predict --plugin"                     0 "$bin" predict "$tmp/xs.st" --plugin "$sin" "$tmp/xor.csv" &&
+    check "predict gives 0 1 1 0" test "$(cut -d' ' -f1 "$tmp/out" | tr -d '\n')" = 0110
+for c in "eval $tmp/xs.st --data xor" "predict $tmp/xs.st $tmp/xor.csv"; do
+    expect "${c%% *} without the plugin"      1 "$bin" $c &&
+        check "${c%% *} names the activation and the plugin" \
+            grep -q "activation 'sinusoid' comes from the plugin 'sinusoid.so', which is not loaded" "$tmp/err"
+done
+expect "explain --layers 3:bent_identity --plugin" 0 "$bin" explain --layers 3:bent_identity --plugin "$bent" &&
+    check "explain traces bent_identity" grep -q 'bent_identity' "$tmp/out"
+
+# A small MNIST subset (the first 600 training and 200 test images, as IDX files).
+if [ -f data/mnist/train-images-idx3-ubyte ]; then
+    python3 - "$tmp/mnist" <<'PY'
+import os, struct, sys
+out = sys.argv[1]; os.makedirs(out)
+for kind, n in (("train", 600), ("t10k", 200)):
+    for what, magic, item in (("images-idx3-ubyte", 2051, 784), ("labels-idx1-ubyte", 2049, 1)):
+        src = open("data/mnist/%s-%s" % (kind, what), "rb").read()
+        head = struct.pack(">II", magic, n) + (struct.pack(">II", 28, 28) if item > 1 else b"")
+        skip = 16 if item > 1 else 8
+        open(os.path.join(out, "%s-%s" % (kind, what)), "wb").write(head + src[skip:skip + n * item])
+PY
+    expect "train an MNIST subset with 32:bent_identity" 0 "$bin" train --data "$tmp/mnist" \
+        --layers 32:bent_identity --epochs 3 --plugin "$bent" --save "$tmp/ms.st" --quiet --json &&
+        check "it learns (test accuracy above 60%)" python3 -c 'import json, sys
+d = json.load(open(sys.argv[1])); assert d["test_accuracy"] > 0.6, d' "$tmp/out"
+    expect "eval the MNIST model --plugin"    0 "$bin" eval "$tmp/ms.st" --data "$tmp/mnist" --plugin "$bent"
+    expect "eval the MNIST model without it"  1 "$bin" eval "$tmp/ms.st" --data "$tmp/mnist" &&
+        check "the error names bent_identity and its file" \
+            grep -q "'bent_identity' comes from the plugin 'bent_identity.so'" "$tmp/err"
+    expect "compare relu,sinusoid --plugin (forked workers)" 0 "$bin" compare --data "$tmp/mnist" \
+        --acts relu,sinusoid --layers 16 --epochs 1 --seeds 1 --limit 300 --jobs 2 \
+        --report "$tmp/cmp" --plugin "$sin" --quiet &&
+        check "the report has a sinusoid row" grep -rqs sinusoid "$tmp/cmp"
+else
+    echo "skip  MNIST subset with a plugin (no data/mnist)"
+fi
+
+# 3. Refusals, each one line: missing file, a folder, not a shared object, no entry point,
+#    another ABI, a built-in's name.
+expect "--plugin missing.so"                  2 "$bin" train --data xor --plugin "$tmp/missing.so" &&
+    check "a missing plugin is named as missing" grep -q "missing.so: no such file" "$tmp/err"
+expect "--plugin a folder"                    2 "$bin" eval "$tmp/xs.st" --plugin "$tmp" &&
+    check "a folder is not a regular file" grep -q "not a regular file" "$tmp/err"
+expect "--plugin README.md"                   2 "$bin" act relu --plugin README.md
+mkdir -p "$tmp/src"
+cat >"$tmp/src/noentry.c" <<'C'
+int tmlp_plugin_iinit(void);
+int tmlp_plugin_iinit(void) { return 0; }
+C
+cat >"$tmp/src/oldabi.c" <<'C'
+#include <tinymlp/plugin.h>
+static void f(int r, int c, const float *x, float *y, float a, const float *p)
+{ (void)a, (void)p; for (int i = 0; i < r * c; i++) y[i] = x[i]; }
+static void b(int r, int c, const float *x, const float *y, const float *dy, float *dx, float a,
+              const float *p, float *dp)
+{ (void)x, (void)y, (void)a, (void)p, (void)dp; for (int i = 0; i < r * c; i++) dx[i] = dy[i]; }
+static const tmlp_act act = { .name = "old_identity", .forward = f, .backward = b };
+TMLP_PLUGIN_EXPORT int tmlp_plugin_init(tmlp_plugin_api *api)
+{
+    return api->add(api, TMLP_PLUGIN_ABI + 7, sizeof act, &act); /* as a future header would */
+}
+C
+sed -e 's/"old_identity"/"relu"/' -e 's/TMLP_PLUGIN_ABI + 7, sizeof act, &act/TMLP_PLUGIN_ABI, sizeof act, \&act/' \
+    "$tmp/src/oldabi.c" >"$tmp/src/clash.c"
+for f in noentry oldabi clash; do
+    make -s --no-print-directory plugin SRC="$tmp/src/$f.c" BUILD="$tmp" >/dev/null 2>&1 ||
+        bad "make plugin SRC=$f.c"
+done
+expect "--plugin without an entry point"      2 "$bin" act relu --plugin "$P/noentry.so" &&
+    check "it says there is no tmlp_plugin_init" grep -q "not a tinymlp plugin (it defines no tmlp_plugin_init" "$tmp/err"
+expect "--plugin built for another ABI"       2 "$bin" act relu --plugin "$P/oldabi.so" &&
+    check "it names both ABI versions" grep -q "built for plugin ABI 8 .* this tinymlp has ABI 1" "$tmp/err"
+expect "--plugin taking a built-in's name"    2 "$bin" act relu --plugin "$P/clash.so" &&
+    check "it says relu is built in" grep -q "'relu' has the name of a built-in activation" "$tmp/err"
+# A model file never loads a plugin: one that names a plugin beside this folder only says so.
+cp "$sin" ./sinusoid.so 2>/dev/null && {
+    expect "a model naming a plugin does not load it" 1 "$bin" eval "$tmp/xs.st" --data xor
+    rm -f ./sinusoid.so; }
+# An INI file cannot load one either.
+printf 'plugin = %s\n' "$sin" >"$tmp/p.ini"
+expect "plugin in an INI file is refused"     2 "$bin" train --config "$tmp/p.ini" --data xor --layers 4:sinusoid
 
 echo "teach: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

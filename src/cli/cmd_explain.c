@@ -52,6 +52,7 @@ static void help(void)
 "  --opt NAME        sgd, momentum, nesterov, adam, adamw, rmsprop, adagrad [sgd]\n"
 "  --lr X            learning rate                                        [0.1]\n"
 "  --step N          take N-1 steps silently, then explain step N           [1]\n"
+"  --plugin FILE.so  load activations from a plugin (repeatable)\n"
 "  --seed N          seeds the initial weights                              [1]\n"
 "  --json            print every number, in full, as one JSON object instead\n"
 "  -h, --help        this text\n"
@@ -660,6 +661,9 @@ static int update(run *r, tmlp_err *err)
 
 int cmd_explain(int argc, char **argv)
 {
+    int plugin_rc = cli_plugins_take("explain", &argc, argv); /* --plugin FILE */
+    if (plugin_rc)
+        return plugin_rc;
     opts o;
     int rc = parse(argc, argv, &o);
     if (rc)

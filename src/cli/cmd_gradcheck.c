@@ -33,6 +33,7 @@ static void help(void)
            "Names may be joined by commas or given as separate words; `all`, or no name,\n"
            "checks every known activation at its default argument.\n"
            "\n"
+           "  --plugin FILE.so  load activations from a plugin first (repeatable)\n"
            "  --json    print one JSON object instead: {\"checks\": [{\"activation\",\n"
            "            \"checked\", \"failed\", \"max_err\", \"worst_x\", \"sum_abs_grad\",\n"
            "            \"ok\"}, ...], \"passed\", \"total\"}; a number that is not finite is null\n"
@@ -47,10 +48,11 @@ static void help(void)
            "included), computed in double. One row per tensor: size, failed, the largest\n"
            "absolute and relative error; a derivative is off when |analytic - numeric| >\n"
            "5e-3 * max(1e-2, |analytic|, |numeric|). Weights and inputs come from seed S\n"
-           "(default 1), moved on until no activation input lies within 0.05 of a kink.\n"
+           "(default 1), moved on until no activation input lies within 0.05 of a kink; a\n"
+           "parameter whose probes still carry one across a kink is counted as skipped.\n"
            "  --json    {\"layers\", \"loss\", \"seed\", \"tol\", \"tensors\": [{\"tensor\",\n"
-           "            \"activation\", \"size\", \"failed\", \"max_abs\", \"max_rel\", \"ok\"}, ...],\n"
-           "            \"passed\", \"total\"}\n"
+           "            \"activation\", \"size\", \"failed\", \"skipped\", \"max_abs\", \"max_rel\",\n"
+           "            \"ok\"}, ...], \"passed\", \"total\"}\n"
            "\n"
            "Exit status: 0 if every check passes, 1 if any fails, 2 for an unknown name or a\n"
            "bad option.\n");
@@ -128,6 +130,9 @@ static int check_word(const char *word, int *n_checked, int *failed)
 
 int cmd_gradcheck(int argc, char **argv)
 {
+    int plugin_rc = cli_plugins_take("gradcheck", &argc, argv); /* --plugin FILE */
+    if (plugin_rc)
+        return plugin_rc;
     int json = 0, n_names = 0, loss = TMLP_LOSS_SOFTMAX_CE;
     const char *layers = NULL;
     long k_out = 0;
