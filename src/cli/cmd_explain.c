@@ -21,10 +21,10 @@
 
 #include "cli.h"
 #include "datasets.h"
+#include "explain.h"
 
 #define MAX_ROWS 64L        /* --rows */
 #define MAX_STEP 1000000L   /* --step */
-#define SHOW 8              /* rows/cols shown in full; bigger ones show the corners */
 #define FD_H 1e-2f          /* central-difference step: float32 loses more to rounding below */
 #define FD_AGREE 1e-2       /* relative difference under which the two are said to agree */
 
@@ -115,164 +115,7 @@ static int parse(int argc, char **argv, opts *o)
     return 0;
 }
 
-/* ---- printing: every matrix goes through show(), as text or into the JSON object ---- */
-
-typedef struct out {
-    int json;
-    cJSON *obj;  /* JSON mode: where the next matrices go */
-} out;
-
-/* printf, in text mode only. */
-static void say(const out *o, const char *fmt, ...)
-{
-    if (o->json)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-}
-
-/* The indices of n shown: all of them, or the first 4 and last 2 with -1 for the gap. */
-static int shown(int n, int *idx)
-{
-    int k = 0;
-    for (int i = 0; i < n; i++) {
-        if (n > SHOW && i >= 4 && i < n - 2)
-            continue;
-        if (n > SHOW && i == n - 2)
-            idx[k++] = -1;
-        idx[k++] = i;
-    }
-    return k;
-}
-
-/* How a block's numbers are written: whole numbers bare, otherwise six decimals, or the
- * exponent form when the block's largest entry is below 1e-3 or above 1e5. */
-typedef struct numfmt {
-    int integral, expo, w;
-} numfmt;
-
-static void num(char *buf, size_t size, float v, const numfmt *f)
-{
-    snprintf(buf, size, f->integral ? "%.0f" : f->expo ? "%.4e" : "%.6f", (double)v);
-}
-
-static numfmt fmt_of(const float *v, size_t n)
-{
-    numfmt f = { 1, 0, 1 };
-    float big = 0.0f;
-    for (size_t i = 0; i < n; i++) {
-        big = fabsf(v[i]) > big ? fabsf(v[i]) : big;
-        f.integral &= v[i] == nearbyintf(v[i]) && fabsf(v[i]) < 1e6f;
-    }
-    f.expo = !f.integral && (big >= 1e5f || big < 1e-3f);
-    for (size_t i = 0; i < n; i++) {
-        char b[32];
-        num(b, sizeof b, v[i], &f);
-        f.w = (int)strlen(b) > f.w ? (int)strlen(b) : f.w;
-    }
-    return f;
-}
-
-/* Prints row r of a (rows, cols) block, the corner columns of a wide one; returns its width. */
-static int print_row(const float *v, int r, int cols, const numfmt *f)
-{
-    int idx[SHOW + 4], k = shown(cols, idx);
-    for (int t = 0; t < k; t++) {
-        int c = idx[t];
-        char b[32] = "...";
-        if (c >= 0)
-            num(b, sizeof b, v[(size_t)r * cols + c], f);
-        printf("%s%*s", t ? "  " : "", f->w, b);
-    }
-    return k * f->w + 2 * (k - 1);
-}
-
-static cJSON *json_mat(const float *v, int rows, int cols, int vec)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (int r = 0; r < rows; r++) {
-        cJSON *row = vec ? a : cJSON_CreateArray();
-        for (int c = 0; c < cols; c++)
-            cJSON_AddItemToArray(row, cJSON_CreateNumber((double)v[(size_t)r * cols + c]));
-        if (!vec)
-            cJSON_AddItemToArray(a, row);
-    }
-    return a;
-}
-
-/* The rows of k blocks of one shape side by side, separated by " | ", under optional heads. */
-static void print_blocks(int k, const float *const *m, const char *const *head, int rows,
-                         int cols)
-{
-    numfmt f[3];
-    int w[3], idx[SHOW + 4], n = shown(rows, idx), kc = cols <= SHOW ? cols : 7;
-    for (int j = 0; j < k; j++) {
-        f[j] = fmt_of(m[j], (size_t)rows * cols);
-        w[j] = kc * f[j].w + 2 * (kc - 1);
-        w[j] = head && (int)strlen(head[j]) > w[j] ? (int)strlen(head[j]) : w[j];
-    }
-    for (int j = 0; head && j < k; j++)
-        printf(j ? "   %-*s" : "      %-*s", j + 1 < k ? w[j] : 0, head[j]);
-    printf(head ? "\n" : "");
-    for (int t = 0; t < n; t++) {
-        int r = idx[t];
-        printf("      ");
-        for (int j = 0; j < k; j++) {
-            printf(j ? " | " : "");
-            int used = r >= 0 ? print_row(m[j], r, cols, &f[j]) : printf("...");
-            printf("%*s", j + 1 < k ? w[j] - used : 0, "");
-        }
-        printf("\n");
-    }
-}
-
-/* Prints the equation (printf-style), the shape and the block, or adds the block to the JSON
- * object as key. vec: a 1-D vector of cols entries (rows is 1). */
-static void show(out *o, const char *key, const float *v, int rows, int cols, int vec,
-                 const char *fmt, ...)
-{
-    if (o->json) {
-        cJSON_AddItemToObject(o->obj, key, json_mat(v, rows, cols, vec));
-        return;
-    }
-    char eq[256], shape[48];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(eq, sizeof eq, fmt, ap);
-    va_end(ap);
-    snprintf(shape, sizeof shape, vec ? "(%d)" : "(%d, %d)", vec ? cols : rows, cols);
-    int pad = 66 - (int)strlen(shape);
-    for (const char *c = eq; *c; c++)  /* minus the printed width: one column per character */
-        pad -= ((unsigned char)*c & 0xC0) != 0x80;
-    printf("  %s%*s%s\n", eq, pad > 2 ? pad : 2, "", shape);
-    print_blocks(1, &v, NULL, rows, cols);
-}
-
-/* One parameter tensor's update: before | gradient | after, side by side when it fits. */
-static void show_update(out *o, const char *key, const char *name, const float *before,
-                        const float *grad, const float *after, int rows, int cols, int vec)
-{
-    char eq[64], gname[32];
-    if (o->json) {
-        snprintf(eq, sizeof eq, "%s_after", key);
-        cJSON_AddItemToObject(o->obj, eq, json_mat(after, rows, cols, vec));
-        return;
-    }
-    if (cols <= SHOW) {  /* side by side */
-        snprintf(gname, sizeof gname, "d%s", name);
-        snprintf(eq, sizeof eq, vec ? "%s  (%d)" : "%s  (%d, %d)", name, vec ? cols : rows, cols);
-        const float *m[3] = { before, grad, after };
-        const char *head[3] = { "before", gname, "after" };
-        printf("  %s\n", eq);
-        print_blocks(3, m, head, rows, cols);
-        return;
-    }
-    show(o, key, before, rows, cols, vec, "%s before", name);
-    show(o, key, grad, rows, cols, vec, "d%s", name);
-    show(o, key, after, rows, cols, vec, "%s after", name);
-}
+/* ---- printing: every matrix goes through explain_show(), as text or into the JSON object ---- */
 
 /* ---- the step ---- */
 
@@ -472,11 +315,11 @@ static int forward(run *r, tmlp_err *err)
     if ((rc = tmlp_loss_eval(r->loss, z, r->rows, r->n_out, r->tg, &r->L, r->dout, err)) ||
         (rc = tmlp_net_backward(r->net, r->dout, r->rows, err)))
         return rc;
-    say(ou, "\n== inputs ==\n");
-    show(ou, "X", r->d->x, r->rows, r->d->n_in, 0, "X = the batch's inputs, one row per sample");
-    show(ou, "T", r->t, r->rows, r->n_out, 0, r->loss == TMLP_LOSS_SOFTMAX_CE
+    explain_say(ou, "\n== inputs ==\n");
+    explain_show(ou, "X", r->d->x, r->rows, r->d->n_in, 0, "X = the batch's inputs, one row per sample");
+    explain_show(ou, "T", r->t, r->rows, r->n_out, 0, r->loss == TMLP_LOSS_SOFTMAX_CE
          ? "Y = onehot(labels), the targets" : "T = the targets");
-    say(ou, "\n== forward (tmlp_net_forward) ==\n");
+    explain_say(ou, "\n== forward (tmlp_net_forward) ==\n");
     for (int i = 0; i < r->n_layers; i++) {
         tmlp_layer_view *v = &r->v[i];
         if ((rc = tmlp_net_layer(r->net, i, v, err)))
@@ -489,29 +332,29 @@ static int forward(run *r, tmlp_err *err)
             cJSON_AddNumberToObject(ou->obj, "n_in", v->n_in);
             cJSON_AddNumberToObject(ou->obj, "n_out", v->n_out);
         }
-        say(ou, "layer %d: %d inputs -> %d unit%s, %s%s\n", i + 1, v->n_in, v->n_out,
+        explain_say(ou, "layer %d: %d inputs -> %d unit%s, %s%s\n", i + 1, v->n_in, v->n_out,
             v->n_out == 1 ? "" : "s", ident ? "no activation" : act,
             i + 1 == r->n_layers ? " (the output layer: the loss applies its own link)" : "");
         snprintf(in, sizeof in, i ? "A%d" : "X", i);
-        show(ou, "W", v->W, v->n_out, v->n_in, 0, "W%d  the weights, one row per unit", i + 1);
-        show(ou, "b", v->b, 1, v->n_out, 1, "b%d  the biases", i + 1);
+        explain_show(ou, "W", v->W, v->n_out, v->n_in, 0, "W%d  the weights, one row per unit", i + 1);
+        explain_show(ou, "b", v->b, 1, v->n_out, 1, "b%d  the biases", i + 1);
         if (v->n_act_params) {
-            show(ou, "act_param", v->act_param, 1, v->n_act_params, 1,
+            explain_show(ou, "act_param", v->act_param, 1, v->n_act_params, 1,
                  "a%d  %s's learnable parameters", i + 1, v->act->name);
         }
-        show(ou, "Z", v->z, r->rows, v->n_out, 0, "Z%d = %s·W%dᵀ + b%d", i + 1, in, i + 1,
+        explain_show(ou, "Z", v->z, r->rows, v->n_out, 0, "Z%d = %s·W%dᵀ + b%d", i + 1, in, i + 1,
              i + 1);
         if (!ident || ou->json)
-            show(ou, "A", v->a, r->rows, v->n_out, 0, "A%d = %s(Z%d)   where %s(x) = %s", i + 1,
+            explain_show(ou, "A", v->a, r->rows, v->n_out, 0, "A%d = %s(Z%d)   where %s(x) = %s", i + 1,
                  act, i + 1, v->act->name, v->act->formula ? v->act->formula : "?");
     }
     ou->obj = r->root;
-    say(ou, "\n== loss (tmlp_loss_eval) ==\n  %s\n", loss_eq[r->loss][0]);
+    explain_say(ou, "\n== loss (tmlp_loss_eval) ==\n  %s\n", loss_eq[r->loss][0]);
     tmlp_loss_link(r->loss, z, r->rows, r->n_out, r->da);
-    show(ou, "P", r->da, r->rows, r->n_out, 0, "%s", loss_eq[r->loss][1]);
+    explain_show(ou, "P", r->da, r->rows, r->n_out, 0, "%s", loss_eq[r->loss][1]);
     if (ou->json)
         cJSON_AddNumberToObject(r->root, "loss", r->L);
-    say(ou, "  L = %.9g\n", r->L);
+    explain_say(ou, "  L = %.9g\n", r->L);
     return TMLP_OK;
 }
 
@@ -519,13 +362,13 @@ static void backward(run *r)
 {
     out *ou = &r->out;
     char eq[256], in[16];
-    say(ou, "\n== backward (tmlp_net_backward) ==\n");
+    explain_say(ou, "\n== backward (tmlp_net_backward) ==\n");
     for (int i = r->n_layers - 1; i >= 0; i--) {
         const tmlp_layer_view *v = &r->v[i], *up = &r->v[i + 1];
         int rows = r->rows, nb = v->n_out;
         if (ou->json)
             ou->obj = cJSON_GetArrayItem(r->layers, i);
-        say(ou, "layer %d\n", i + 1);
+        explain_say(ou, "layer %d\n", i + 1);
         if (i + 1 == r->n_layers) {  /* the output layer is linear: the loss hands over dZ */
             snprintf(eq, sizeof eq, "dZ%d = %s   dL/dZ%d, from tmlp_loss_eval", i + 1,
                      loss_eq[r->loss][2], i + 1);
@@ -534,7 +377,7 @@ static void backward(run *r)
                       tmlp_mat_view((float *)up->dz, rows, up->n_out),
                       tmlp_mat_view(up->W, up->n_out, up->n_in), 0.0f,
                       tmlp_mat_view(r->da, rows, nb));
-            show(ou, "dA", r->da, rows, nb, 0, "dA%d = dZ%d·W%d   dL/dA%d: layer %d's dX", i + 1,
+            explain_show(ou, "dA", r->da, rows, nb, 0, "dA%d = dZ%d·W%d   dL/dA%d: layer %d's dX", i + 1,
                  i + 2, i + 2, i + 1, i + 2);
             if (!strcmp(v->act->name, "identity")) {
                 snprintf(eq, sizeof eq, "dZ%d = dA%d   (no activation: f' = 1)", i + 1, i + 1);
@@ -544,21 +387,21 @@ static void backward(run *r)
             } else {  /* the activation's own backward with dA = 1 gives f'(Z) */
                 v->act->backward(rows, nb, v->z, v->a, r->ones, r->fp, v->act_arg, v->act_param,
                                  v->act_param ? r->dpar : NULL);
-                show(ou, "fprime", r->fp, rows, nb, 0, "f'(Z%d)   the derivative of %s at each "
+                explain_show(ou, "fprime", r->fp, rows, nb, 0, "f'(Z%d)   the derivative of %s at each "
                      "entry", i + 1, v->act->name);
                 snprintf(eq, sizeof eq, "dZ%d = dA%d ⊙ f'(Z%d)", i + 1, i + 1, i + 1);
             }
         }
-        show(ou, "dZ", v->dz, rows, nb, 0, "%s", eq);
+        explain_show(ou, "dZ", v->dz, rows, nb, 0, "%s", eq);
         snprintf(in, sizeof in, i ? "A%d" : "X", i);
-        show(ou, "dW", v->dW, nb, v->n_in, 0, "dW%d = dZ%dᵀ·%s", i + 1, i + 1, in);
-        show(ou, "db", v->db, 1, nb, 1, "db%d = Σrows dZ%d", i + 1, i + 1);
+        explain_show(ou, "dW", v->dW, nb, v->n_in, 0, "dW%d = dZ%dᵀ·%s", i + 1, i + 1, in);
+        explain_show(ou, "db", v->db, 1, nb, 1, "db%d = Σrows dZ%d", i + 1, i + 1);
         if (v->n_act_params) {
-            show(ou, "dact_param", v->dact_param, 1, v->n_act_params, 1,
+            explain_show(ou, "dact_param", v->dact_param, 1, v->n_act_params, 1,
                  "da%d = dL/d(%s's parameters), summed over rows", i + 1, v->act->name);
         }
     }
-    say(ou, "  (dX = dZ1·W1 is not computed: X is data, nothing upstream needs it)\n");
+    explain_say(ou, "  (dX = dZ1·W1 is not computed: X is data, nothing upstream needs it)\n");
     ou->obj = r->root;
 }
 
@@ -620,31 +463,31 @@ static int update(run *r, tmlp_err *err)
     int rc;
     memcpy(r->before, p, n * sizeof *p);
     tmlp_optim_step(r->opt, p, g);
-    say(ou, "\n== update (tmlp_optim_step: %s, step t = %ld) ==\n  %s\n  with lr = %g, wd = %g",
+    explain_say(ou, "\n== update (tmlp_optim_step: %s, step t = %ld) ==\n  %s\n  with lr = %g, wd = %g",
         tmlp_optim_name(c->kind), tmlp_optim_steps(r->opt), rule_of(c->kind), (double)c->lr,
         (double)c->weight_decay);
     if (c->kind == TMLP_OPT_MOMENTUM || c->kind == TMLP_OPT_NESTEROV)
-        say(ou, ", μ = %g", (double)c->momentum);
+        explain_say(ou, ", μ = %g", (double)c->momentum);
     if (c->kind == TMLP_OPT_ADAM || c->kind == TMLP_OPT_ADAMW)
-        say(ou, ", β1 = %g, β2 = %g", (double)c->beta1, (double)c->beta2);
+        explain_say(ou, ", β1 = %g, β2 = %g", (double)c->beta1, (double)c->beta2);
     if (c->kind == TMLP_OPT_RMSPROP)
-        say(ou, ", α = %g", (double)c->beta2);
+        explain_say(ou, ", α = %g", (double)c->beta2);
     if (c->kind >= TMLP_OPT_ADAM)
-        say(ou, ", ε = %g", (double)c->eps);
-    say(ou, "\n  (the same rule updates every entry of every W, b and activation parameter)\n");
+        explain_say(ou, ", ε = %g", (double)c->eps);
+    explain_say(ou, "\n  (the same rule updates every entry of every W, b and activation parameter)\n");
     for (int i = 0; i < r->n_layers; i++) {
         const tmlp_layer_view *v = &r->v[i];
         size_t ow = (size_t)(v->W - p), ob = (size_t)(v->b - p);  /* same layout in g */
         if (ou->json)
             ou->obj = cJSON_GetArrayItem(r->layers, i);
         snprintf(name, sizeof name, "W%d", i + 1);
-        show_update(ou, "W", name, r->before + ow, g + ow, p + ow, v->n_out, v->n_in, 0);
+        explain_show_update(ou, "W", name, r->before + ow, g + ow, p + ow, v->n_out, v->n_in, 0);
         snprintf(name, sizeof name, "b%d", i + 1);
-        show_update(ou, "b", name, r->before + ob, g + ob, p + ob, 1, v->n_out, 1);
+        explain_show_update(ou, "b", name, r->before + ob, g + ob, p + ob, 1, v->n_out, 1);
         if (v->n_act_params) {
             size_t oa = (size_t)(v->act_param - p);
             snprintf(name, sizeof name, "a%d", i + 1);
-            show_update(ou, "act_param", name, r->before + oa, g + oa, p + oa, 1,
+            explain_show_update(ou, "act_param", name, r->before + oa, g + oa, p + oa, 1,
                         v->n_act_params, 1);
         }
     }
@@ -654,7 +497,7 @@ static int update(run *r, tmlp_err *err)
         return rc;
     if (ou->json)
         cJSON_AddNumberToObject(r->root, "loss_after", after);
-    say(ou, "\nloss on the same batch after the step: %.9g (before: %.9g, change %+.3g)\n", after,
+    explain_say(ou, "\nloss on the same batch after the step: %.9g (before: %.9g, change %+.3g)\n", after,
         r->L, after - r->L);
     return TMLP_OK;
 }
