@@ -159,5 +159,61 @@ cp "$sin" ./sinusoid.so 2>/dev/null && {
 printf 'plugin = %s\n' "$sin" >"$tmp/p.ini"
 expect "plugin in an INI file is refused"     2 "$bin" train --config "$tmp/p.ini" --data xor --layers 4:sinusoid
 
+# 4. explain traces batch norm and dropout with every number: recompute them all from the JSON.
+expect "explain --layers 5:relu:bn:drop0.4,4:tanh:bn --json" 0 "$bin" explain --data xor \
+    --layers 5:relu:bn:drop0.4,4:tanh:bn --json &&
+    check "explain's bn and dropout numbers follow from each other" python3 -c '
+import json, math, sys
+d = json.load(open(sys.argv[1]))
+L = d["layers"]; B = d["rows"]; X = d["X"]
+def close(a, b, tol=2e-5): return abs(a - b) <= tol * max(1.0, abs(a), abs(b))
+def col(m, j): return [row[j] for row in m]
+inp = X
+for i, l in enumerate(L[:-1]):
+    n = l["n_out"]
+    for r in range(B):
+        for j in range(n):
+            z = sum(inp[r][k] * l["W"][j][k] for k in range(l["n_in"])) + l["b"][j]
+            assert close(z, l["Z"][r][j]), ("Z", i, r, j)
+    for j in range(n):                      # batch statistics, Ẑ, U
+        zc = col(l["Z"], j); mu = sum(zc) / B; var = sum((v - mu) ** 2 for v in zc) / B
+        assert close(mu, l["bn_mean"][j]), ("mean", i, j)
+        assert close(1 / math.sqrt(var + 1e-5), l["bn_inv_std"][j], 1e-4), ("inv_std", i, j)
+        for r in range(B):
+            xh = (zc[r] - mu) * l["bn_inv_std"][j]
+            assert close(xh, l["bn_xhat"][r][j], 1e-4), ("xhat", i, r, j)
+            assert close(l["bn_gamma"][j] * l["bn_xhat"][r][j] + l["bn_beta"][j], l["U"][r][j])
+    if "mask" in l:                         # inverted dropout: 0 or 1/(1-p), D = A ⊙ M
+        keep = 1 / (1 - 0.4)
+        vals = {round(m, 5) for row in l["mask"] for m in row}
+        assert vals <= {0.0, round(keep, 5)} and len(vals) == 2, vals
+        for r in range(B):
+            for j in range(n):
+                assert close(l["A"][r][j] * l["mask"][r][j], l["D"][r][j]), ("D", i, r, j)
+                assert close(l["dD"][r][j] * l["mask"][r][j], l["dA"][r][j]), ("dA", i, r, j)
+        inp = l["D"]
+    else:
+        inp = l["A"]
+    for j in range(n):                      # backward through BN: dγ, dβ and the three terms
+        du = col(l["dU"], j); xh = col(l["bn_xhat"], j)
+        sdu = sum(du); sdx = sum(a * b for a, b in zip(du, xh))
+        assert close(sdu, l["dbn_beta"][j], 1e-4) and close(sdx, l["dbn_gamma"][j], 1e-4), ("dγβ", i, j)
+        c = l["bn_gamma"][j] * l["bn_inv_std"][j] / B
+        for r in range(B):
+            assert close(l["dA"][r][j] * l["fprime"][r][j], du[r], 1e-4), ("dU", i, r, j)
+            assert close(c * (B * du[r] - sdu - xh[r] * sdx), l["dZ"][r][j], 1e-4), ("dZ", i, r, j)
+assert d["gradcheck"]["rel_diff"] < 1e-3, d["gradcheck"]   # the live check agrees
+assert d["loss_after"] < d["loss"]
+' "$tmp/out"
+expect "explain shows the mask in text"      0 "$bin" explain --layers 3:tanh:bn:drop0.5 &&
+    check "the text names M1, D1, Ẑ1, dU1 and the three-term dZ1" sh -c "
+        grep -q '^  M1  the dropout mask: 0 drops a unit, 1/(1 − p) = 2 keeps it (p = 0.5)' '$tmp/out' &&
+        grep -q '^  D1 = A1 ⊙ M1' '$tmp/out' && grep -q '^  Ẑ1 = (Z1 − μ1) ⊙ s1' '$tmp/out' &&
+        grep -q '^  Z2 = D1·W2ᵀ + b2' '$tmp/out' && grep -q '^  dA1 = dD1 ⊙ M1' '$tmp/out' &&
+        grep -q '^  dU1 = dA1 ⊙ f.(U1)' '$tmp/out' &&
+        grep -q '^  dZ1 = γ1 ⊙ s1 / B ⊙ (B·dU1 − Σrows dU1 − Ẑ1 ⊙ Σrows dU1 ⊙ Ẑ1)' '$tmp/out' &&
+        grep -q 'they agree' '$tmp/out'"
+expect "explain still refuses penalties"     2 "$bin" explain --layers 4:relu:l2=1e-3
+
 echo "teach: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
