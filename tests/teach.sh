@@ -202,6 +202,9 @@ for i, l in enumerate(L[:-1]):
         for r in range(B):
             assert close(l["dA"][r][j] * l["fprime"][r][j], du[r], 1e-4), ("dU", i, r, j)
             assert close(c * (B * du[r] - sdu - xh[r] * sdx), l["dZ"][r][j], 1e-4), ("dZ", i, r, j)
+        # backprop.md: every column of dZ sums to 0 and is orthogonal to Ẑ, so db = 0 before BN
+        assert abs(sum(col(l["dZ"], j))) < 1e-5 and abs(l["db"][j]) < 1e-5, ("Σ dZ", i, j)
+        assert abs(sum(a * b for a, b in zip(col(l["dZ"], j), xh))) < 1e-5, ("dZ·Ẑ", i, j)
 assert d["gradcheck"]["rel_diff"] < 1e-3, d["gradcheck"]   # the live check agrees
 assert d["loss_after"] < d["loss"]
 ' "$tmp/out"
