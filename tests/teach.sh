@@ -202,9 +202,12 @@ for i, l in enumerate(L[:-1]):
         for r in range(B):
             assert close(l["dA"][r][j] * l["fprime"][r][j], du[r], 1e-4), ("dU", i, r, j)
             assert close(c * (B * du[r] - sdu - xh[r] * sdx), l["dZ"][r][j], 1e-4), ("dZ", i, r, j)
-        # backprop.md: every column of dZ sums to 0 and is orthogonal to Ẑ, so db = 0 before BN
+        # backprop.md: every column of dZ sums to 0 (so db = 0 before BN), and dZ·Ẑ is what
+        # ε leaves: γ·s·ε·s²·Σ dU ⊙ Ẑ (0 if ε were 0)
         assert abs(sum(col(l["dZ"], j))) < 1e-5 and abs(l["db"][j]) < 1e-5, ("Σ dZ", i, j)
-        assert abs(sum(a * b for a, b in zip(col(l["dZ"], j), xh))) < 1e-5, ("dZ·Ẑ", i, j)
+        s_ = l["bn_inv_std"][j]
+        assert abs(sum(a * b for a, b in zip(col(l["dZ"], j), xh)) -
+                   l["bn_gamma"][j] * s_ ** 3 * 1e-5 * sdx) < 1e-5, ("dZ·Ẑ", i, j)
 assert d["gradcheck"]["rel_diff"] < 1e-3, d["gradcheck"]   # the live check agrees
 assert d["loss_after"] < d["loss"]
 ' "$tmp/out"
