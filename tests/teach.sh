@@ -221,5 +221,37 @@ expect "explain shows the mask in text"      0 "$bin" explain --layers 3:tanh:bn
         grep -q 'they agree' '$tmp/out'"
 expect "explain still refuses penalties"     2 "$bin" explain --layers 4:relu:l2=1e-3
 
+# 5. examples/mnist.c: 784-128-64-10 with Adam on a subset, saved, read back by the CLI.
+if [ -f data/mnist/train-images-idx3-ubyte ] && [ -x "$build/examples/mnist" ]; then
+    expect "examples/mnist on 2000 rows, 2 epochs" 0 "$build/examples/mnist" data/mnist 2000 2 "$tmp/ex.st" &&
+        check "it reports the net and a test accuracy above 70%" python3 -c 'import re, sys
+t = open(sys.argv[1]).read()
+assert "2000 training images, 2000 test images, 10 classes" in t, t
+m = re.search(r"109386 parameters, 2 epochs: test accuracy ([0-9.]+)%", t); assert m and float(m.group(1)) > 70, t
+assert "model saved to" in t, t' "$tmp/out"
+    expect "tinymlp eval reads the example's model" 0 "$bin" eval "$tmp/ex.st" --data data/mnist --json &&
+        check "eval sees a 784-input, 10-class model" python3 -c 'import json, sys
+d = json.load(open(sys.argv[1])); assert d["samples"] == 10000 and d["accuracy"] > 0.6, d' "$tmp/out"
+    python3 -c 'import sys
+b = open("data/mnist/t10k-images-idx3-ubyte", "rb").read()[16:16 + 784]
+print(",".join(str(v) for v in b))' >"$tmp/digit.csv"
+    expect "tinymlp predict reads it in pixels" 0 "$bin" predict "$tmp/ex.st" "$tmp/digit.csv" &&
+        check "the first test image is a 7" grep -q '^7 ' "$tmp/out"
+    expect "examples/mnist with a bad ROWS"  2 "$build/examples/mnist" data/mnist x
+    expect "examples/mnist without data"     1 "$build/examples/mnist" "$tmp/nodata" 10 1 "$tmp/n.st"
+    case "$build" in
+    *asan*|*tsan*|*clang*) echo "skip  examples/mnist under valgrind (a sanitizer build)" ;;
+    *) if command -v valgrind >/dev/null 2>&1; then
+           expect "examples/mnist is valgrind-clean (300 rows)" 0 env OPENBLAS_NUM_THREADS=1 \
+               valgrind -q --error-exitcode=9 --leak-check=full \
+               --errors-for-leak-kinds=definite,indirect "$build/examples/mnist" data/mnist 300 1 "$tmp/vg.st"
+       else
+           echo "skip  examples/mnist under valgrind (no valgrind)"
+       fi ;;
+    esac
+else
+    echo "skip  examples/mnist (no data/mnist)"
+fi
+
 echo "teach: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
