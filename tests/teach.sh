@@ -114,6 +114,23 @@ else
     echo "skip  MNIST subset with a plugin (no data/mnist)"
 fi
 
+expect "sweep --grid layers with a plugin activation" 0 "$bin" sweep --data xor --epochs 300 \
+    --grid 'layers=4:sinusoid;4:bent_identity' --seeds 2 --jobs 2 --report "$tmp/sw" --quiet \
+    --plugin "$sin" --plugin "$bent" &&
+    check "the sweep's results name both plugin activations" \
+        sh -c "grep -q sinusoid '$tmp/sw/results.csv' && grep -q bent_identity '$tmp/sw/results.csv'"
+# MPI ranks parse the same command line: each loads the plugin itself.
+if [ -x "$build/tinymlp-mpi" ] && command -v mpirun >/dev/null 2>&1; then
+    [ "$(id -u)" -eq 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+    expect "mpirun -np 2 compare --acts relu,sinusoid --plugin" 0 env OMPI_MCA_btl=self,vader,tcp \
+        OMPI_MCA_rmaps_base_oversubscribe=1 OPENBLAS_NUM_THREADS=1 timeout 300 mpirun \
+        --oversubscribe -np 2 "$build/tinymlp-mpi" compare --data xor --acts relu,sinusoid \
+        --epochs 200 --seeds 2 --report "$tmp/mpicmp" --quiet --plugin "$sin" &&
+        check "every rank's runs reached the report" test "$(grep -c sinusoid "$tmp/mpicmp/results.csv")" -ge 2
+else
+    echo "skip  compare --plugin under mpirun (no tinymlp-mpi or mpirun)"
+fi
+
 # 3. Refusals, each one line: missing file, a folder, not a shared object, no entry point,
 #    another ABI, a built-in's name.
 expect "--plugin missing.so"                  2 "$bin" train --data xor --plugin "$tmp/missing.so" &&
