@@ -158,7 +158,8 @@ TMLP_PLUGIN_EXPORT int tmlp_plugin_init(tmlp_plugin_api *api)
 C
 sed -e 's/"old_identity"/"relu"/' -e 's/TMLP_PLUGIN_ABI + 7, sizeof act, &act/TMLP_PLUGIN_ABI, sizeof act, \&act/' \
     "$tmp/src/oldabi.c" >"$tmp/src/clash.c"
-for f in noentry oldabi clash; do
+sed -e 's/"relu"/"Bad-Name"/' "$tmp/src/clash.c" >"$tmp/src/badname.c"
+for f in noentry oldabi clash badname; do
     make -s --no-print-directory plugin SRC="$tmp/src/$f.c" BUILD="$tmp" >/dev/null 2>&1 ||
         bad "make plugin SRC=$f.c"
 done
@@ -168,10 +169,13 @@ expect "--plugin built for another ABI"       2 "$bin" act relu --plugin "$P/old
     check "it names both ABI versions" grep -q "built for plugin ABI 8 .* this tinymlp has ABI 1" "$tmp/err"
 expect "--plugin taking a built-in's name"    2 "$bin" act relu --plugin "$P/clash.so" &&
     check "it says relu is built in" grep -q "'relu' has the name of a built-in activation" "$tmp/err"
-# A model file never loads a plugin: one that names a plugin beside this folder only says so.
-cp "$sin" ./sinusoid.so 2>/dev/null && {
-    expect "a model naming a plugin does not load it" 1 "$bin" eval "$tmp/xs.st" --data xor
-    rm -f ./sinusoid.so; }
+expect "--plugin with a malformed name"       2 "$bin" act relu --plugin "$P/badname.so" &&
+    check "the registry's reason is given" grep -q "activation name 'Bad-Name': use lower-case letters, digits and '_'" "$tmp/err"
+# A model file never loads a plugin: run where the plugin it names lies in the current folder.
+mkdir -p "$tmp/cwd" && cp "$sin" "$tmp/cwd/sinusoid.so" && cp "$tmp/xs.st" "$tmp/cwd/" &&
+    expect "a model naming a plugin does not load it" 1 sh -c 'cd "$1" && exec "$2" eval xs.st --data xor' \
+        sh "$tmp/cwd" "$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")" &&
+    check "it only names the plugin" grep -q "'sinusoid.so', which is not loaded" "$tmp/err"
 # An INI file cannot load one either.
 printf 'plugin = %s\n' "$sin" >"$tmp/p.ini"
 expect "plugin in an INI file is refused"     2 "$bin" train --config "$tmp/p.ini" --data xor --layers 4:sinusoid

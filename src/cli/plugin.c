@@ -4,8 +4,9 @@
  * report folder or an INI file (those only name it in a message). A plugin is code the user
  * chose to run, with the user's rights; what we check is that it was built for this
  * tinymlp (the ABI version and the size of tmlp_act, passed with every activation it adds)
- * and that its names take nothing from the built-ins or from another plugin. Nothing is
- * registered unless the whole plugin is accepted. Forked workers (compare, sweep) inherit
+ * and that its names take nothing from the built-ins or from another plugin. Nothing of a
+ * plugin is registered unless all its names are free (a malformed name, which the registry
+ * refuses, still ends the command at once). Forked workers (compare, sweep) inherit
  * what is loaded; MPI ranks each parse the same command line and load it themselves. */
 #include <dlfcn.h>
 #include <errno.h>
@@ -92,7 +93,7 @@ static int load(const char *cmd, const char *path)
         snprintf(l.why, sizeof l.why, "its %s returned %d", TMLP_PLUGIN_ENTRY, rc);
     if (!l.why[0] && l.n == 0)
         snprintf(l.why, sizeof l.why, "it adds no activation");
-    /* Every name is checked before any is registered: all or nothing. */
+    /* Every name is checked for a clash before any is registered. */
     for (int i = 0; i < l.n && !l.why[0]; i++) {
         const tmlp_act *old = tmlp_act_find(l.act[i]->name);
         if (old)
@@ -107,9 +108,9 @@ static int load(const char *cmd, const char *path)
     for (int i = 0; i < l.n && !l.why[0]; i++) {
         tmlp_err err = { 0 };
         if (tmlp_act_register_from(l.act[i], base, &err)) {
-            if (i == 0) /* nothing registered yet: still all or nothing */
+            if (i == 0) /* nothing registered yet: unload it */
                 snprintf(l.why, sizeof l.why, "%s", err.msg);
-            else
+            else /* the first ones are registered and point into it: it stays loaded */
                 return cli_usage_error(cmd, "--plugin %s: %s", path, err.msg);
         }
     }
