@@ -242,6 +242,24 @@ expect "explain shows the mask in text"      0 "$bin" explain --layers 3:tanh:bn
         grep -q 'they agree' '$tmp/out'"
 expect "explain still refuses penalties"     2 "$bin" explain --layers 4:relu:l2=1e-3
 
+# docs/custom-activations.md: its plugin source is examples/plugins/sinusoid.c (after the file's
+# comment), and its gradcheck outputs are what the commands print (with the plugins built here).
+check "custom-activations.md shows examples/plugins/sinusoid.c as it is" python3 -c 'import re, sys
+doc = open("docs/custom-activations.md").read()
+block = re.search(r"```c\n(.*?)```", doc, re.S).group(1)
+src = open("examples/plugins/sinusoid.c").read()
+assert src[src.index("*/\n") + 3:].lstrip("\n") == block, "the doc and examples/plugins/sinusoid.c differ"'
+for name in sinusoid broken_sin; do
+    python3 - "$name" >"$tmp/want" <<'PY'
+import re, sys
+doc = open("docs/custom-activations.md").read()
+m = re.search(r"\$ build/tinymlp gradcheck %s --plugin [^\n]*\n(.*?)```" % sys.argv[1], doc, re.S)
+print("".join(l + "\n" for l in m.group(1).splitlines() if not l.startswith("exit ")), end="")
+PY
+    "$bin" gradcheck $name --plugin "$P/$name.so" >"$tmp/got" 2>&1
+    check "custom-activations.md shows what gradcheck $name prints" cmp -s "$tmp/want" "$tmp/got"
+done
+
 # 5. examples/mnist.c: 784-128-64-10 with Adam on a subset, saved, read back by the CLI.
 if [ -f data/mnist/train-images-idx3-ubyte ] && [ -x "$build/examples/mnist" ]; then
     expect "examples/mnist on 2000 rows, 2 epochs" 0 "$build/examples/mnist" data/mnist 2000 2 "$tmp/ex.st" &&
