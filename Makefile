@@ -7,6 +7,7 @@
 #   make fuzz         every fuzz target (fuzz/) for FUZZ_TIME seconds each (clang, libFuzzer);
 #                     FUZZ_TARGETS=fuzz_ini runs only the ones named
 #   make install      PREFIX=/usr/local: headers, libraries, tinymlp.pc, the CLI, its man page
+#   make plugin SRC=my_act.c   an activation plugin: BUILD/plugins/my_act.so (tinymlp/plugin.h)
 #   make docs-check   the docs against the code (scripts/check-docs.sh; also run by make check)
 #   make clean        removes build/ and nothing else
 .SUFFIXES:
@@ -37,6 +38,8 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 PIC_OBJ  := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 EXAMPLES := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
+PLUGIN_SRC := $(sort $(wildcard examples/plugins/*.c))
+PLUGINS  := $(PLUGIN_SRC:examples/plugins/%.c=$(BUILD)/plugins/%.so)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 # Fuzz targets: libFuzzer binaries in BUILD/fuzz/ (make fuzz), and the same targets with a
 # plain main that replays files (the seeds and tests/regress/) in BUILD/replay/ for the tests.
@@ -45,7 +48,21 @@ REPLAY   := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/replay/%)
 FUZZ_OBJ  = $(filter-out $(BUILD)/src/cli/main.o $(BUILD)/src/cli/cmd_train.o,$(CLI_OBJ))
 
 .PHONY: all deps check asan clang install uninstall clean examples demo data bench bench-export docs-check tsan fuzz
-all: $(BUILD)/libtinymlp.a $(BUILD)/libtinymlp.so $(BUILD)/tinymlp $(EXAMPLES)
+all: $(BUILD)/libtinymlp.a $(BUILD)/libtinymlp.so $(BUILD)/tinymlp $(EXAMPLES) $(PLUGINS)
+
+.PHONY: plugin
+# An activation plugin (docs/custom-activations.md): `make plugin SRC=my_act.c` builds
+# BUILD/plugins/my_act.so from one C file, for `tinymlp ... --plugin BUILD/plugins/my_act.so`.
+PLUGIN_CFLAGS = -std=c11 -Wall -Wextra -Wpedantic -O2 -g -fPIC -shared
+plugin:
+	@test -n '$(SRC)' || { echo 'usage: make plugin SRC=my_act.c (gives $(BUILD)/plugins/my_act.so)' >&2; exit 2; }
+	@mkdir -p $(BUILD)/plugins
+	$(CC) $(PLUGIN_CFLAGS) -Iinclude -o $(BUILD)/plugins/$(basename $(notdir $(SRC))).so '$(SRC)' -lm
+
+# The example plugins (examples/plugins/), built by `make` the same way.
+$(BUILD)/plugins/%.so: examples/plugins/%.c include/tinymlp/plugin.h include/tinymlp/act.h
+	@mkdir -p $(@D)
+	$(CC) $(PLUGIN_CFLAGS) -Iinclude -o $@ $< -lm
 
 # Installs (as root) or names (otherwise) the Debian packages the build needs.
 deps:

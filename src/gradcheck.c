@@ -8,6 +8,7 @@
  * directions (large ones). */
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -253,5 +254,166 @@ done:
     free(dz);
     free(u);
     free(keep);
+    return rc;
+}
+
+double tmlp_gradcheck_kink_margin(const tmlp_net *net)
+{
+    double margin = INFINITY;
+    for (int l = 0; l < tmlp_net_get_spec(net)->n_layers; l++) {
+        tmlp_layer_view v;
+        if (tmlp_net_layer(net, l, &v, NULL) || !v.u)
+            continue;
+        for (int i = 0; i < v.batch * v.n_out; i++)
+            for (int k = 0; k < v.act->n_kinks; k++)
+                margin = fmin(margin, fabs((double)v.u[i] - v.act->kinks[k]));
+    }
+    return margin;
+}
+
+/* Writes, for every activation input of the last forward, how many of its activation's kinks
+ * lie below it (into side, which holds `cap` entries); returns how many it wrote. Two
+ * forwards whose sides agree saw every unit on the same smooth piece. */
+static size_t kink_sides(const tmlp_net *net, unsigned char *side, size_t cap)
+{
+    size_t n = 0;
+    for (int l = 0; l < tmlp_net_get_spec(net)->n_layers; l++) {
+        tmlp_layer_view v;
+        if (tmlp_net_layer(net, l, &v, NULL) || !v.u || !v.act->n_kinks)
+            continue;
+        for (int i = 0; i < v.batch * v.n_out && n < cap; i++) {
+            unsigned char below = 0;
+            for (int k = 0; k < v.act->n_kinks; k++)
+                below += v.u[i] > v.act->kinks[k];
+            side[n++] = below;
+        }
+    }
+    return n;
+}
+
+static size_t n_units(const tmlp_net *net, int batch)
+{
+    size_t n = 0;
+    const tmlp_net_spec *spec = tmlp_net_get_spec(net);
+    for (int l = 0; l < spec->n_layers; l++)
+        n += (size_t)spec->layer[l].units * (size_t)batch;
+    return n;
+}
+
+/* Lists net's trained tensors (as model files name them) in parameter-block order. */
+static int list_tensors(tmlp_net *net, tmlp_gradcheck_tensor *out)
+{
+    float *p = tmlp_net_params(net, NULL);
+    int n = 0;
+    for (int l = 0; l < tmlp_net_get_spec(net)->n_layers; l++) {
+        tmlp_layer_view v;
+        if (tmlp_net_layer(net, l, &v, NULL))
+            continue;
+        const struct { const char *what; const float *at; size_t n; } t[5] = {
+            { "weight", v.W, (size_t)v.n_out * v.n_in }, { "bias", v.b, (size_t)v.n_out },
+            { "bn_weight", v.bn_gamma, (size_t)v.n_out }, { "bn_bias", v.bn_beta, (size_t)v.n_out },
+            { "act_param", v.act_param, (size_t)v.n_act_params },
+        };
+        for (int k = 0; k < 5; k++) {
+            if (!t[k].at || !t[k].n)
+                continue;
+            tmlp_gradcheck_tensor *o = &out[n++];
+            memset(o, 0, sizeof *o);
+            snprintf(o->name, sizeof o->name, "layers.%d.%s", l, t[k].what);
+            o->layer = l;
+            o->offset = (size_t)(t[k].at - p);
+            o->n = t[k].n;
+        }
+    }
+    /* Parameter-block order (the block's layout is the net's business). */
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && out[j].offset < out[j - 1].offset; j--) {
+            tmlp_gradcheck_tensor tmp = out[j];
+            out[j] = out[j - 1];
+            out[j - 1] = tmp;
+        }
+    return n;
+}
+
+/* The L1 penalty on tensor o: its layer's l1 for a weight matrix, else 0. */
+static float l1_of(const tmlp_net *net, const tmlp_gradcheck_tensor *o)
+{
+    return strstr(o->name, ".weight") && !strstr(o->name, "bn_")
+               ? tmlp_net_get_spec(net)->layer[o->layer].l1 : 0.0f;
+}
+
+int tmlp_gradcheck_net_tensors(tmlp_net *net, const float *x, int batch, const int *label,
+                               const float *target, double tol, tmlp_gradcheck_tensor *out,
+                               int *n_out, tmlp_err *err)
+{
+    *n_out = 0;
+    if (!(tol > 0))
+        tol = TMLP_GRADCHECK_NET_TOL;
+    size_t np;
+    float *p = tmlp_net_params(net, &np);
+    int k_out = tmlp_net_n_out(net), rc, mode = tmlp_net_mode(net);
+    tmlp_targets t = { label, target };
+    size_t cap = n_units(net, batch);
+    float *g = malloc((np + 1) * sizeof *g), *dz = malloc((size_t)batch * k_out * sizeof *dz);
+    unsigned char *side0 = malloc(cap + 1), *side1 = malloc(cap + 1);
+    if (!g || !dz || !side0 || !side1) {
+        rc = tmlp_fail(err, TMLP_ENOMEM, "gradcheck: no memory");
+        goto done;
+    }
+    double loss;
+    const float *z = tmlp_net_forward(net, x, batch, err);
+    if (!z) {
+        rc = err ? err->code : TMLP_EINVAL;
+        goto done;
+    }
+    if ((rc = tmlp_loss_eval(tmlp_net_get_spec(net)->loss, z, batch, k_out, t, &loss, dz, err)) ||
+        (rc = tmlp_net_backward(net, dz, batch, err)))
+        goto done;
+    if (mode == TMLP_MODE_TRAIN) /* the probes replay this forward's dropout masks */
+        tmlp_net_set_mode(net, TMLP_MODE_TRAIN_REPLAY);
+    memcpy(g, tmlp_net_grads(net, NULL), np * sizeof *g);
+    size_t n_side = kink_sides(net, side0, cap);
+    int n_t = list_tensors(net, out);
+    const float h = 5e-3f;
+    for (int k = 0; k < n_t; k++) {
+        tmlp_gradcheck_tensor *o = &out[k];
+        for (size_t i = o->offset; i < o->offset + o->n; i++) {
+            float keep = p[i];
+            double lp, lm;
+            /* A probe that moves some unit across a kink of its activation, or an
+             * L1-penalised weight across 0, measures a blend of two slopes: skipped. */
+            int skip = l1_of(net, o) > 0 && fabsf(keep) <= h;
+            p[i] = keep + h;
+            float hp = p[i] - keep;
+            rc = net_loss(net, x, batch, t, &lp, err);
+            skip |= !rc && kink_sides(net, side1, cap) == n_side && memcmp(side0, side1, n_side);
+            p[i] = keep - h;
+            float hm = keep - p[i];
+            if (!rc)
+                rc = net_loss(net, x, batch, t, &lm, err);
+            skip |= !rc && kink_sides(net, side1, cap) == n_side && memcmp(side0, side1, n_side);
+            p[i] = keep;
+            if (rc)
+                goto done;
+            if (skip) {
+                o->n_skipped++;
+                continue;
+            }
+            double a = g[i], num = (lp - lm) / ((double)hp + hm), d = fabs(a - num);
+            double rel = d / fmax(NET_FLOOR, fmax(fabs(a), fabs(num)));
+            o->max_abs = fmax(o->max_abs, d);
+            o->max_rel = fmax(o->max_rel, rel);
+            o->sum_abs_grad += fabs(a);
+            o->n_failed += !(rel <= tol); /* NaN counts as off */
+        }
+    }
+    *n_out = n_t;
+    rc = TMLP_OK;
+done:
+    tmlp_net_set_mode(net, mode);
+    free(g);
+    free(dz);
+    free(side0);
+    free(side1);
     return rc;
 }

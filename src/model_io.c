@@ -33,7 +33,8 @@
 #define MAX_TENSORS (7 * TMLP_MAX_LAYERS)  /* weight, bias, 4 batch-norm, act_param per layer */
 #define MAX_EXACT 9007199254740992.0       /* 2^53: larger JSON numbers are not exact */
 
-static const char *const reserved[] = { "format", "format_version", "n_in", "loss", "layers" };
+static const char *const reserved[] = { "format", "format_version", "n_in", "loss", "layers",
+                                        "plugins" };
 #define N_RESERVED ((int)(sizeof reserved / sizeof reserved[0]))
 
 typedef struct tensor {
@@ -316,6 +317,23 @@ static cJSON *build_header(const tmlp_net *net, const char *layers, const tmlp_m
     ok = ok && cJSON_AddStringToObject(md, "n_in", num);
     ok = ok && cJSON_AddStringToObject(md, "loss", tmlp_loss_name(tmlp_net_get_spec(net)->loss));
     ok = ok && cJSON_AddStringToObject(md, "layers", layers);
+    /* "plugins": "name=file,..." for each activation registered with an origin (a plugin):
+     * a reader without it can then name both. Only ever shown in a message, never loaded. */
+    char plugins[1024] = "";
+    size_t used = 0;
+    const tmlp_net_spec *spec = tmlp_net_get_spec(net);
+    for (int i = 0; i < spec->n_layers; i++) {
+        const tmlp_act *a = spec->layer[i].act;
+        const char *o = a ? tmlp_act_origin(a) : NULL;
+        int seen = 0;
+        for (int j = 0; j < i && o; j++)
+            seen |= spec->layer[j].act == a;
+        if (o && !seen && used < sizeof plugins)
+            used += (size_t)snprintf(plugins + used, sizeof plugins - used, "%s%s=%s",
+                                     used ? "," : "", a->name, o);
+    }
+    if (used && used < sizeof plugins)
+        ok = ok && cJSON_AddStringToObject(md, "plugins", plugins);
     for (int i = 0; ok && meta && i < meta->n; i++)
         ok = cJSON_AddStringToObject(md, meta->kv[i].key, meta->kv[i].value) != NULL;
     uint64_t off = 0;
@@ -563,6 +581,36 @@ static const char *md_get(const cJSON *md, const char *key)
     return cJSON_IsString(x) ? x->valuestring : NULL;
 }
 
+/* The file's "plugins" ("name=file,...", untrusted) names an activation that is not
+ * registered: says which and from which file (never loading anything), returns 1. */
+static int missing_plugin(const char *path, const char *plugins, tmlp_err *err)
+{
+    for (const char *p = plugins; p && *p;) {
+        const char *eq = strchr(p, '='), *end = strchr(p, ',');
+        if (!end)
+            end = p + strlen(p);
+        if (!eq || eq > end || eq == p || eq + 1 == end)
+            return 0; /* not as written: the plain message will do */
+        for (const char *c = p; c < end; c++) /* shown in a message: plain characters only */
+            if (*c < 0x21 || *c > 0x7e || *c == '/')
+                return 0;
+        char name[48];
+        if ((size_t)(eq - p) < sizeof name) {
+            memcpy(name, p, (size_t)(eq - p));
+            name[eq - p] = '\0';
+            if (!tmlp_act_find(name)) {
+                tmlp_fail(err, TMLP_ENOTFOUND, "%s: activation '%s' comes from the plugin "
+                          "'%.*s', which is not loaded (load it first, e.g. --plugin %.*s)",
+                          path, name, (int)(end - eq - 1 > 64 ? 64 : end - eq - 1), eq + 1,
+                          (int)(end - eq - 1 > 64 ? 64 : end - eq - 1), eq + 1);
+                return 1;
+            }
+        }
+        p = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
 /* __metadata__ into spec (architecture) and meta (the caller's keys). */
 static int read_metadata(const char *path, const cJSON *root, tmlp_net_spec *spec,
                          tmlp_model_meta *meta, tmlp_err *err)
@@ -621,7 +669,9 @@ static int read_metadata(const char *path, const cJSON *root, tmlp_net_spec *spe
     /* A file's bare widths are linear: files written before tmlp_net_spec_parse gave them
      * ReLU stored "128,10" for an identity hidden layer (now written "128:identity,10"). */
     if ((rc = tmlp_net_spec_parse_hidden(spec, layers, tmlp_act_find("identity"), 0.0f, &e)) !=
-        TMLP_OK)
+        TMLP_OK && rc == TMLP_ENOTFOUND && missing_plugin(path, md_get(md, "plugins"), err))
+        return TMLP_ENOTFOUND;
+    if (rc != TMLP_OK)
         return tmlp_fail(err, rc == TMLP_ENOTFOUND ? rc : TMLP_EFORMAT, "%s: metadata layers%s: %s",
                          path, rc == TMLP_ENOTFOUND ? " (register custom activations before "
                          "reading)" : "", e.msg);

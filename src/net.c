@@ -577,7 +577,8 @@ int tmlp_net_layer(const tmlp_net *net, int i, tmlp_layer_view *v, tmlp_err *err
         .bn_mean = l->run_mean, .bn_var = l->run_var, .dropout = l->drop,
         .x = net->batch ? l->x : NULL, .z = l->z, .u = l->u, .a = l->a, .out = l->out,
         .dz = net->backward_ok ? l->dz : NULL, .du = net->backward_ok ? l->du : NULL,
-        .batch = net->batch,
+        .batch = net->batch, .mask = l->drop > 0.0f ? l->mask : NULL,
+        .bn_xhat = l->bn ? l->xhat : NULL, .bn_inv_std = l->bn ? l->inv_std : NULL,
     };
     return TMLP_OK;
 }

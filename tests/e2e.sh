@@ -157,6 +157,7 @@ suite tests/mpi_train.sh mpi_train       # data-parallel train under mpirun (doc
 suite tests/reliability.sh reliability   # docs/reliability.md
 suite tests/everyday.sh everyday         # issue 21: bare widths, messages, --json
 suite tests/export.sh export             # `tinymlp export`: C99 headers (docs/deploy.md)
+suite tests/teach.sh teach               # issue 16: gradcheck --layers, plugins, explain with bn/drop
 for ex in "$build"/examples/*; do
     [ -x "$ex" ] || continue
     case "$(basename "$ex")" in mnist|inference) continue ;; esac # need data / a model (below)
@@ -175,7 +176,7 @@ printf 'a,b,label\n0.5,-1,0\n1,2,1\n-1,0.5,2\n' >"$tmp/explain.csv"
 expect "explain on a CSV file"              0 "$bin" explain --data "$tmp/explain.csv" --rows 3
 expect "explain --step 0"                   2 "$bin" explain --step 0
 expect "explain --act swoosh"               2 "$bin" explain --act swoosh
-expect "explain refuses batch norm"         2 "$bin" explain --layers 3:tanh:bn
+expect "explain refuses weight penalties"   2 "$bin" explain --layers 3:tanh:l1=1e-4
 expect "explain --data nosuchset"           2 "$bin" explain --data nosuchset
 expect "train xor --save for inference"     0 "$bin" train --data xor --quiet --save "$tmp/xor-inf.safetensors"
 printf '0,0\n0,1\n1,0\n1,1\n' >"$tmp/xor-rows.csv"

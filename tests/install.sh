@@ -68,13 +68,18 @@ if [ -x "$build/tinymlp-mpi" ]; then
         bad "tinymlp-mpi is installed beside tinymlp"
 fi
 
-# What each example needs to run: inference reads a model (made with the installed CLI) and rows.
+# What each example needs to run: inference reads a model (made with the installed CLI) and rows,
+# mnist the MNIST files.
 "$prefix/bin/tinymlp" train --data xor --quiet --save "$tmp/xor.safetensors" >/dev/null 2>"$tmp/err" ||
     bad "the installed tinymlp trains and saves a model"
 printf '0,0\n0,1\n1,0\n1,1\n' >"$tmp/xor.csv"
+repo=$(pwd)
 run_example() {   # run_example NAME: runs ./app in the current folder as a user would
     case "$1" in
     inference) env -u LD_LIBRARY_PATH ./app "$tmp/xor.safetensors" <"$tmp/xor.csv" ;;
+    mnist)     # the first 500 rows for one epoch (no data: nothing to run it on)
+               [ -f "$repo/data/mnist/train-images-idx3-ubyte" ] || return 0
+               env -u LD_LIBRARY_PATH ./app "$repo/data/mnist" 500 1 mnist.safetensors </dev/null ;;
     *) env -u LD_LIBRARY_PATH ./app </dev/null ;;
     esac
 }
@@ -118,6 +123,17 @@ if (cd "$tmp/pcs" && cc app.c -o app $(pkg-config --static --cflags --libs tinym
     ok "cc app.c \$(pkg-config --static --cflags --libs tinymlp) builds and runs"
 else
     bad "cc app.c \$(pkg-config --static --cflags --libs tinymlp) builds and runs"
+fi
+
+# An activation plugin built against the installed headers, as docs/custom-activations.md says,
+# loads into the installed tinymlp.
+mkdir -p "$tmp/plug"; cp examples/plugins/sinusoid.c "$tmp/plug/"
+if (cd "$tmp/plug" && cc -shared -fPIC $(pkg-config --cflags tinymlp) -o sinusoid.so sinusoid.c -lm &&
+    env -u LD_LIBRARY_PATH "$prefix/bin/tinymlp" gradcheck sinusoid --plugin ./sinusoid.so) \
+    >"$tmp/out" 2>"$tmp/err"; then
+    ok "a plugin built with \$(pkg-config --cflags tinymlp) loads into the installed tinymlp"
+else
+    bad "a plugin built with \$(pkg-config --cflags tinymlp) loads into the installed tinymlp"
 fi
 
 [ -f "$prefix/share/man/man1/tinymlp.1" ] && ok "make install puts the man page in share/man/man1" ||

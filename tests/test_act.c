@@ -20,8 +20,9 @@
 #define REL_TOL 1e-6
 #define ABS_FLOOR 1e-30
 
-/* The built-in names in registry order. Tests register extra activations only under names
- * starting with "user_", so built-ins are told apart from them by name. */
+/* The built-in names, in any order: no test depends on the registry's order, so adding a
+ * built-in means adding its name here (docs/custom-activations.md). Tests register extra
+ * activations only under names starting with "user_". */
 static const char *const builtin_names[] = {
     "identity", "binary_step", "sigmoid", "hard_sigmoid", "tanh", "hardtanh", "softsign",
     "relu", "relu6", "leaky_relu", "prelu", "elu", "selu", "celu", "softplus", "gelu",
@@ -325,17 +326,35 @@ END_TEST
 
 /* ---- the registry ------------------------------------------------------------------------ */
 
-START_TEST(act_registry_finds_every_builtin_in_order)
+START_TEST(act_registry_finds_every_builtin)
 {
     ck_assert_int_ge(tmlp_act_count(), N_BUILTIN);
     for (int i = 0; i < N_BUILTIN; i++) {
         const tmlp_act *a = tmlp_act_find(builtin_names[i]);
         ck_assert_msg(a != NULL, "'%s' not found", builtin_names[i]);
-        ck_assert_ptr_eq(tmlp_act_at(i), a);
         ck_assert_str_eq(a->name, builtin_names[i]);
+        ck_assert(tmlp_act_is_builtin(a));
+        ck_assert_ptr_null(tmlp_act_origin(a));
+        int listed = 0; /* exactly once in the listing, wherever */
+        for (int j = 0; j < tmlp_act_count(); j++)
+            listed += tmlp_act_at(j) == a;
+        ck_assert_int_eq(listed, 1);
     }
-    ck_assert_msg(tmlp_act_count() == N_BUILTIN || is_user(tmlp_act_at(N_BUILTIN)),
-                  "a built-in activation this test does not know: update builtin_names");
+    /* The listing holds the built-ins first, then the registered ones; no built-in this test
+     * does not know. */
+    int n_builtin = 0;
+    for (int j = 0; j < tmlp_act_count(); j++) {
+        const tmlp_act *a = tmlp_act_at(j);
+        ck_assert_ptr_nonnull(a);
+        if (tmlp_act_is_builtin(a)) {
+            ck_assert_int_eq(j, n_builtin++);
+            ck_assert_msg(!is_user(a), "%s", a->name);
+        } else {
+            ck_assert_msg(is_user(a), "a built-in activation this test does not know: '%s' "
+                          "(add it to builtin_names)", a->name);
+        }
+    }
+    ck_assert_int_eq(n_builtin, N_BUILTIN);
     ck_assert_ptr_null(tmlp_act_find("nope"));
     ck_assert_ptr_null(tmlp_act_find("relu:0.1"));
     ck_assert_ptr_null(tmlp_act_find("RELU"));
@@ -386,7 +405,7 @@ START_TEST(act_builtins_declare_flags_init_and_params)
             ck_assert(a->arg == want[i].arg);
     }
     for (int i = 0; i < N_BUILTIN; i++) { /* and every one has its one-liners and sane kinks */
-        const tmlp_act *a = tmlp_act_at(i);
+        const tmlp_act *a = tmlp_act_find(builtin_names[i]);
         ck_assert_msg(a->formula && *a->formula && a->range && *a->range, "%s: formula/range",
                       a->name);
         ck_assert(a->init > TMLP_INIT_AUTO && a->init < TMLP_INIT_COUNT);
@@ -549,7 +568,9 @@ START_TEST(act_register_makes_a_user_activation_findable)
     ck_assert_msg(strstr(err.msg, "already") != NULL, "%s", err.msg);
     ck_assert_int_eq(tmlp_act_register(&bent_again, &err), TMLP_EINVAL);
     ck_assert_int_eq(tmlp_act_register(&shadow, &err), TMLP_EINVAL);
-    ck_assert_ptr_eq(tmlp_act_find("relu"), tmlp_act_at(7));
+    ck_assert_msg(strstr(err.msg, "'relu' is a built-in activation") != NULL, "%s", err.msg);
+    ck_assert(tmlp_act_is_builtin(tmlp_act_find("relu")));
+    ck_assert_ptr_ne(tmlp_act_find("relu"), &shadow);
     ck_assert_int_eq(tmlp_act_count(), n + 1);
 
     /* malformed definitions */
@@ -564,6 +585,33 @@ START_TEST(act_register_makes_a_user_activation_findable)
     for (int i = 0; i < 7; i++)
         ck_assert_msg(tmlp_act_register(bad[i], &err) == TMLP_EINVAL, "bad definition %d accepted", i);
     ck_assert_int_eq(tmlp_act_count(), n + 1);
+}
+END_TEST
+
+/* A plugin's activation is registered with its file name; a model records both. */
+START_TEST(act_register_from_keeps_the_origin)
+{
+    static const tmlp_act mine = { .name = "user_from_plugin", .forward = bent_forward,
+                                   .backward = bent_backward };
+    static const tmlp_act other = { .name = "user_from_plugin", .forward = bent_forward,
+                                    .backward = bent_backward };
+    static const tmlp_act plain = { .name = "user_no_origin", .forward = bent_forward,
+                                    .backward = bent_backward };
+    tmlp_err err = { 0 };
+    const char *bad[] = { "", "a/b.so", "a=b.so", "a,b.so", "a\nb.so",
+                          "0123456789012345678901234567890123456789012345678901234567890123.so" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_int_eq(tmlp_act_register_from(&mine, bad[i], &err), TMLP_EINVAL);
+    ck_assert_ptr_null(tmlp_act_find("user_from_plugin"));
+    ck_assert_int_eq(tmlp_act_register_from(&mine, "mine.so", &err), TMLP_OK);
+    ck_assert_str_eq(tmlp_act_origin(&mine), "mine.so");
+    ck_assert(!tmlp_act_is_builtin(&mine));
+    ck_assert_int_eq(tmlp_act_register_from(&other, "other.so", &err), TMLP_EINVAL);
+    ck_assert_msg(strstr(err.msg, "already registered by mine.so") != NULL, "%s", err.msg);
+    ck_assert_int_eq(tmlp_act_register(&plain, &err), TMLP_OK);
+    ck_assert_ptr_null(tmlp_act_origin(&plain));
+    ck_assert_ptr_null(tmlp_act_origin(NULL));
+    ck_assert(!tmlp_act_is_builtin(NULL));
 }
 END_TEST
 
@@ -612,7 +660,7 @@ START_TEST(act_format_round_trips_through_parse)
     static const float args[] = { 0.01f, 0.1f, 1.0f / 3.0f, 1e-7f, 2.5f, 123456.789f, 1e30f,
                                   FLT_MIN, FLT_MAX, -2.5f, -1e-3f };
     for (int i = 0; i < N_BUILTIN; i++) {
-        const tmlp_act *a = tmlp_act_at(i);
+        const tmlp_act *a = tmlp_act_find(builtin_names[i]);
         int n_args = a->flags & TMLP_ACT_HAS_ARG ? (int)(sizeof args / sizeof args[0]) : 1;
         for (int k = 0; k < n_args; k++) {
             float arg = a->flags & TMLP_ACT_HAS_ARG ? args[k] : 0.0f, back = -7.0f;
@@ -784,7 +832,8 @@ static Suite *suite(void)
     TMLP_ADD(s, act_swish_learnable_beta_gradient_is_right);
     TMLP_ADD(s, act_backward_writes_dx_rather_than_accumulating);
     TMLP_ADD(s, act_outputs_are_finite_for_every_finite_input);
-    TMLP_ADD(s, act_registry_finds_every_builtin_in_order);
+    TMLP_ADD(s, act_registry_finds_every_builtin);
+    TMLP_ADD(s, act_register_from_keeps_the_origin);
     TMLP_ADD(s, act_builtins_declare_flags_init_and_params);
     TMLP_ADD(s, act_parse_reads_names_and_arguments);
     TMLP_ADD(s, act_parse_rejects_bad_arguments);

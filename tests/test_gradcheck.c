@@ -244,6 +244,132 @@ START_TEST(gradcheck_net_catches_a_wrong_activation_gradient)
 }
 END_TEST
 
+/* ---- whole nets, tensor by tensor ---------------------------------------------------------- */
+
+/* Checks every tensor of a 4-input net with hidden `layers`, n_out outputs and loss, on a
+ * batch of 8 in training mode (dropout masks drawn by the first forward, then replayed). */
+static int tensors_check(const char *layers, int loss, int n_out, tmlp_gradcheck_tensor *t,
+                         int *n_t)
+{
+    enum { B = 8, N_IN = 4 };
+    tmlp_err err = { 0 };
+    tmlp_net_spec spec;
+    tmlp_net_spec_init(&spec, N_IN, loss);
+    ck_assert_msg(tmlp_net_spec_parse_hidden(&spec, layers, NULL, 0.0f, &err) == TMLP_OK, "%s",
+                  err.msg);
+    ck_assert_int_eq(tmlp_net_spec_add(&spec, n_out, NULL, 0.0f, &err), TMLP_OK);
+    tmlp_net *net = tmlp_net_new(&spec, B, &err);
+    ck_assert_msg(net != NULL, "%s", err.msg);
+    tmlp_rng rng;
+    tmlp_rng_seed(&rng, 3, 2);
+    ck_assert_int_eq(tmlp_net_init(net, &rng, &err), TMLP_OK);
+    float x[B * N_IN], target[B * 4];
+    int label[B];
+    for (int i = 0; i < B * N_IN; i++)
+        x[i] = 2.0f * tmlp_rng_uniform(&rng) - 1.0f;
+    for (int i = 0; i < B; i++)
+        label[i] = i % n_out;
+    for (int i = 0; i < B * n_out; i++)
+        target[i] = tmlp_rng_uniform(&rng);
+    tmlp_net_set_mode(net, TMLP_MODE_TRAIN);
+    size_t np;
+    float before = tmlp_net_params(net, &np)[0];
+    ck_assert_msg(tmlp_gradcheck_net_tensors(net, x, B, label, target, 0.0, t, n_t, &err) ==
+                  TMLP_OK, "%s", err.msg);
+    ck_assert_int_eq(tmlp_net_mode(net), TMLP_MODE_TRAIN); /* restored */
+    ck_assert_float_eq(tmlp_net_params(net, NULL)[0], before);
+    size_t covered = 0;
+    int failed = 0;
+    for (int k = 0; k < *n_t; k++) {
+        covered += t[k].n;
+        failed += t[k].n_failed > 0;
+    }
+    ck_assert_uint_eq(covered, np); /* every parameter belongs to one tensor */
+    tmlp_net_free(net);
+    return failed;
+}
+
+START_TEST(gradcheck_net_tensors_pass_bn_dropout_prelu_swish_for_every_loss)
+{
+    static const char *const want[] = {
+        "layers.0.weight", "layers.0.bias", "layers.0.bn_weight", "layers.0.bn_bias",
+        "layers.0.act_param", "layers.1.weight", "layers.1.bias", "layers.1.act_param",
+        "layers.2.weight", "layers.2.bias",
+    };
+    for (int loss = 0; loss < TMLP_LOSS_COUNT; loss++) {
+        tmlp_gradcheck_tensor t[TMLP_GRADCHECK_MAX_TENSORS];
+        int n_t;
+        int n_out = loss == TMLP_LOSS_SIGMOID_BCE ? 1 : 3;
+        int failed = tensors_check("8:prelu:bn:drop0.3,6:swish_learnable", loss, n_out, t, &n_t);
+        ck_assert_int_eq(n_t, 10);
+        for (int k = 0; k < n_t; k++) {
+            ck_assert_str_eq(t[k].name, want[k]);
+            ck_assert_msg(t[k].n_failed == 0, "%s, %s: %d off, worst %.3g", tmlp_loss_name(loss),
+                          t[k].name, t[k].n_failed, t[k].max_rel);
+            ck_assert_msg(t[k].max_rel <= TMLP_GRADCHECK_NET_TOL, "%s", t[k].name);
+            if (strcmp(t[k].name, "layers.0.bias")) /* BN cancels the bias before it */
+                ck_assert_msg(t[k].sum_abs_grad > 1e-4, "%s: all zero", t[k].name);
+        }
+        ck_assert_int_eq(failed, 0);
+    }
+}
+END_TEST
+
+START_TEST(gradcheck_net_tensors_name_the_tensor_with_a_wrong_gradient)
+{
+    static int registered;
+    if (!registered) {
+        tmlp_err err = { 0 };
+        ck_assert_msg(tmlp_act_register(&gswish, &err) == TMLP_OK || tmlp_act_find("user_gswish"),
+                      "%s", err.msg);
+        registered = 1;
+    }
+    tmlp_gradcheck_tensor t[TMLP_GRADCHECK_MAX_TENSORS];
+    int n_t;
+    wrong_dparam = 1.3f; /* only the parameter gradient is wrong */
+    ck_assert_int_gt(tensors_check("5:user_gswish:bn", TMLP_LOSS_MSE, 2, t, &n_t), 0);
+    for (int k = 0; k < n_t; k++)
+        ck_assert_int_eq(t[k].n_failed > 0, strcmp(t[k].name, "layers.0.act_param") == 0);
+    wrong_dparam = 1.0f;
+    wrong_dx = 1.05f; /* 5% off in the input derivative: every tensor below it is off */
+    tensors_check("5:user_gswish:bn", TMLP_LOSS_MSE, 2, t, &n_t);
+    ck_assert_str_eq(t[0].name, "layers.0.weight");
+    ck_assert_int_gt(t[0].n_failed, 0);
+    wrong_dx = 1.0f;
+    ck_assert_int_eq(tensors_check("5:user_gswish:bn", TMLP_LOSS_MSE, 2, t, &n_t), 0);
+}
+END_TEST
+
+/* A unit sitting 1e-3 from relu's corner: probing its bias by 5e-3 crosses it, and the
+ * difference quotient (a blend of slopes 0 and 1) is skipped, not held against the gradient. */
+START_TEST(gradcheck_net_tensors_skip_probes_across_a_kink)
+{
+    tmlp_err err = { 0 };
+    tmlp_net_spec spec;
+    tmlp_net_spec_init(&spec, 1, TMLP_LOSS_MSE);
+    ck_assert_int_eq(tmlp_net_spec_parse(&spec, "2:relu,1", &err), TMLP_OK);
+    tmlp_net *net = tmlp_net_new(&spec, 1, &err);
+    ck_assert_ptr_nonnull(net);
+    float *p = tmlp_net_params(net, NULL);
+    p[0] = 1.0f; p[1] = 2.0f;   /* W0 */
+    p[2] = -0.999f; p[3] = 0.5f; /* b0: unit 0's input is 1e-3 */
+    p[4] = 1.0f; p[5] = 1.0f;   /* W1 */
+    p[6] = 0.0f;                /* b1 */
+    float x[1] = { 1.0f }, target[1] = { -1.0f };
+    tmlp_gradcheck_tensor t[TMLP_GRADCHECK_MAX_TENSORS];
+    int n_t;
+    ck_assert_int_eq(tmlp_gradcheck_net_tensors(net, x, 1, NULL, target, 0.0, t, &n_t, &err),
+                     TMLP_OK);
+    ck_assert_str_eq(t[1].name, "layers.0.bias");
+    ck_assert_int_eq(t[1].n_skipped, 1);
+    ck_assert_int_eq(t[0].n_skipped, 1); /* W0[0] moves that input by 5e-3 too */
+    for (int k = 0; k < n_t; k++)
+        ck_assert_msg(t[k].n_failed == 0, "%s", t[k].name);
+    ck_assert_int_eq(t[2].n_skipped + t[3].n_skipped, 0);
+    tmlp_net_free(net);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("gradcheck");
@@ -255,6 +381,9 @@ static Suite *suite(void)
     TMLP_ADD(s, gradcheck_act_judges_rowwise_functions);
     TMLP_ADD(s, gradcheck_net_passes_nets_with_learnable_activations);
     TMLP_ADD(s, gradcheck_net_catches_a_wrong_activation_gradient);
+    TMLP_ADD(s, gradcheck_net_tensors_pass_bn_dropout_prelu_swish_for_every_loss);
+    TMLP_ADD(s, gradcheck_net_tensors_name_the_tensor_with_a_wrong_gradient);
+    TMLP_ADD(s, gradcheck_net_tensors_skip_probes_across_a_kink);
     return s;
 }
 

@@ -231,6 +231,61 @@ static void register_test_acts(void)
         ck_assert_msg(tmlp_act_register(&test_shift, &err) == TMLP_OK, "%s", err.msg);
 }
 
+/* ---- plugins: the activation's origin is recorded, and named when it is missing ---- */
+
+static const tmlp_act plug_scale = {
+    .name = "plug_scale", .formula = "p_j x", .range = "(-inf, inf)",
+    .params = TMLP_ACT_PARAM_PER_UNIT, .param_init = 1.0f,
+    .forward = scale_forward, .backward = scale_backward };
+
+START_TEST(model_names_the_plugin_of_a_missing_activation)
+{
+    char dir[64], path[96], edited[96];
+    tmlp_err err = { 0 };
+    make_dir(dir, sizeof dir);
+    register_test_acts();
+    ck_assert_msg(tmlp_act_register_from(&plug_scale, "my_scale.so", &err) == TMLP_OK, "%s",
+                  err.msg);
+    tmlp_net *net = make_net(3, TMLP_LOSS_SOFTMAX_CE, "4:plug_scale,5:plug_scale,3:test_shift,2", 5);
+    snprintf(path, sizeof path, "%s/m.safetensors", dir);
+    save(path, net, NULL);
+    size_t n;
+    unsigned char *buf = slurp(path, &n);
+    buf[n] = '\0';
+    /* once per activation, plain registrations (test_shift) not at all */
+    ck_assert_ptr_nonnull(strstr((char *)buf + 8, "\"plugins\":\"plug_scale=my_scale.so\""));
+    tmlp_net *back = load(path, NULL); /* with the plugin "loaded": reads as always */
+    assert_same_net(net, back);
+    tmlp_net_free(back);
+    /* Not loaded: rename the activation (same length, so every offset stays right). */
+    for (char *at = (char *)buf + 8; (at = strstr(at, "plug_scale")) != NULL; at += 10)
+        memcpy(at, "plug_gone_", 10);
+    snprintf(edited, sizeof edited, "%s/gone.safetensors", dir);
+    spit(edited, buf, n);
+    ck_assert_ptr_null(tmlp_model_read(edited, 5, NULL, &err));
+    ck_assert_int_eq(err.code, TMLP_ENOTFOUND);
+    ck_assert_msg(strstr(err.msg, "activation 'plug_gone_' comes from the plugin 'my_scale.so', "
+                         "which is not loaded") != NULL, "%s", err.msg);
+    /* A "plugins" value that is not as written falls back to the plain message. */
+    char *v = strstr((char *)buf + 8, "plug_gone_=my_scale.so");
+    ck_assert_ptr_nonnull(v);
+    v[10] = ';';
+    spit(edited, buf, n);
+    ck_assert_ptr_null(tmlp_model_read(edited, 5, NULL, &err));
+    ck_assert_int_eq(err.code, TMLP_ENOTFOUND);
+    ck_assert_msg(strstr(err.msg, "unknown activation 'plug_gone_'") && !strstr(err.msg, "plugin '"),
+                  "%s", err.msg);
+    /* "plugins" is the library's key */
+    tmlp_model_meta meta;
+    tmlp_model_meta_init(&meta);
+    ck_assert_int_eq(tmlp_model_meta_set(&meta, "plugins", "x=y.so", &err), TMLP_EINVAL);
+    tmlp_model_meta_free(&meta);
+    free(buf);
+    tmlp_net_free(net);
+    remove_tree(dir);
+}
+END_TEST
+
 /* ---- round trips ---- */
 
 START_TEST(model_round_trip_is_bit_identical)
@@ -1002,6 +1057,7 @@ static Suite *suite(void)
     TMLP_ADD(s, model_write_failure_keeps_old_file);
     TMLP_ADD(s, model_write_rejects_unfindable_activation);
     TMLP_ADD(s, model_read_rejects_negative_bn_variance);
+    TMLP_ADD(s, model_names_the_plugin_of_a_missing_activation);
     return s;
 }
 

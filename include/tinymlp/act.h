@@ -83,6 +83,18 @@ int tmlp_act_format(const tmlp_act *act, float arg, char *buf, size_t size);
  * Thread-safe. */
 int tmlp_act_register(const tmlp_act *act, tmlp_err *err);
 
+/* As tmlp_act_register, noting where act came from: origin is a file name (1 to 63 characters,
+ * no '/', '=', ',' or newline), e.g. the plugin "sinusoid.so"; model files name it beside
+ * the activation (tmlp_model_write), so a reader without it can say what to load. NULL:
+ * no origin. A built-in name is refused as "a built-in activation". */
+int tmlp_act_register_from(const tmlp_act *act, const char *origin, tmlp_err *err);
+
+/* The origin act was registered with, or NULL (built-ins, tmlp_act_register). */
+const char *tmlp_act_origin(const tmlp_act *act);
+
+/* 1 when act is one of the built-in definitions, else 0. */
+int tmlp_act_is_builtin(const tmlp_act *act);
+
 /* Number of known activations (built-in, then registered) and the i-th of them, for listings. */
 int tmlp_act_count(void);
 const tmlp_act *tmlp_act_at(int i);

@@ -191,6 +191,10 @@ typedef struct tmlp_layer_view {
     const float *out;    /* (batch, n_out) the layer's output (after dropout), next layer's x */
     const float *dz;     /* (batch, n_out) dL/dZ of the last backward */
     const float *du;     /* (batch, n_out) dL/dU of the last backward (== dz without BN) */
+    const float *mask;   /* (batch, n_out) the dropout mask of the last training forward:
+                          * 0 (dropped) or 1/(1-p) (kept, scaled); NULL without dropout */
+    const float *bn_xhat;    /* (batch, n_out) Ẑ = (Z - mean) / sqrt(var + eps), NULL without BN */
+    const float *bn_inv_std; /* (n_out) 1 / sqrt(var + eps) of the last training forward's batch */
     int batch;           /* rows in the last forward */
 } tmlp_layer_view;
 

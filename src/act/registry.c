@@ -19,7 +19,9 @@ static const tmlp_act *const families[] = {
 #define N_FAMILIES ((int)(sizeof families / sizeof families[0]))
 
 #define MAX_USER 64
+#define MAX_ORIGIN 64
 static const tmlp_act *user[MAX_USER];
+static char origin[MAX_USER][MAX_ORIGIN]; /* where user[i] came from ("" when not said) */
 static int n_user;
 static pthread_mutex_t user_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -182,6 +184,34 @@ int tmlp_act_format(const tmlp_act *act, float arg, char *buf, size_t size)
 
 int tmlp_act_register(const tmlp_act *act, tmlp_err *err)
 {
+    return tmlp_act_register_from(act, NULL, err);
+}
+
+int tmlp_act_is_builtin(const tmlp_act *act)
+{
+    for (int f = 0; f < N_FAMILIES; f++)
+        for (const tmlp_act *a = families[f]; a->name; a++)
+            if (a == act)
+                return 1;
+    return 0;
+}
+
+const char *tmlp_act_origin(const tmlp_act *act)
+{
+    const char *o = NULL;
+    pthread_mutex_lock(&user_lock);
+    for (int i = 0; i < n_user && !o; i++)
+        if (user[i] == act && origin[i][0])
+            o = origin[i];
+    pthread_mutex_unlock(&user_lock);
+    return o;
+}
+
+int tmlp_act_register_from(const tmlp_act *act, const char *from, tmlp_err *err)
+{
+    if (from && (!*from || strlen(from) >= MAX_ORIGIN || strpbrk(from, "/=,\n")))
+        return tmlp_fail(err, TMLP_EINVAL, "activation origin must be a file name of 1 to %d "
+                         "characters without '/', '=', ',' or a newline", MAX_ORIGIN - 1);
     if (!act || !act->name || !act->forward || !act->backward)
         return tmlp_fail(err, TMLP_EINVAL, "activation to register needs a name, forward and backward");
     size_t len = strlen(act->name);
@@ -197,8 +227,14 @@ int tmlp_act_register(const tmlp_act *act, tmlp_err *err)
     if (act->params < TMLP_ACT_PARAM_NONE || act->params > TMLP_ACT_PARAM_PER_UNIT ||
         act->n_kinks < 0 || act->n_kinks > TMLP_ACT_MAX_KINKS)
         return tmlp_fail(err, TMLP_EINVAL, "activation '%s': bad params or n_kinks", act->name);
-    if (tmlp_act_find(act->name))
-        return tmlp_fail(err, TMLP_EINVAL, "activation '%s' is already registered", act->name);
+    const tmlp_act *old = tmlp_act_find(act->name);
+    if (old && tmlp_act_is_builtin(old))
+        return tmlp_fail(err, TMLP_EINVAL, "activation '%s' is a built-in activation; choose "
+                         "another name", act->name);
+    if (old)
+        return tmlp_fail(err, TMLP_EINVAL, "activation '%s' is already registered%s%s",
+                         act->name, tmlp_act_origin(old) ? " by " : "",
+                         tmlp_act_origin(old) ? tmlp_act_origin(old) : "");
     int rc = TMLP_OK;
     pthread_mutex_lock(&user_lock);
     for (int i = 0; i < n_user && rc == TMLP_OK; i++)  /* again, under the lock */
@@ -206,8 +242,10 @@ int tmlp_act_register(const tmlp_act *act, tmlp_err *err)
             rc = tmlp_fail(err, TMLP_EINVAL, "activation '%s' is already registered", act->name);
     if (rc == TMLP_OK && n_user == MAX_USER)
         rc = tmlp_fail(err, TMLP_ENOMEM, "activation table full (%d user activations)", MAX_USER);
-    else if (rc == TMLP_OK)
+    else if (rc == TMLP_OK) {
+        snprintf(origin[n_user], MAX_ORIGIN, "%s", from ? from : "");
         user[n_user++] = act;
+    }
     pthread_mutex_unlock(&user_lock);
     return rc;
 }

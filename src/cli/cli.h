@@ -30,6 +30,13 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
  * status (128 + N); SIGPIPE is ignored (main treats EPIPE on stdout as the reader stopping). */
 void cli_signals_default(void);
 
+/* Takes every "--plugin FILE" and "--plugin=FILE" out of argv[1..] (the rest moves down,
+ * *argc shrinks, argv[*argc] becomes NULL) and loads each FILE, in order, as an activation
+ * plugin (plugin.c, tinymlp/plugin.h). cmd names the command in messages. Returns 0, or
+ * EXIT_USAGE after one line on stderr: a missing or non-regular file, one dlopen refuses, no
+ * entry point, another plugin ABI, or a name a built-in or another plugin has. */
+int cli_plugins_take(const char *cmd, int *argc, char **argv);
+
 /* Strict number parsers: the whole string must be a finite number in range. */
 int cli_int(const char *s, long lo, long hi, long *out);
 int cli_float(const char *s, double *out);

@@ -30,6 +30,7 @@ static void help(void)
 "                    up to B inclusive; STEP > 0)                    [" DEFAULT_X "]\n"
 "  --csv             print CSV with the header name,x,y,dydx (%%.9g numbers) instead of a\n"
 "                    table\n"
+"  --plugin FILE.so  load activations from a plugin (repeatable)\n"
 "  --json            print one JSON object instead: {\"activations\": [{\"name\",\n"
 "                    \"rowwise\", \"x\": [...], \"y\": [...], \"dydx\": [...]}, ...]};\n"
 "                    a value that is not finite is null. With --list: {\"activations\":\n"
@@ -270,6 +271,9 @@ static const struct option options[] = {
 
 int cmd_act(int argc, char **argv)
 {
+    int plugin_rc = cli_plugins_take("act", &argc, argv); /* --plugin FILE */
+    if (plugin_rc)
+        return plugin_rc;
     const char *xarg = DEFAULT_X;
     int csv = 0, json = 0, do_list = 0, c;
     optind = 1;

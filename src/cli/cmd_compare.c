@@ -43,6 +43,7 @@ static void help(void)
 "  --depth N           N hidden layers: the widths of --layers, the last one\n"
 "                      repeated (or the list cut) to N          [as --layers]\n"
 "  --epochs N          epochs per run                                        [5]\n"
+"  --plugin FILE.so    load activations from a plugin (repeatable), for --acts\n"
 "  --seeds N           runs per activation, seeds S .. S+N-1                 [3]\n"
 "  --seed S            the first seed                                        [1]\n"
 "  --batch N           rows per step                                        [32]\n"
@@ -217,6 +218,9 @@ static int parse_acts(const char *text, const char *init_override, cmp_study *s)
 
 int cmd_compare(int argc, char **argv)
 {
+    int plugin_rc = cli_plugins_take("compare", &argc, argv); /* --plugin FILE */
+    if (plugin_rc)
+        return plugin_rc;
     copts o;
     int rc = parse(argc, argv, &o);
     if (rc)

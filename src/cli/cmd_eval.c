@@ -25,6 +25,7 @@ static void help(void)
            "                 [as in training when the data is the training data, else auto]\n"
            "  --label-col N  a CSV file's label column, 0-based; -1 the last\n"
            "                 [as in training when the data is the training data, else -1]\n"
+           "  --plugin FILE  load the plugin the model's activation comes from (repeatable)\n"
            "  --threads N    threads sharing the GEMMs and activations (0: by size)       [0]\n"
            "  --json         print one JSON object on stdout instead of the table\n"
            "  -h, --help     this text\n");
@@ -137,6 +138,9 @@ static int eval_json(const char *path, const char *data, const char *split, int 
 
 int cmd_eval(int argc, char **argv)
 {
+    int plugin_rc = cli_plugins_take("eval", &argc, argv); /* --plugin FILE */
+    if (plugin_rc)
+        return plugin_rc;
     static const struct option options[] = {
         { "data", required_argument, 0, 'd' }, { "json", no_argument, 0, 'j' },
         { "threads", required_argument, 0, 't' }, { "help", no_argument, 0, 'h' },

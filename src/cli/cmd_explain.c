@@ -9,7 +9,10 @@
  *
  * Two things are computed here rather than read from the net: dA_i = dZ_{i+1}·W_{i+1} (the net
  * keeps it only in a scratch buffer) and f'(Z) (the activation's backward with dA = 1). It is
- * not a general tracer: batch norm, dropout and weight penalties are refused. */
+ * not a general tracer: weight penalties are refused. With batch norm or dropout the step is
+ * a training step (batch statistics, masks drawn), traced with every number: each column's
+ * mean and 1/σ, Ẑ, U, the mask, and backwards dU, dγ, dβ and batch norm's three-term dZ; the
+ * gradient check and the loss after the update replay the same masks and statistics. */
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
@@ -21,10 +24,10 @@
 
 #include "cli.h"
 #include "datasets.h"
+#include "explain.h"
 
 #define MAX_ROWS 64L        /* --rows */
 #define MAX_STEP 1000000L   /* --step */
-#define SHOW 8              /* rows/cols shown in full; bigger ones show the corners */
 #define FD_H 1e-2f          /* central-difference step: float32 loses more to rounding below */
 #define FD_AGREE 1e-2       /* relative difference under which the two are said to agree */
 
@@ -43,8 +46,9 @@ static void help(void)
 "  --data NAME       xor, mnist, fashion-mnist, an IDX folder or a CSV file; the\n"
 "                    first --rows rows form the batch                     [xor]\n"
 "  --rows N          rows in the batch, 1..%ld                  [4, all of xor]\n"
-"  --layers SPEC     hidden layers, units[:activation[:arg]] joined by commas; the\n"
-"                    output layer follows from the data                [3:tanh]\n"
+"  --layers SPEC     hidden layers, units[:activation[:arg]][:bn][:dropP] joined by\n"
+"                    commas (bn and dropout are traced too); the output layer\n"
+"                    follows from the data                             [3:tanh]\n"
 "  --act NAME        activation of hidden layers that name none: with --layers,\n"
 "                    [relu] as in train; without, the default 3 units get NAME\n"
 "  --loss NAME       softmax_ce, sigmoid_bce or mse  [sigmoid_bce for 2 classes,\n"
@@ -52,6 +56,7 @@ static void help(void)
 "  --opt NAME        sgd, momentum, nesterov, adam, adamw, rmsprop, adagrad [sgd]\n"
 "  --lr X            learning rate                                        [0.1]\n"
 "  --step N          take N-1 steps silently, then explain step N           [1]\n"
+"  --plugin FILE.so  load activations from a plugin (repeatable)\n"
 "  --seed N          seeds the initial weights                              [1]\n"
 "  --json            print every number, in full, as one JSON object instead\n"
 "  -h, --help        this text\n"
@@ -114,164 +119,7 @@ static int parse(int argc, char **argv, opts *o)
     return 0;
 }
 
-/* ---- printing: every matrix goes through show(), as text or into the JSON object ---- */
-
-typedef struct out {
-    int json;
-    cJSON *obj;  /* JSON mode: where the next matrices go */
-} out;
-
-/* printf, in text mode only. */
-static void say(const out *o, const char *fmt, ...)
-{
-    if (o->json)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-}
-
-/* The indices of n shown: all of them, or the first 4 and last 2 with -1 for the gap. */
-static int shown(int n, int *idx)
-{
-    int k = 0;
-    for (int i = 0; i < n; i++) {
-        if (n > SHOW && i >= 4 && i < n - 2)
-            continue;
-        if (n > SHOW && i == n - 2)
-            idx[k++] = -1;
-        idx[k++] = i;
-    }
-    return k;
-}
-
-/* How a block's numbers are written: whole numbers bare, otherwise six decimals, or the
- * exponent form when the block's largest entry is below 1e-3 or above 1e5. */
-typedef struct numfmt {
-    int integral, expo, w;
-} numfmt;
-
-static void num(char *buf, size_t size, float v, const numfmt *f)
-{
-    snprintf(buf, size, f->integral ? "%.0f" : f->expo ? "%.4e" : "%.6f", (double)v);
-}
-
-static numfmt fmt_of(const float *v, size_t n)
-{
-    numfmt f = { 1, 0, 1 };
-    float big = 0.0f;
-    for (size_t i = 0; i < n; i++) {
-        big = fabsf(v[i]) > big ? fabsf(v[i]) : big;
-        f.integral &= v[i] == nearbyintf(v[i]) && fabsf(v[i]) < 1e6f;
-    }
-    f.expo = !f.integral && (big >= 1e5f || big < 1e-3f);
-    for (size_t i = 0; i < n; i++) {
-        char b[32];
-        num(b, sizeof b, v[i], &f);
-        f.w = (int)strlen(b) > f.w ? (int)strlen(b) : f.w;
-    }
-    return f;
-}
-
-/* Prints row r of a (rows, cols) block, the corner columns of a wide one; returns its width. */
-static int print_row(const float *v, int r, int cols, const numfmt *f)
-{
-    int idx[SHOW + 4], k = shown(cols, idx);
-    for (int t = 0; t < k; t++) {
-        int c = idx[t];
-        char b[32] = "...";
-        if (c >= 0)
-            num(b, sizeof b, v[(size_t)r * cols + c], f);
-        printf("%s%*s", t ? "  " : "", f->w, b);
-    }
-    return k * f->w + 2 * (k - 1);
-}
-
-static cJSON *json_mat(const float *v, int rows, int cols, int vec)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (int r = 0; r < rows; r++) {
-        cJSON *row = vec ? a : cJSON_CreateArray();
-        for (int c = 0; c < cols; c++)
-            cJSON_AddItemToArray(row, cJSON_CreateNumber((double)v[(size_t)r * cols + c]));
-        if (!vec)
-            cJSON_AddItemToArray(a, row);
-    }
-    return a;
-}
-
-/* The rows of k blocks of one shape side by side, separated by " | ", under optional heads. */
-static void print_blocks(int k, const float *const *m, const char *const *head, int rows,
-                         int cols)
-{
-    numfmt f[3];
-    int w[3], idx[SHOW + 4], n = shown(rows, idx), kc = cols <= SHOW ? cols : 7;
-    for (int j = 0; j < k; j++) {
-        f[j] = fmt_of(m[j], (size_t)rows * cols);
-        w[j] = kc * f[j].w + 2 * (kc - 1);
-        w[j] = head && (int)strlen(head[j]) > w[j] ? (int)strlen(head[j]) : w[j];
-    }
-    for (int j = 0; head && j < k; j++)
-        printf(j ? "   %-*s" : "      %-*s", j + 1 < k ? w[j] : 0, head[j]);
-    printf(head ? "\n" : "");
-    for (int t = 0; t < n; t++) {
-        int r = idx[t];
-        printf("      ");
-        for (int j = 0; j < k; j++) {
-            printf(j ? " | " : "");
-            int used = r >= 0 ? print_row(m[j], r, cols, &f[j]) : printf("...");
-            printf("%*s", j + 1 < k ? w[j] - used : 0, "");
-        }
-        printf("\n");
-    }
-}
-
-/* Prints the equation (printf-style), the shape and the block, or adds the block to the JSON
- * object as key. vec: a 1-D vector of cols entries (rows is 1). */
-static void show(out *o, const char *key, const float *v, int rows, int cols, int vec,
-                 const char *fmt, ...)
-{
-    if (o->json) {
-        cJSON_AddItemToObject(o->obj, key, json_mat(v, rows, cols, vec));
-        return;
-    }
-    char eq[256], shape[48];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(eq, sizeof eq, fmt, ap);
-    va_end(ap);
-    snprintf(shape, sizeof shape, vec ? "(%d)" : "(%d, %d)", vec ? cols : rows, cols);
-    int pad = 66 - (int)strlen(shape);
-    for (const char *c = eq; *c; c++)  /* minus the printed width: one column per character */
-        pad -= ((unsigned char)*c & 0xC0) != 0x80;
-    printf("  %s%*s%s\n", eq, pad > 2 ? pad : 2, "", shape);
-    print_blocks(1, &v, NULL, rows, cols);
-}
-
-/* One parameter tensor's update: before | gradient | after, side by side when it fits. */
-static void show_update(out *o, const char *key, const char *name, const float *before,
-                        const float *grad, const float *after, int rows, int cols, int vec)
-{
-    char eq[64], gname[32];
-    if (o->json) {
-        snprintf(eq, sizeof eq, "%s_after", key);
-        cJSON_AddItemToObject(o->obj, eq, json_mat(after, rows, cols, vec));
-        return;
-    }
-    if (cols <= SHOW) {  /* side by side */
-        snprintf(gname, sizeof gname, "d%s", name);
-        snprintf(eq, sizeof eq, vec ? "%s  (%d)" : "%s  (%d, %d)", name, vec ? cols : rows, cols);
-        const float *m[3] = { before, grad, after };
-        const char *head[3] = { "before", gname, "after" };
-        printf("  %s\n", eq);
-        print_blocks(3, m, head, rows, cols);
-        return;
-    }
-    show(o, key, before, rows, cols, vec, "%s before", name);
-    show(o, key, grad, rows, cols, vec, "d%s", name);
-    show(o, key, after, rows, cols, vec, "%s after", name);
-}
+/* ---- printing: every matrix goes through explain_show(), as text or into the JSON object ---- */
 
 /* ---- the step ---- */
 
@@ -327,6 +175,7 @@ typedef struct run {
     double L;
     cJSON *root, *layers;
     int usage;             /* the failure was the user's input: exit 2 */
+    int trains;            /* some layer has bn or dropout: the step runs in training mode */
 } run;
 
 /* Marks a failure as a usage error and passes its status on. */
@@ -380,9 +229,10 @@ static int setup(run *r, tmlp_err *err)
         return as_usage(r, rc);
     for (int i = 0; i + 1 < s->n_layers; i++) {
         const tmlp_layer_spec *l = &s->layer[i];
-        if (l->batchnorm || l->dropout > 0.0f || l->l1 > 0.0f || l->l2 > 0.0f)
-            return as_usage(r, tmlp_fail(err, TMLP_EINVAL, "layer %d: explain traces plain dense "
-                                         "layers; drop its bn, drop and l1/l2 options", i + 1));
+        if (l->l1 > 0.0f || l->l2 > 0.0f)
+            return as_usage(r, tmlp_fail(err, TMLP_EINVAL, "layer %d: explain traces dense layers "
+                                         "with bn and drop; drop its l1/l2 options", i + 1));
+        r->trains |= l->batchnorm || l->dropout > 0.0f;
     }
     r->n_layers = s->n_layers;
     r->oc = tmlp_optim_defaults(kind);
@@ -460,10 +310,49 @@ static void header(run *r)
            o->step - 1, o->step == 2 ? "" : "s", r->rows, r->n_out, r->n_out == 1 ? "" : "s");
 }
 
+/* The name of layer i's input: X, or the output of the layer below (D after dropout). */
+static void layer_input(const run *r, int i, char *buf, size_t size)
+{
+    if (i == 0)
+        snprintf(buf, size, "X");
+    else
+        snprintf(buf, size, "%s%d", r->v[i - 1].mask ? "D" : "A", i);
+}
+
+/* Batch norm of layer i (tmlp_bn_forward, training mode), every number: each column's batch
+ * mean and 1/sqrt(variance + eps), the normalised Ẑ, the learned scale and shift, and U. */
+static void trace_bn_forward(run *r, const tmlp_layer_view *v, int i)
+{
+    out *ou = &r->out;
+    float *mean = r->fp; /* scratch until backward */
+    for (int j = 0; j < v->n_out; j++) {
+        double sum = 0.0;
+        for (int k = 0; k < r->rows; k++)
+            sum += v->z[(size_t)k * v->n_out + j];
+        mean[j] = (float)(sum / r->rows);
+    }
+    int n = i + 1;
+    explain_show(ou, "bn_mean", mean, 1, v->n_out, 1, "μ%d = Σrows Z%d / B   each column's batch "
+                 "mean", n, n);
+    explain_show(ou, "bn_inv_std", v->bn_inv_std, 1, v->n_out, 1, "s%d = 1/√(σ%d² + ε),  σ%d² = "
+                 "Σrows (Z%d − μ%d)² / B,  ε = %g", n, n, n, n, n, (double)TMLP_BN_EPS);
+    explain_show(ou, "bn_xhat", v->bn_xhat, r->rows, v->n_out, 0, "Ẑ%d = (Z%d − μ%d) ⊙ s%d   each "
+                 "column now has mean 0, variance ~1", n, n, n, n);
+    explain_show(ou, "bn_gamma", v->bn_gamma, 1, v->n_out, 1, "γ%d  batch norm's learned scale", n);
+    explain_show(ou, "bn_beta", v->bn_beta, 1, v->n_out, 1, "β%d  batch norm's learned shift", n);
+    explain_show(ou, "U", v->u, r->rows, v->n_out, 0, "U%d = γ%d ⊙ Ẑ%d + β%d   (tmlp_bn_forward)",
+                 n, n, n, n);
+}
+
 static int forward(run *r, tmlp_err *err)
 {
     out *ou = &r->out;
-    char in[16], act[64];
+    char in[16], act[64], u[16];
+    /* With batch norm or dropout, the step is a training step: batch statistics, masks drawn
+     * now. Everything after it (the gradient check, the loss after the update) replays these
+     * masks and batch statistics, so it measures the very function backward differentiated. */
+    if (r->trains)
+        tmlp_net_set_mode(r->net, TMLP_MODE_TRAIN);
     const float *z = tmlp_net_forward(r->net, r->d->x, r->rows, err);
     int rc;
     if (!z)
@@ -471,11 +360,13 @@ static int forward(run *r, tmlp_err *err)
     if ((rc = tmlp_loss_eval(r->loss, z, r->rows, r->n_out, r->tg, &r->L, r->dout, err)) ||
         (rc = tmlp_net_backward(r->net, r->dout, r->rows, err)))
         return rc;
-    say(ou, "\n== inputs ==\n");
-    show(ou, "X", r->d->x, r->rows, r->d->n_in, 0, "X = the batch's inputs, one row per sample");
-    show(ou, "T", r->t, r->rows, r->n_out, 0, r->loss == TMLP_LOSS_SOFTMAX_CE
+    if (r->trains)
+        tmlp_net_set_mode(r->net, TMLP_MODE_TRAIN_REPLAY);
+    explain_say(ou, "\n== inputs ==\n");
+    explain_show(ou, "X", r->d->x, r->rows, r->d->n_in, 0, "X = the batch's inputs, one row per sample");
+    explain_show(ou, "T", r->t, r->rows, r->n_out, 0, r->loss == TMLP_LOSS_SOFTMAX_CE
          ? "Y = onehot(labels), the targets" : "T = the targets");
-    say(ou, "\n== forward (tmlp_net_forward) ==\n");
+    explain_say(ou, "\n== forward (tmlp_net_forward) ==\n");
     for (int i = 0; i < r->n_layers; i++) {
         tmlp_layer_view *v = &r->v[i];
         if ((rc = tmlp_net_layer(r->net, i, v, err)))
@@ -488,43 +379,55 @@ static int forward(run *r, tmlp_err *err)
             cJSON_AddNumberToObject(ou->obj, "n_in", v->n_in);
             cJSON_AddNumberToObject(ou->obj, "n_out", v->n_out);
         }
-        say(ou, "layer %d: %d inputs -> %d unit%s, %s%s\n", i + 1, v->n_in, v->n_out,
+        explain_say(ou, "layer %d: %d inputs -> %d unit%s, %s%s\n", i + 1, v->n_in, v->n_out,
             v->n_out == 1 ? "" : "s", ident ? "no activation" : act,
             i + 1 == r->n_layers ? " (the output layer: the loss applies its own link)" : "");
-        snprintf(in, sizeof in, i ? "A%d" : "X", i);
-        show(ou, "W", v->W, v->n_out, v->n_in, 0, "W%d  the weights, one row per unit", i + 1);
-        show(ou, "b", v->b, 1, v->n_out, 1, "b%d  the biases", i + 1);
+        layer_input(r, i, in, sizeof in);
+        snprintf(u, sizeof u, "%s%d", v->bn_xhat ? "U" : "Z", i + 1);
+        explain_show(ou, "W", v->W, v->n_out, v->n_in, 0, "W%d  the weights, one row per unit", i + 1);
+        explain_show(ou, "b", v->b, 1, v->n_out, 1, "b%d  the biases", i + 1);
         if (v->n_act_params) {
-            show(ou, "act_param", v->act_param, 1, v->n_act_params, 1,
+            explain_show(ou, "act_param", v->act_param, 1, v->n_act_params, 1,
                  "a%d  %s's learnable parameters", i + 1, v->act->name);
         }
-        show(ou, "Z", v->z, r->rows, v->n_out, 0, "Z%d = %s·W%dᵀ + b%d", i + 1, in, i + 1,
+        explain_show(ou, "Z", v->z, r->rows, v->n_out, 0, "Z%d = %s·W%dᵀ + b%d", i + 1, in, i + 1,
              i + 1);
+        if (v->bn_xhat)
+            trace_bn_forward(r, v, i);
         if (!ident || ou->json)
-            show(ou, "A", v->a, r->rows, v->n_out, 0, "A%d = %s(Z%d)   where %s(x) = %s", i + 1,
-                 act, i + 1, v->act->name, v->act->formula ? v->act->formula : "?");
+            explain_show(ou, "A", v->a, r->rows, v->n_out, 0, "A%d = %s(%s)   where %s(x) = %s", i + 1,
+                 act, u, v->act->name, v->act->formula ? v->act->formula : "?");
+        if (v->mask) {
+            explain_show(ou, "mask", v->mask, r->rows, v->n_out, 0, "M%d  the dropout mask: 0 drops "
+                         "a unit, 1/(1 − p) = %g keeps it (p = %g)", i + 1,
+                         1.0 / (1.0 - v->dropout), (double)v->dropout);
+            explain_show(ou, "D", v->out, r->rows, v->n_out, 0, "D%d = A%d ⊙ M%d   inverted "
+                         "dropout: kept units scaled up, so E[D%d] = A%d", i + 1, i + 1, i + 1,
+                         i + 1, i + 1);
+        }
     }
     ou->obj = r->root;
-    say(ou, "\n== loss (tmlp_loss_eval) ==\n  %s\n", loss_eq[r->loss][0]);
+    explain_say(ou, "\n== loss (tmlp_loss_eval) ==\n  %s\n", loss_eq[r->loss][0]);
     tmlp_loss_link(r->loss, z, r->rows, r->n_out, r->da);
-    show(ou, "P", r->da, r->rows, r->n_out, 0, "%s", loss_eq[r->loss][1]);
+    explain_show(ou, "P", r->da, r->rows, r->n_out, 0, "%s", loss_eq[r->loss][1]);
     if (ou->json)
         cJSON_AddNumberToObject(r->root, "loss", r->L);
-    say(ou, "  L = %.9g\n", r->L);
+    explain_say(ou, "  L = %.9g\n", r->L);
     return TMLP_OK;
 }
 
 static void backward(run *r)
 {
     out *ou = &r->out;
-    char eq[256], in[16];
-    say(ou, "\n== backward (tmlp_net_backward) ==\n");
+    char eq[256], in[16], u[16];
+    explain_say(ou, "\n== backward (tmlp_net_backward) ==\n");
     for (int i = r->n_layers - 1; i >= 0; i--) {
         const tmlp_layer_view *v = &r->v[i], *up = &r->v[i + 1];
         int rows = r->rows, nb = v->n_out;
         if (ou->json)
             ou->obj = cJSON_GetArrayItem(r->layers, i);
-        say(ou, "layer %d\n", i + 1);
+        explain_say(ou, "layer %d\n", i + 1);
+        snprintf(u, sizeof u, "%s%d", v->bn_xhat ? "U" : "Z", i + 1);
         if (i + 1 == r->n_layers) {  /* the output layer is linear: the loss hands over dZ */
             snprintf(eq, sizeof eq, "dZ%d = %s   dL/dZ%d, from tmlp_loss_eval", i + 1,
                      loss_eq[r->loss][2], i + 1);
@@ -533,31 +436,48 @@ static void backward(run *r)
                       tmlp_mat_view((float *)up->dz, rows, up->n_out),
                       tmlp_mat_view(up->W, up->n_out, up->n_in), 0.0f,
                       tmlp_mat_view(r->da, rows, nb));
-            show(ou, "dA", r->da, rows, nb, 0, "dA%d = dZ%d·W%d   dL/dA%d: layer %d's dX", i + 1,
-                 i + 2, i + 2, i + 1, i + 2);
+            if (v->mask) { /* the gradient reaches D, and only the kept units pass it on */
+                explain_show(ou, "dD", r->da, rows, nb, 0, "dD%d = dZ%d·W%d   dL/dD%d: layer %d's "
+                             "dX", i + 1, i + 2, i + 2, i + 1, i + 2);
+                for (size_t k = 0; k < (size_t)rows * nb; k++)
+                    r->da[k] = v->mask[k] != 0.0f ? r->da[k] * v->mask[k] : 0.0f;
+                explain_show(ou, "dA", r->da, rows, nb, 0, "dA%d = dD%d ⊙ M%d   a dropped unit "
+                             "passes no gradient", i + 1, i + 1, i + 1);
+            } else {
+                explain_show(ou, "dA", r->da, rows, nb, 0, "dA%d = dZ%d·W%d   dL/dA%d: layer %d's dX",
+                             i + 1, i + 2, i + 2, i + 1, i + 2);
+            }
             if (!strcmp(v->act->name, "identity")) {
-                snprintf(eq, sizeof eq, "dZ%d = dA%d   (no activation: f' = 1)", i + 1, i + 1);
+                snprintf(eq, sizeof eq, "d%s = dA%d   (no activation: f' = 1)", u, i + 1);
             } else if (v->act->flags & TMLP_ACT_ROWWISE) {
-                snprintf(eq, sizeof eq, "dZ%d = dA%d·J(Z%d), row by row (%s is row-wise)", i + 1,
-                         i + 1, i + 1, v->act->name);
+                snprintf(eq, sizeof eq, "d%s = dA%d·J(%s), row by row (%s is row-wise)", u,
+                         i + 1, u, v->act->name);
             } else {  /* the activation's own backward with dA = 1 gives f'(Z) */
-                v->act->backward(rows, nb, v->z, v->a, r->ones, r->fp, v->act_arg, v->act_param,
+                v->act->backward(rows, nb, v->u, v->a, r->ones, r->fp, v->act_arg, v->act_param,
                                  v->act_param ? r->dpar : NULL);
-                show(ou, "fprime", r->fp, rows, nb, 0, "f'(Z%d)   the derivative of %s at each "
-                     "entry", i + 1, v->act->name);
-                snprintf(eq, sizeof eq, "dZ%d = dA%d ⊙ f'(Z%d)", i + 1, i + 1, i + 1);
+                explain_show(ou, "fprime", r->fp, rows, nb, 0, "f'(%s)   the derivative of %s at each "
+                     "entry", u, v->act->name);
+                snprintf(eq, sizeof eq, "d%s = dA%d ⊙ f'(%s)", u, i + 1, u);
             }
         }
-        show(ou, "dZ", v->dz, rows, nb, 0, "%s", eq);
-        snprintf(in, sizeof in, i ? "A%d" : "X", i);
-        show(ou, "dW", v->dW, nb, v->n_in, 0, "dW%d = dZ%dᵀ·%s", i + 1, i + 1, in);
-        show(ou, "db", v->db, 1, nb, 1, "db%d = Σrows dZ%d", i + 1, i + 1);
+        if (v->bn_xhat) { /* dU, then batch norm's backward (tmlp_bn_backward) */
+            int n = i + 1;
+            explain_show(ou, "dU", v->du, rows, nb, 0, "%s", eq);
+            explain_show(ou, "dbn_gamma", v->dbn_gamma, 1, nb, 1, "dγ%d = Σrows dU%d ⊙ Ẑ%d", n, n, n);
+            explain_show(ou, "dbn_beta", v->dbn_beta, 1, nb, 1, "dβ%d = Σrows dU%d", n, n);
+            snprintf(eq, sizeof eq, "dZ%d = γ%d ⊙ s%d / B ⊙ (B·dU%d − Σrows dU%d − Ẑ%d ⊙ Σrows "
+                     "dU%d ⊙ Ẑ%d)   (tmlp_bn_backward)", n, n, n, n, n, n, n, n);
+        }
+        explain_show(ou, "dZ", v->dz, rows, nb, 0, "%s", eq);
+        layer_input(r, i, in, sizeof in);
+        explain_show(ou, "dW", v->dW, nb, v->n_in, 0, "dW%d = dZ%dᵀ·%s", i + 1, i + 1, in);
+        explain_show(ou, "db", v->db, 1, nb, 1, "db%d = Σrows dZ%d", i + 1, i + 1);
         if (v->n_act_params) {
-            show(ou, "dact_param", v->dact_param, 1, v->n_act_params, 1,
+            explain_show(ou, "dact_param", v->dact_param, 1, v->n_act_params, 1,
                  "da%d = dL/d(%s's parameters), summed over rows", i + 1, v->act->name);
         }
     }
-    say(ou, "  (dX = dZ1·W1 is not computed: X is data, nothing upstream needs it)\n");
+    explain_say(ou, "  (dX = dZ1·W1 is not computed: X is data, nothing upstream needs it)\n");
     ou->obj = r->root;
 }
 
@@ -619,31 +539,39 @@ static int update(run *r, tmlp_err *err)
     int rc;
     memcpy(r->before, p, n * sizeof *p);
     tmlp_optim_step(r->opt, p, g);
-    say(ou, "\n== update (tmlp_optim_step: %s, step t = %ld) ==\n  %s\n  with lr = %g, wd = %g",
+    explain_say(ou, "\n== update (tmlp_optim_step: %s, step t = %ld) ==\n  %s\n  with lr = %g, wd = %g",
         tmlp_optim_name(c->kind), tmlp_optim_steps(r->opt), rule_of(c->kind), (double)c->lr,
         (double)c->weight_decay);
     if (c->kind == TMLP_OPT_MOMENTUM || c->kind == TMLP_OPT_NESTEROV)
-        say(ou, ", μ = %g", (double)c->momentum);
+        explain_say(ou, ", μ = %g", (double)c->momentum);
     if (c->kind == TMLP_OPT_ADAM || c->kind == TMLP_OPT_ADAMW)
-        say(ou, ", β1 = %g, β2 = %g", (double)c->beta1, (double)c->beta2);
+        explain_say(ou, ", β1 = %g, β2 = %g", (double)c->beta1, (double)c->beta2);
     if (c->kind == TMLP_OPT_RMSPROP)
-        say(ou, ", α = %g", (double)c->beta2);
+        explain_say(ou, ", α = %g", (double)c->beta2);
     if (c->kind >= TMLP_OPT_ADAM)
-        say(ou, ", ε = %g", (double)c->eps);
-    say(ou, "\n  (the same rule updates every entry of every W, b and activation parameter)\n");
+        explain_say(ou, ", ε = %g", (double)c->eps);
+    explain_say(ou, "\n  (the same rule updates every entry of every W, b and activation parameter)\n");
     for (int i = 0; i < r->n_layers; i++) {
         const tmlp_layer_view *v = &r->v[i];
         size_t ow = (size_t)(v->W - p), ob = (size_t)(v->b - p);  /* same layout in g */
         if (ou->json)
             ou->obj = cJSON_GetArrayItem(r->layers, i);
         snprintf(name, sizeof name, "W%d", i + 1);
-        show_update(ou, "W", name, r->before + ow, g + ow, p + ow, v->n_out, v->n_in, 0);
+        explain_show_update(ou, "W", name, r->before + ow, g + ow, p + ow, v->n_out, v->n_in, 0);
         snprintf(name, sizeof name, "b%d", i + 1);
-        show_update(ou, "b", name, r->before + ob, g + ob, p + ob, 1, v->n_out, 1);
+        explain_show_update(ou, "b", name, r->before + ob, g + ob, p + ob, 1, v->n_out, 1);
+        if (v->bn_gamma) {
+            size_t og = (size_t)(v->bn_gamma - p), obeta = (size_t)(v->bn_beta - p);
+            snprintf(name, sizeof name, "γ%d", i + 1);
+            explain_show_update(ou, "bn_gamma", name, r->before + og, g + og, p + og, 1, v->n_out, 1);
+            snprintf(name, sizeof name, "β%d", i + 1);
+            explain_show_update(ou, "bn_beta", name, r->before + obeta, g + obeta, p + obeta, 1,
+                                v->n_out, 1);
+        }
         if (v->n_act_params) {
             size_t oa = (size_t)(v->act_param - p);
             snprintf(name, sizeof name, "a%d", i + 1);
-            show_update(ou, "act_param", name, r->before + oa, g + oa, p + oa, 1,
+            explain_show_update(ou, "act_param", name, r->before + oa, g + oa, p + oa, 1,
                         v->n_act_params, 1);
         }
     }
@@ -653,13 +581,16 @@ static int update(run *r, tmlp_err *err)
         return rc;
     if (ou->json)
         cJSON_AddNumberToObject(r->root, "loss_after", after);
-    say(ou, "\nloss on the same batch after the step: %.9g (before: %.9g, change %+.3g)\n", after,
+    explain_say(ou, "\nloss on the same batch after the step: %.9g (before: %.9g, change %+.3g)\n", after,
         r->L, after - r->L);
     return TMLP_OK;
 }
 
 int cmd_explain(int argc, char **argv)
 {
+    int plugin_rc = cli_plugins_take("explain", &argc, argv); /* --plugin FILE */
+    if (plugin_rc)
+        return plugin_rc;
     opts o;
     int rc = parse(argc, argv, &o);
     if (rc)

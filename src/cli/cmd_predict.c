@@ -36,6 +36,7 @@ static void help(void)
            "  --label-col N  the rows also hold a label in column N (0-based; -1 the last),\n"
            "                 which is left out: a training CSV file as it is       [none]\n"
            "  --probs        print every class probability instead, comma-separated\n"
+           "  --plugin FILE  load the plugin the model's activation comes from (repeatable)\n"
            "  --json         print one JSON object per row: {\"class\": 7, \"probability\": 0.99}\n"
            "                 (mse models: {\"class\": 1, \"output\": 0.93})\n"
            "  -h, --help     this text\n");
@@ -163,6 +164,9 @@ static FILE *open_input(const char *src)
 
 int cmd_predict(int argc, char **argv)
 {
+    int plugin_rc = cli_plugins_take("predict", &argc, argv); /* --plugin FILE */
+    if (plugin_rc)
+        return plugin_rc;
     static const struct option options[] = {
         { "probs", no_argument, 0, 'p' }, { "json", no_argument, 0, 'j' },
         { "csv-header", required_argument, 0, 'H' }, { "label-col", required_argument, 0, 'L' },

@@ -33,6 +33,7 @@ static void help(void)
 "  --grid KEY=V1,V2,...  a train setting and the values to try (repeatable; the runs\n"
 "                      are the cartesian product). Values containing commas are\n"
 "                      separated by ';' instead: --grid 'layers=128:relu,64:relu;256:relu'\n"
+"  --plugin FILE.so    load activations from a plugin (repeatable)\n"
 "  --seeds N           runs per configuration, seeds S .. S+N-1                [3]\n"
 "  --seed S            the first seed                                          [1]\n"
 "  --jobs N            runs at a time, each in its own process on one thread\n"
@@ -344,6 +345,9 @@ static void grid_point(const sopts *o, int c, sweep_set *set, cmp_cfg *g)
 
 int cmd_sweep(int argc, char **argv)
 {
+    int plugin_rc = cli_plugins_take("sweep", &argc, argv); /* --plugin FILE */
+    if (plugin_rc)
+        return plugin_rc;
     static sopts o; /* large: not on the stack */
     ini_acc file = { 0 };
     memset(&o, 0, sizeof o);

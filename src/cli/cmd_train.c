@@ -72,6 +72,8 @@ static void help(void)
 "training:\n"
 "  --epochs N          passes over the training set           [10; xor: 2000]\n"
 "  --batch N           rows per step                          [32, or all of xor]\n"
+"  --plugin FILE.so    load activations from a plugin (repeatable; docs/\n"
+"                      custom-activations.md); never loaded from --config\n"
 "  --seed N            seeds the weights and the batch order             [1]\n"
 "  --threads N         threads sharing each step: GEMMs, update (0: by size) [0]\n");
     printf( /* two literals: C99 compilers need only take 4095 characters in one */
@@ -498,6 +500,9 @@ static int add_history(cJSON *j, const tmlp_epoch_info *h, int n, int with_val)
 
 int cmd_train(int argc, char **argv)
 {
+    int plugin_rc = cli_plugins_take("train", &argc, argv); /* --plugin FILE */
+    if (plugin_rc)
+        return plugin_rc;
     opts o;
     ini_args ini = { 0 };
     cli_resume res; /* --resume FILE: the saved run's own settings come first */
