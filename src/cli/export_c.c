@@ -382,13 +382,20 @@ int export_c_float(FILE *f, const export_model *m, const export_info *info, tmlp
         if (L->act->params == TMLP_ACT_PARAM_PER_UNIT)
             export_float_array(f, p, "a", i, L->param, (size_t)L->n_out);
     }
-    fprintf(f, "\n/* y = W x + b for one row: W (n_out, n_in) */\n"
+    /* Eight partial sums in a fixed order: the same bytes of output on every compiler, and a
+     * loop a compiler vectorises without -ffast-math (one running sum it may not reorder). */
+    fprintf(f, "\n/* y = W x + b for one row: W (n_out, n_in); eight partial sums, so the\n"
+               " * compiler can vectorise the loop without reordering any sum itself */\n"
                "static inline void %s_dense(const float *w, const float *b, const float *x, int n_in,\n"
                "                     int n_out, float *y)\n{\n"
-               "    int i, j;\n    for (i = 0; i < n_out; i++) {\n"
-               "        const float *wi = w + (long)i * n_in;\n        float s = 0.0f;\n"
-               "        for (j = 0; j < n_in; j++)\n            s += wi[j] * x[j];\n"
-               "        y[i] = s + b[i];\n    }\n}\n\n", p);
+               "    int i, j, k;\n    for (i = 0; i < n_out; i++) {\n"
+               "        const float *wi = w + (long)i * n_in;\n"
+               "        float s[8] = { 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f };\n"
+               "        for (j = 0; j + 8 <= n_in; j += 8)\n"
+               "            for (k = 0; k < 8; k++)\n                s[k] += wi[j + k] * x[j + k];\n"
+               "        for (; j < n_in; j++)\n            s[0] += wi[j] * x[j];\n"
+               "        y[i] = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])) + b[i];\n"
+               "    }\n}\n\n", p);
     export_act_helpers(f, m, p, 0);
     fprintf(f, "/* out[%s_N_OUT] for one row x[%s_N_IN] */\n"
                "static inline void %s_predict(const float *x, float *out)\n{\n"
