@@ -114,6 +114,15 @@ expect "--diag X --checkpoint ./X"      2 $x --diag "$tmp/same2" --checkpoint "$
 if [ -f data/mnist/train-images-idx3-ubyte ]; then
     expect "--save naming an MNIST file of --data mnist" 2 $bin train --data mnist --save data/mnist/t10k-labels-idx1-ubyte
 fi
+# an IDX folder with the dotted names the loader also accepts (train-images.idx3-ubyte, ...)
+mkdir -p "$tmp/dotted"
+for set in train t10k; do
+    printf '\000\000\010\003\000\000\000\004\000\000\000\002\000\000\000\002\000\377\000\377\377\000\377\000\000\000\377\377\377\377\000\000' >"$tmp/dotted/$set-images.idx3-ubyte"
+    printf '\000\000\010\001\000\000\000\004\000\001\000\001' >"$tmp/dotted/$set-labels.idx1-ubyte"
+done
+cp "$tmp/dotted/t10k-labels.idx1-ubyte" "$tmp/dotted0.labels"
+expect "--save naming a dotted IDX file of the --data folder" 2 $bin train --data "$tmp/dotted" --layers 2 --epochs 1 --quiet --save "$tmp/dotted/t10k-labels.idx1-ubyte"
+check "the dotted IDX file is intact" 'cmp -s "$tmp/dotted/t10k-labels.idx1-ubyte" "$tmp/dotted0.labels"'
 mkdir -p "$tmp/rep"; cp "$tmp/d.csv" "$tmp/rep/results.csv"
 expect "compare: a --report file naming the --data CSV" 2 $bin compare --data "$tmp/rep/results.csv" --report "$tmp/rep"
 check "compare: the --data CSV is intact" 'cmp -s "$tmp/rep/results.csv" "$tmp/d0.csv"'

@@ -110,10 +110,12 @@ int cmd_export(int argc, char **argv)
         default_name(out_path, name, sizeof name);
     }
     /* the header never replaces the model, the --calib data or one of its files (paths.h) */
-    char calib_files[8][4200];
-    cli_file in[9] = { { model_path, "the model" } }, outs[1] = { { out_path, "--c" } };
+    char calib_files[CLI_DATA_FILES_MAX][4200];
+    cli_file in[CLI_DATA_FILES_MAX + 1] = { { model_path, "the model" } },
+             outs[1] = { { out_path, "--c" } };
     int n_in = 1;
-    for (int i = 0, n = calib ? cli_dataset_files(calib, calib_files, 8) : 0; i < n; i++)
+    for (int i = 0, n = calib ? cli_dataset_files(calib, calib_files, CLI_DATA_FILES_MAX) : 0;
+         i < n; i++)
         in[n_in++] = (cli_file){ calib_files[i], "--calib" };
     int bad = cli_files_check("export", in, n_in, outs, 1);
     if (bad)

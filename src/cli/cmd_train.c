@@ -592,9 +592,9 @@ int cmd_train(int argc, char **argv)
 
     /* Outputs: never '' nor the same file as an input or another output (--checkpoint may be
      * the --resume file: it continues there); a symlink is written through to its target. */
-    char files[8][4200];
-    int n_files = cli_dataset_files(o.data, files, 8), n_in = 0;
-    cli_file ins[11], outs_c[4] = { { o.save, "--save" }, { o.checkpoint, "--checkpoint" },
+    char files[CLI_DATA_FILES_MAX][4200];
+    int n_files = cli_dataset_files(o.data, files, CLI_DATA_FILES_MAX), n_in = 0;
+    cli_file ins[CLI_DATA_FILES_MAX + 2], outs_c[4] = { { o.save, "--save" }, { o.checkpoint, "--checkpoint" },
                                     { o.log, "--log" }, { o.diag, "--diag" } };
     for (int i = 0; i < n_files; i++)
         ins[n_in++] = (cli_file){ files[i], "--data" };

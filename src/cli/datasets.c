@@ -43,8 +43,11 @@ void cli_mnist_dir(char *dir, size_t size)
 
 int cli_dataset_files(const char *spec, char paths[][4200], int max)
 {
+    /* as tmlp_idx_load_folder finds them: dashed or dotted, plain or .gz */
     static const char *const names[] = { "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                                         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" };
+                                         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
+                                         "train-images.idx3-ubyte", "train-labels.idx1-ubyte",
+                                         "t10k-images.idx3-ubyte", "t10k-labels.idx1-ubyte" };
     char dir[4096];
     struct stat st;
     int n = 0;
@@ -61,7 +64,7 @@ int cli_dataset_files(const char *spec, char paths[][4200], int max)
             snprintf(paths[n++], 4200, "%s", spec);
         return n;
     }
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 8; i++)
         for (int gz = 0; gz < 2 && n < max; gz++)
             snprintf(paths[n++], 4200, "%.4000s/%s%s", dir, names[i], gz ? ".gz" : "");
     return n;

@@ -36,8 +36,10 @@ int cli_csv_header_arg(const char *cmd, const char *arg, int *header);
 int cli_label_col_arg(const char *cmd, const char *arg, int *col);
 void cli_dataset_free(cli_dataset *ds);
 
-/* The files a dataset spec reads (a CSV file; a folder's or mnist's eight IDX names, plain
- * and .gz; none for xor), up to max, for checking that no output overwrites one. */
+/* The files a dataset spec may read (a CSV file; for a folder or mnist, every name the IDX
+ * loader accepts: four files, each dashed or dotted, plain or .gz; none for xor), up to max,
+ * for checking that no output overwrites one. */
+enum { CLI_DATA_FILES_MAX = 16 };
 int cli_dataset_files(const char *spec, char paths[][4200], int max);
 /* Where --data mnist is read from (see datasets.c). */
 void cli_mnist_dir(char *dir, size_t size);

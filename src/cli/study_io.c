@@ -353,9 +353,9 @@ int study_check_report(const char *cmd, const char *data_arg, const char *report
 {
     static const char *const names[] = { "report.html", "summary.md", "results.csv",
                                          "layers.csv", "timing.csv" };
-    char data[8][4200], out[5][4200];
-    cli_file in[8], outs[5];
-    int n_in = cli_dataset_files(data_arg, data, 8);
+    char data[CLI_DATA_FILES_MAX][4200], out[5][4200];
+    cli_file in[CLI_DATA_FILES_MAX], outs[5];
+    int n_in = cli_dataset_files(data_arg, data, CLI_DATA_FILES_MAX);
     if (!*report)
         return cli_usage_error(cmd, "--report needs a folder, got ''");
     for (int i = 0; i < n_in; i++)
