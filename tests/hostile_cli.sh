@@ -108,6 +108,10 @@ $x --checkpoint "$tmp/ck.st" >/dev/null 2>&1; cp "$tmp/ck.st" "$tmp/ck0.st"
 expect "--save naming the --resume checkpoint" 2 $bin train --resume "$tmp/ck.st" --quiet --save "$tmp/ck.st"
 expect "--log naming the --resume checkpoint"  2 $bin train --resume "$tmp/ck.st" --quiet --log "$tmp/ck.st"
 check "the checkpoint is intact" 'cmp -s "$tmp/ck.st" "$tmp/ck0.st"'
+expect "--resum (an abbreviation) is refused" 2 $bin train --resum "$tmp/ck.st" --data xor --layers 4:relu --epochs 2 --checkpoint "$tmp/ck.st" --quiet
+check "--resum: the checkpoint is intact" 'cmp -s "$tmp/ck.st" "$tmp/ck0.st"'
+expect "--conf (an abbreviation) is refused" 2 $bin train --data xor --conf "$tmp/cfg.ini" --quiet
+expect "--resume given twice is refused"   2 $bin train --resume "$tmp/ck.st" --resume "$tmp/ck0.st" --quiet
 expect "--save X --log X (not there yet)" 2 $x --save "$tmp/same" --log "$tmp/same" && says "--save X --log X: names both" "are the same file"
 check "--save X --log X: nothing written" '[ ! -e "$tmp/same" ]'
 expect "--diag X --checkpoint ./X"      2 $x --diag "$tmp/same2" --checkpoint "$tmp/./same2"

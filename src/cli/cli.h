@@ -37,6 +37,13 @@ void cli_signals_default(void);
  * entry point, another plugin ABI, or a name a built-in or another plugin has. */
 int cli_plugins_take(const char *cmd, int *argc, char **argv);
 
+/* getopt_long takes any unambiguous prefix of a long option ("--resum"); tinymlp does not,
+ * since the flags read before parsing (--resume, --config, --plugin) are found by their whole
+ * names. After getopt_long returned opt (its longindex), with arg its optarg: 1 when the word
+ * on the command line was the whole name, 0 (after one usage line for cmd) when it was not. */
+struct option;
+int cli_long_whole(const char *cmd, char **argv, const struct option *opt, const char *arg);
+
 /* Strict number parsers: the whole string must be a finite number in range. */
 int cli_int(const char *s, long lo, long hi, long *out);
 int cli_float(const char *s, double *out);

@@ -286,9 +286,14 @@ static int parse(int argc, char **argv, opts *o)
     int c, rc;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    int li = -1;
+    while ((c = getopt_long(argc, argv, "h", options, &li)) != -1) {
         double *fp = NULL;
         long *ip = NULL, lo = 1, hi = 1L << 30;
+        if (c != '?' && c != ':' && c != 'h' && li >= 0 &&
+            !cli_long_whole("train", argv, &options[li], optarg))
+            return EXIT_USAGE;
+        li = -1;
         switch (c) {
         case 'h': help(); return -1;
         case O_DATA: o->data = optarg; break;

@@ -212,13 +212,18 @@ static int check_user_flags(cli_resume *r, int argc, char **argv, const struct o
 int cli_resume_argv(int argc, char **argv, const struct option *options, cli_resume *r)
 {
     memset(r, 0, sizeof *r);
-    for (int i = 1; i < argc && !r->path; i++) {
+    for (int i = 1; i < argc; i++) {
+        const char *p = NULL;
         if (!strcmp(argv[i], "--resume") && i + 1 < argc)
-            r->path = argv[i + 1];
+            p = argv[++i];
         else if (!strncmp(argv[i], "--resume=", 9))
-            r->path = argv[i] + 9;
+            p = argv[i] + 9;
         else if (!strcmp(argv[i], "--resume"))
             return cli_usage_error("train", "--resume needs a checkpoint file");
+        if (p && r->path)
+            return cli_usage_error("train", "--resume is given twice");
+        if (p)
+            r->path = p;
     }
     if (!r->path)
         return 0;

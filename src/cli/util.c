@@ -1,5 +1,6 @@
 /* util.c: error printing and strict number parsing for the CLI. */
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -50,6 +51,20 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     fprintf(stderr, " (see tinymlp %s --help)\n", cmd);
     va_end(ap);
     return EXIT_USAGE;
+}
+
+int cli_long_whole(const char *cmd, char **argv, const struct option *opt, const char *arg)
+{
+    /* "--name value" leaves optarg at argv[optind - 1], the name one before it */
+    const char *word = opt->has_arg == required_argument && arg && optind >= 2 &&
+                       arg == argv[optind - 1] ? argv[optind - 2] : argv[optind - 1];
+    size_t n = strlen(opt->name);
+    if (!strncmp(word, "--", 2) && !strncmp(word + 2, opt->name, n) &&
+        (word[2 + n] == '\0' || word[2 + n] == '='))
+        return 1;
+    cli_usage_error(cmd, "'%.60s' is not an option: write it whole, --%s (abbreviations are "
+                    "not taken)", word, opt->name);
+    return 0;
 }
 
 int cli_int(const char *s, long lo, long hi, long *out)
