@@ -138,6 +138,11 @@ tmlp_data *tmlp_csv_read(const char *path, const tmlp_csv_opts *opts, tmlp_err *
             }
             if (lineno == first && header)
                 continue;
+            if (pass == 2 && r >= rows) { /* pass 1 sized the dataset: never write past it */
+                tmlp_fail(err, TMLP_EIO, "%s:%ld: the file changed while it was read (more rows "
+                          "than the %d counted)", path, lineno, rows);
+                goto fail;
+            }
             int nf = n_fields(line);
             if (nf != cols) {
                 tmlp_fail(err, TMLP_EFORMAT, "%s:%ld: %d columns, expected %d", path, lineno, nf, cols);
@@ -166,6 +171,11 @@ tmlp_data *tmlp_csv_read(const char *path, const tmlp_csv_opts *opts, tmlp_err *
                         max_label = (int)v;
                         max_line = lineno;
                     }
+                    if (pass == 2 && !o.as_targets && (int)v > max_label) {
+                        tmlp_fail(err, TMLP_EIO, "%s:%ld: the file changed while it was read "
+                                  "(label %g, above the %d counted)", path, lineno, v, max_label);
+                        goto fail;
+                    }
                     if (pass == 2) {
                         if (o.as_targets)
                             d->target[r] = (float)v;
@@ -182,6 +192,11 @@ tmlp_data *tmlp_csv_read(const char *path, const tmlp_csv_opts *opts, tmlp_err *
         }
         if (ferror(f)) {
             tmlp_fail(err, TMLP_EIO, "%s: read failed: %s", path, strerror(errno));
+            goto fail;
+        }
+        if (pass == 2 && r != rows) {
+            tmlp_fail(err, TMLP_EIO, "%s: the file changed while it was read (%d rows, then %d)",
+                      path, rows, r);
             goto fail;
         }
         if (pass == 1) {

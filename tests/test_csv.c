@@ -7,6 +7,25 @@
 
 static char path[64];
 
+/* The reader's rewind goes through here (-Wl,--wrap=rewind, Makefile): when change is set,
+ * the second rewind (the start of the reader's second pass) first replaces the file's text
+ * with it, as a writer changing the file between the two passes would. */
+void __real_rewind(FILE *f);
+void __wrap_rewind(FILE *f);
+static const char *change;
+static int rewinds;
+
+void __wrap_rewind(FILE *f)
+{
+    if (change && ++rewinds == 2) {
+        FILE *w = fopen(path, "w");
+        ck_assert_ptr_nonnull(w);
+        fputs(change, w);
+        fclose(w);
+    }
+    __real_rewind(f);
+}
+
 static const char *put(const char *text)
 {
     snprintf(path, sizeof path, "/tmp/tinymlp-csv-XXXXXX");
@@ -36,6 +55,32 @@ static void read_bad(const char *text, int code, const char *needle)
     ck_assert_msg(strstr(err.msg, path), "'%s' lacks the path", err.msg);
     unlink(path);
 }
+
+/* A file that grows or changes between the two passes is refused, never written past the
+ * rows the first pass counted (the old reader wrote extra rows past its buffers). */
+START_TEST(a_file_changed_between_passes_is_refused)
+{
+    /* first pass's text, second pass's text, what the refusal says */
+    static const char *const cases[][3] = {
+        { "0,1,0\n1,0,1\n", "0,1,0\n1,0,1\n0.5,0.5,1\n1,1,0\n", "more rows than the 2 counted" },
+        { "0,1,0\n1,0,1\n0,0,1\n", "0,1,0\n1,0,5\n0,0,1\n", "label 5, above the 1 counted" },
+        { "0,1,0\n1,0,1\n0,0,1\n", "0,1,0\n", "(3 rows, then 1)" },
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        tmlp_err err = { 0 };
+        put(cases[k][0]);
+        change = cases[k][1];
+        rewinds = 0;
+        tmlp_data *d = tmlp_csv_read(path, NULL, &err);
+        change = NULL;
+        ck_assert_ptr_null(d);
+        ck_assert_int_eq(err.code, TMLP_EIO);
+        ck_assert_msg(strstr(err.msg, "changed while it was read") && strstr(err.msg, cases[k][2]),
+                      "%s", err.msg);
+        unlink(path);
+    }
+}
+END_TEST
 
 START_TEST(reads_features_and_last_column_labels)
 {
@@ -126,6 +171,7 @@ static Suite *suite(void)
     TMLP_ADD(s, header_crlf_and_label_column_options);
     TMLP_ADD(s, errors_name_line_and_column);
     TMLP_ADD(s, absurd_class_counts_need_to_be_asked_for);
+    TMLP_ADD(s, a_file_changed_between_passes_is_refused);
     return s;
 }
 
