@@ -128,6 +128,7 @@ expect "--classes lets it through"             0 "$bin" sweep --data "$tmp/wide.
 expect "--classes 1 is refused"                2 "$bin" sweep --data "$tmp/wide.csv" --classes 1 --report "$tmp/x"
 mkdir -p "$tmp/solo" && cp "$bin" "$tmp/solo/tinymlp"   # no tinymlp-mpi beside it to hand over to
 expect "sweep under a 2-rank mpirun, built without MPI" 2 env OMPI_COMM_WORLD_SIZE=2 "$tmp/solo/tinymlp" sweep --data xor --report "$tmp/x"
+expect "TINYMLP_NO_MPI=1 inside an MPI job's environment: one plain process" 0 env OMPI_COMM_WORLD_SIZE=2 TINYMLP_NO_MPI=1 "$bin" sweep --data xor --epochs 2 --quiet --report "$tmp/nompi"
 
 # Resuming: a sweep killed with SIGKILL midway, started again, ends with the same results.csv.
 awk 'BEGIN { s = 11; for (i = 0; i < 3000; i++) { c = i % 3; line = "";

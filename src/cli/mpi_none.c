@@ -11,8 +11,12 @@
 
 #include "study.h"
 
+/* The ranks mpirun (or srun) says this process is one of; 1 with TINYMLP_NO_MPI set, for a
+ * script that runs tinymlp as a plain program inside an MPI job's environment. */
 static int launched_ranks(void)
 {
+    if (getenv("TINYMLP_NO_MPI"))
+        return 1;
     const char *vars[] = { "OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE" };
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
         const char *v = getenv(vars[i]);

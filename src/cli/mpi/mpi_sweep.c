@@ -34,7 +34,7 @@ int study_mpi_begin(int *argc, char ***argv, int *rank)
     int launched = 0;
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
         launched |= getenv(vars[i]) != NULL;
-    if (!launched) /* not started by mpirun: one process, as build/tinymlp */
+    if (!launched || getenv("TINYMLP_NO_MPI")) /* not started by mpirun, or told: one process */
         return 1;
     if (MPI_Init(argc, argv) != MPI_SUCCESS) {
         fprintf(stderr, "tinymlp: MPI_Init failed\n");
