@@ -179,6 +179,12 @@ cp "$tmp/d.csv" "$tmp/calib.csv"
 expect "--c the --calib file refused"   2 "$bin" export "$tmp/relu.safetensors" --c "$tmp/calib.csv" --int8 --calib "$tmp/calib.csv"
 cmp -s "$tmp/d.csv" "$tmp/calib.csv" && ok "the --calib file is untouched" || bad "the --calib file is untouched"
 expect "--calib-rows 0"                 2 "$bin" export "$tmp/relu.safetensors" --c "$tmp/n.h" --int8 --calib "$tmp/d.csv" --calib-rows 0
+# 70000 inputs: 70000 x 127 x 255 overflows an int32 accumulator; int8 export refuses, float works
+awk 'BEGIN { for (r = 0; r < 4; r++) { line = ""; for (j = 0; j < 70000; j++) line = line ((j + r) % 7 == 0 ? "1," : "0,");
+    print line (r % 2) } }' >"$tmp/wide.csv"
+"$bin" train --data "$tmp/wide.csv" --layers 2:relu --epochs 1 --batch 4 --quiet --save "$tmp/wide.safetensors" >/dev/null 2>&1
+expect "int8 of a 70000-input layer (int32 would overflow)" 1 "$bin" export "$tmp/wide.safetensors" --c "$tmp/w8.h" --int8 --calib "$tmp/wide.csv"
+grep -q "can overflow the int32 accumulator" "$tmp/err" && ok "... says the accumulator would overflow" || bad "... says the accumulator would overflow"
 
 # Deterministic: the same model gives the same bytes; the header names the model's SHA-256.
 "$bin" export "$tmp/bnstd.safetensors" --c "$tmp/again.h" --name bnstd 2>"$tmp/err" &&

@@ -135,6 +135,12 @@ static int quantise(q8_layer *ql, const export_model *m, const export_q8 *q, int
         if (!(fabs(bq) < 1073741824.0))
             return tmlp_fail(err, TMLP_EINVAL, "layer %d, unit %d: the bias is %g times the "
                              "accumulator's step, too many for int32", i + 1, o, bq);
+        /* the largest sum the int32 accumulator can meet: the bias plus n_in products of an
+         * int8 weight (|w| <= 127) and an 8-bit input (|a| <= 255) */
+        if (fabs(bq) + (double)L->n_in * 127.0 * 255.0 > 2147483647.0)
+            return tmlp_fail(err, TMLP_EINVAL, "layer %d: %d inputs of 8 bits can overflow the "
+                             "int32 accumulator (at most about %d inputs fit); export it as "
+                             "float", i + 1, L->n_in, (int)((2147483647.0 - fabs(bq)) / 32385.0));
         ql->bq[o] = round_i32(bq);
         ql->m[o] = (float)acc_scale;
     }

@@ -2,8 +2,9 @@
  *
  * An output is never '' and never the same file as an input or another output: the same
  * device and inode when both exist, else the same resolved path (the real folder plus the
- * name). An output that is a symlink is written through to its target (atomic.h); one whose
- * target does not exist is refused, never replaced by a regular file. */
+ * name). An output that is a symlink is written through to its target (atomic.h), never
+ * replaced by a regular file: a target that does not exist yet is created when its folder
+ * exists; a link loop or an unreadable link is refused. */
 #ifndef TINYMLP_CLI_PATHS_H
 #define TINYMLP_CLI_PATHS_H
 
