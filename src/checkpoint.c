@@ -95,6 +95,7 @@ static int put_all(tmlp_model_meta *m, const tmlp_optim *opt, const tmlp_train_c
     rc = rc ? rc : put(m, "state.correct", err, "%ld", st->correct);
     rc = rc ? rc : put(m, "state.best_epoch", err, "%d", st->best_epoch);
     rc = rc ? rc : put(m, "state.best_metric", err, "%.17g", st->best_epoch ? st->best_metric : 0.0);
+    rc = rc ? rc : put(m, "state.diverge_base", err, "%.17g", st->diverge_base);
     if (rc || !s)
         return rc;
     rc = put(m, "schedule.kind", err, "%s", tmlp_schedule_name(s->kind));
@@ -272,6 +273,7 @@ static const char *const known[] = {
     "train.early_stop", "train.early_metric", "train.min_delta", "train.on_nan", "state.epoch",
     "state.batch", "rng.state", "rng.inc", "rng.drop_state", "rng.drop_inc", "state.skipped", "state.finished", "state.sum_loss",
     "state.counted", "state.rows", "state.correct", "state.best_epoch", "state.best_metric",
+    "state.diverge_base",
     "schedule.kind", "schedule.base_lr", "schedule.warmup", "schedule.step_size",
     "schedule.gamma", "schedule.min_lr", "schedule.patience", "schedule.best",
     "schedule.bad_epochs", "schedule.current",
@@ -359,6 +361,14 @@ static int parse_meta(const char *path, tmlp_model_meta *meta, tmlp_checkpoint *
     if (!r.rc && !(st->rng.inc & 1))
         return tmlp_fail(err, TMLP_EFORMAT, "%s: checkpoint rng.inc %" PRIu64 " is even (a "
                          "PCG stream is always odd)", path, st->rng.inc);
+    /* The divergence yardstick: 0 (not yet measured) or at least 1; absent from files written
+     * before it was saved, which then measure it again at their first batch. */
+    if (!r.rc && tmlp_model_meta_get(meta, "state.diverge_base")) {
+        st->diverge_base = get_double(&r, "state.diverge_base", 0);
+        if (!r.rc && !(st->diverge_base == 0.0 || st->diverge_base >= 1.0))
+            bad(&r, "state.diverge_base", tmlp_model_meta_get(meta, "state.diverge_base"),
+                "0 or a number >= 1");
+    }
     /* The dropout generator: absent from files written before it was saved, which then
      * continue with fresh masks (see seed_dropout). */
     *has_drop = tmlp_model_meta_get(meta, "rng.drop_state") ||

@@ -446,10 +446,10 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
         goto done;
     }
 
-    /* Divergence: the loss of the first batch this call trains (the untrained net's, for a new
-     * run) is the yardstick; a batch loss above TMLP_DIVERGE_FACTOR times it (or times 1, if it
-     * was smaller) cannot come from a healthy run and is treated as a non-finite one. */
-    double first_loss = NAN;
+    /* Divergence: the loss of the first batch the run trains (the untrained net's) is the
+     * yardstick, kept in the state so a resumed run keeps it; a batch loss above
+     * TMLP_DIVERGE_FACTOR times it (or times 1, if it was smaller) cannot come from a healthy
+     * run and is treated as a non-finite one. */
     for (int epoch = st->epoch + 1; epoch <= cfg->epochs; epoch++) {
         /* The epoch's order depends only on the generator's state at its start, so a run
          * resumed at any batch of it sees the same order. */
@@ -489,16 +489,16 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
                                          &right, err)) != TMLP_OK)
                 goto done;
             int cause = CAUSE_ARITHMETIC, bad = !isfinite(loss);
-            if (!bad && isnan(first_loss))
-                first_loss = loss;
-            if (!bad && loss > TMLP_DIVERGE_FACTOR * (first_loss > 1.0 ? first_loss : 1.0)) {
+            if (!bad && !(st->diverge_base >= 1.0))
+                st->diverge_base = loss > 1.0 ? loss : 1.0;
+            if (!bad && loss > TMLP_DIVERGE_FACTOR * st->diverge_base) {
                 bad = 1;
                 cause = CAUSE_DIVERGED;
                 char big[96];
                 largest_weight(net, big, sizeof big);
                 snprintf(where, sizeof where, "the loss is %g, over %g times the first batch's "
-                         "%g (or 1), the largest %s: training diverged", loss,
-                         TMLP_DIVERGE_FACTOR, first_loss, big);
+                         "(%g, or 1 if it was smaller), the largest %s: training diverged", loss,
+                         TMLP_DIVERGE_FACTOR, st->diverge_base, big);
             } else if (bad) {
                 char why[160];
                 if (mine_bad)

@@ -283,6 +283,7 @@ START_TEST(checkpoint_round_trip_keeps_everything)
     ck_assert_msg(tmlp_train(r.net, r.opt, d, v, &r.cfg, NULL, &err) == TMLP_OK, "%s", err.msg);
     r.st.batch = 2;                                 /* as if stopped inside epoch 4 */
     r.st.sum_loss = 1.0 / 3.0;
+    r.st.diverge_base = 2.302585092994046; /* the first batch's loss, kept for the resumed run */
     r.st.counted = 2;
     r.st.rows = 32;
     r.st.correct = 17;
@@ -314,6 +315,7 @@ START_TEST(checkpoint_round_trip_keeps_everything)
     ck_assert(ck.state.counted == 2 && ck.state.rows == 32 && ck.state.correct == 17);
     ck_assert(ck.state.skipped == 5 && ck.state.best_epoch == r.st.best_epoch);
     ck_assert(ck.state.best_epoch > 0 && ck.state.best_metric == r.st.best_metric);
+    ck_assert(ck.state.diverge_base == r.st.diverge_base);
     ck_assert_uint_eq(ck.state.n_best, r.st.n_best);
     ck_assert(!memcmp(ck.state.best, r.st.best, r.st.n_best * sizeof(float)));
     /* only the caller's keys come back as metadata */
@@ -781,6 +783,7 @@ static void m_max_counted(cJSON *r) { set_md(r, "state.counted", "2147483647"); 
 static void m_max_batch(cJSON *r) { set_md(r, "state.batch", "2147483647"); }
 static void m_huge_loss(cJSON *r) { set_md(r, "state.sum_loss", "1e308"); }
 static void m_neg_loss(cJSON *r) { set_md(r, "state.sum_loss", "-1"); }
+static void m_diverge_base(cJSON *r) { set_md(r, "state.diverge_base", "0.5"); }
 static void m_bad_epochs(cJSON *r)
 {
     set_md(r, "schedule.kind", "plateau");
@@ -838,6 +841,7 @@ START_TEST(checkpoint_read_rejects_bad_files)
         { m_sched, TMLP_EFORMAT, "gamma" },
         { m_best, TMLP_EFORMAT, "train.best is missing" },
         { m_nan_loss, TMLP_EFORMAT, "'state.sum_loss'" },
+        { m_diverge_base, TMLP_EFORMAT, "'state.diverge_base' is \"0.5\", expected 0 or a number >= 1" },
         { m_short_m, TMLP_EFORMAT, "optim.m holds" },
         { m_max_rows, TMLP_EFORMAT, "'state.rows' is \"9223372036854775807\", expected an integer in 0..0" },
         { m_max_steps, TMLP_EFORMAT, "'optim.steps' is \"9223372036854775807\", expected an integer in 0..9007199254740992" },

@@ -238,6 +238,53 @@ START_TEST(a_diverging_loss_stops_training_or_is_skipped)
 }
 END_TEST
 
+/* The divergence yardstick is the run's, not the call's: it lives in the state, so a resumed
+ * run whose loss has exploded since its start is caught, where measuring it again at the
+ * resumed call's first batch would take the exploded loss as normal. */
+START_TEST(a_resumed_run_keeps_its_divergence_yardstick)
+{
+    for (int resumed = 0; resumed <= 1; resumed++) {
+        tmlp_err err = { 0 };
+        tmlp_data *d = tmlp_data_xor(&err);
+        tmlp_net_spec spec;
+        tmlp_net_spec_init(&spec, 2, TMLP_LOSS_SIGMOID_BCE);
+        ck_assert_int_eq(tmlp_net_spec_parse(&spec, "4:tanh,1", &err), TMLP_OK);
+        tmlp_net *net = tmlp_net_new(&spec, 4, &err);
+        tmlp_rng r;
+        tmlp_rng_seed(&r, 1, 1);
+        tmlp_net_init(net, &r, &err);
+        size_t np;
+        float *p = tmlp_net_params(net, &np);
+        for (size_t i = 0; i < np; i++) /* saturated units and huge logits: a loss in the 1000s */
+            p[i] = (i % 2 ? -3000.0f : 3000.0f);
+        tmlp_optim_cfg oc = tmlp_optim_defaults(TMLP_OPT_SGD);
+        oc.lr = 1e-6f;
+        tmlp_optim *opt = tmlp_optim_new(&oc, np, &err);
+        tmlp_train_cfg tc = tmlp_train_defaults();
+        tmlp_train_state st = { 0 };
+        if (resumed) { /* a run under way (a started generator) that began with a loss below 1 */
+            tmlp_rng_seed(&st.rng, tc.seed, 0x5eed);
+            st.diverge_base = 1.0;
+        }
+        tc.epochs = 1;
+        tc.batch = 4;
+        tc.state = &st;
+        int rc = tmlp_train(net, opt, d, NULL, &tc, NULL, &err);
+        if (resumed) {
+            ck_assert_int_eq(rc, TMLP_ENUMERIC);
+            ck_assert_msg(strstr(err.msg, "training diverged"), "%s", err.msg);
+        } else {
+            ck_assert_msg(rc == TMLP_OK, "%s", err.msg);
+            ck_assert_msg(st.diverge_base > 1000.0, "%g", st.diverge_base); /* measured here */
+        }
+        tmlp_train_state_free(&st);
+        tmlp_optim_free(opt);
+        tmlp_net_free(net);
+        tmlp_data_free(d);
+    }
+}
+END_TEST
+
 START_TEST(data_split_is_seeded_and_complete)
 {
     tmlp_data *d = two_blobs(50), *tr, *va, *tr2, *va2;
@@ -543,6 +590,7 @@ static Suite *suite(void)
     TMLP_ADD(s, bad_inputs_are_refused_with_a_reason);
     TMLP_ADD(s, non_finite_loss_stops_training_naming_epoch_and_batch);
     TMLP_ADD(s, a_diverging_loss_stops_training_or_is_skipped);
+    TMLP_ADD(s, a_resumed_run_keeps_its_divergence_yardstick);
     TMLP_ADD(s, data_split_is_seeded_and_complete);
     TMLP_ADD(s, early_stopping_stops_and_restores_the_best_epoch);
     TMLP_ADD(s, gradient_clipping_by_norm_and_by_value);

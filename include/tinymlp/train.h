@@ -56,7 +56,8 @@ typedef struct tmlp_train_cfg {
 enum { TMLP_ON_NAN_STOP = 0, TMLP_ON_NAN_SKIP = 1 };
 
 /* A batch whose loss (before penalties) exceeds this many times the loss of the first batch
- * tmlp_train trained in the call, or this many times 1 when that was smaller, has diverged:
+ * the run trained (tmlp_train_state.diverge_base, so a resumed run keeps it), or this many
+ * times 1 when that was smaller, has diverged:
  * it is handled as a non-finite loss (cfg->on_nan). A healthy run's loss falls from its
  * untrained value and never grows a thousandfold; the floor of 1 keeps a near-zero first loss
  * from making ordinary noise look like divergence. */
@@ -85,6 +86,10 @@ typedef struct tmlp_train_state {
     float *best;        /* (n_best) its parameters then batch-norm statistics; allocated by
                          * tmlp_train when early stopping needs it */
     size_t n_best;
+    /* divergence: max(1, the loss of the first batch the run trained), the yardstick of the
+     * TMLP_DIVERGE_FACTOR check; 0 until that batch, so a resumed run checks against the same
+     * yardstick as one that never stopped */
+    double diverge_base;
 } tmlp_train_state;
 
 /* Frees st->best and zeroes *st (a fresh start). st may be NULL. */
