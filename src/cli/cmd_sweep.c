@@ -414,28 +414,10 @@ int cmd_sweep(int argc, char **argv)
         status = cli_usage_error("sweep", "--val wants a fraction in [0, 1), got %s", vs);
         goto done;
     }
-    train = ds.train;
-    if (val_frac > 0.0) { /* one split for every run: the first seed's, as `train --seed` */
-        tmlp_rng split_rng;
-        tmlp_rng_seed(&split_rng, s.seed0, 2);
-        if (tmlp_data_split(ds.train, val_frac, &split_rng, &train, &val, &err)) {
-            train = NULL;
-            status = cli_fail(&err, 0);
-            goto done;
-        }
-    }
-    if (o.standardize) {
-        if (cli_prep_fit(&prep, train, &err)) {
-            status = cli_fail(&err, 0);
-            goto done;
-        }
-        cli_prep_apply(&prep, train);
-        cli_prep_apply(&prep, val);
-        cli_prep_apply(&prep, ds.test);
-    }
-    if (train->n_classes < 2) {
-        tmlp_fail(&err, TMLP_EINVAL, "%s: sweep needs labelled data with at least two classes", s.data);
-        status = cli_fail(&err, 0);
+    int prep_rc = study_prepare_data("sweep", s.data, &ds, val_frac, s.seed0, o.standardize,
+                                     &prep, &train, &val);
+    if (prep_rc) {
+        status = prep_rc;
         goto done;
     }
     const int is_xor = !strcmp(s.data, "xor");

@@ -11,6 +11,7 @@
 #ifndef TINYMLP_CLI_STUDY_H
 #define TINYMLP_CLI_STUDY_H
 
+#include "datasets.h"
 #include "report.h"
 
 typedef struct compare_setup {     /* what every run shares */
@@ -72,6 +73,13 @@ int study_unpack(const cmp_study *s, int job, const unsigned char *b, size_t len
 /* --report '' is refused (exit 2 from cmd's usage line), and so is a report file that would
  * overwrite one of --data's files (paths.h); 0 when the report may be written. */
 int study_check_report(const char *cmd, const char *data_arg, const char *report);
+/* The data every run of a study sees: ds->train split (val_frac of it to *val, drawn with the
+ * first seed's generator, as `train --seed` splits) into *train, or ds->train itself when
+ * val_frac is 0; standardised when asked (fitted on *train, applied to the three sets); and
+ * labelled with two classes or more. 0, or EXIT_RUNTIME after one line naming cmd's data. */
+int study_prepare_data(const char *cmd, const char *data_name, cli_dataset *ds, double val_frac,
+                       uint64_t seed0, int standardize, cli_prep *prep, tmlp_data **train,
+                       tmlp_data **val);
 /* Marks the study in dir as run to the end. */
 int study_complete(const char *dir, tmlp_err *err);
 

@@ -366,3 +366,33 @@ int study_check_report(const char *cmd, const char *data_arg, const char *report
     }
     return cli_files_check(cmd, in, n_in, outs, 5);
 }
+
+int study_prepare_data(const char *cmd, const char *data_name, cli_dataset *ds, double val_frac,
+                       uint64_t seed0, int standardize, cli_prep *prep, tmlp_data **train,
+                       tmlp_data **val)
+{
+    tmlp_err err = { 0 };
+    *train = ds->train;
+    *val = NULL;
+    if (val_frac > 0.0) { /* one split for every run: the first seed's, as `train --seed` */
+        tmlp_rng split_rng;
+        tmlp_rng_seed(&split_rng, seed0, 2);
+        if (tmlp_data_split(ds->train, val_frac, &split_rng, train, val, &err)) {
+            *train = NULL;
+            return cli_fail(&err, 0);
+        }
+    }
+    if (standardize) {
+        if (cli_prep_fit(prep, *train, &err))
+            return cli_fail(&err, 0);
+        cli_prep_apply(prep, *train);
+        cli_prep_apply(prep, *val);
+        cli_prep_apply(prep, ds->test);
+    }
+    if ((*train)->n_classes < 2) {
+        tmlp_fail(&err, TMLP_EINVAL, "%s: %s needs labelled data with at least two classes",
+                  data_name, cmd);
+        return cli_fail(&err, 0);
+    }
+    return 0;
+}
