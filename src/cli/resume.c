@@ -342,6 +342,10 @@ int cli_resume_load(cli_resume *r, tmlp_net **net, tmlp_optim **opt, tmlp_schedu
             sched->current = lr;
         if (sched->min_lr > lr)
             sched->min_lr = lr;
+        /* a new rate is a new start for the divergence check: the run is being rescued from
+         * weights that may already be far from where it began, so its next batch is the new
+         * yardstick (resuming with the same rate keeps the run's own) */
+        ck->state.diverge_base = 0.0;
     }
     return TMLP_OK;
 }
