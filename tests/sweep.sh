@@ -162,6 +162,12 @@ printf 'garbage' >"$tmp/k/finished/run-000004.bin"
 "$bin" sweep $kargs --report "$tmp/k" >"$tmp/out" 2>"$tmp/err"
 check "a damaged run record is named, trained again, and the results are the same" \
     sh -c "grep -q 'ignoring .*run-000004.bin: not a tinymlp run record' '$tmp/err' && cmp -s '$tmp/full/results.csv' '$tmp/k/results.csv'"
+rm -f "$tmp/k/finished/run-000002.bin" && mkfifo "$tmp/k/finished/run-000002.bin"
+# shellcheck disable=SC2086
+timeout 120 "$bin" sweep $kargs --report "$tmp/k" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "a FIFO planted as a run record is not waited on or replaced: exit 1 (got $rc), both named" \
+    sh -c "test $rc -eq 1 && grep -q 'ignoring .*run-000002.bin: not a regular file' '$tmp/err' && grep -q 'run-000002.bin: cannot write a run record there' '$tmp/err' && test -p '$tmp/k/finished/run-000002.bin'"
 
 # report.html: the ranking chart and one chart per swept setting, rendered by a browser
 want=$(sed -nE 's/.*<meta name="tinymlp-charts" content="([0-9]+)".*/\1/p' "$tmp/a/report.html")

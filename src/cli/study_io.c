@@ -10,6 +10,7 @@
  * back is checked: a run file is untrusted like any other. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,13 +215,34 @@ int study_record(const cmp_study *s, const char *dir, int job, const cmp_run *r,
     return rc;
 }
 
+/* A report folder's own file, opened for reading only when it is a regular file (checked on
+ * the open descriptor): a FIFO or device planted there is refused (errno EINVAL), never
+ * waited on or read without end. */
+static FILE *open_regular(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
+        return NULL;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        errno = EINVAL;
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f)
+        close(fd);
+    return f;
+}
+
 int study_load(const cmp_study *s, const char *dir, int job, cmp_run *r, tmlp_err *err)
 {
     char path[4300];
     run_path(path, sizeof path, dir, job);
-    FILE *f = fopen(path, "rb");
+    FILE *f = open_regular(path);
     if (!f)
-        return tmlp_fail(err, TMLP_ENOTFOUND, "%s: %s", path, strerror(errno));
+        return tmlp_fail(err, errno == ENOENT ? TMLP_ENOTFOUND : TMLP_EIO, "%s: %s", path,
+                         errno == EINVAL ? "not a regular file" : strerror(errno));
     size_t cap = 1 << 16, len = 0, got;
     unsigned char *b = malloc(cap);
     while (b && (got = fread(b + len, 1, cap - len, f)) > 0) {
@@ -251,7 +273,7 @@ int study_load(const cmp_study *s, const char *dir, int job, cmp_run *r, tmlp_er
 
 static int read_text(const char *path, char **out)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = open_regular(path);
     if (!f)
         return -1;
     char *t = NULL;
