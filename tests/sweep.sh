@@ -119,6 +119,8 @@ mkdir -p "$tmp/rd" && cp "$tmp/blobs.csv" "$tmp/rd/results.csv"
 expect "--report whose results.csv is the --data file" 2 "$bin" sweep --data "$tmp/rd/results.csv" --report "$tmp/rd"
 check "... and the data file is untouched" cmp -s "$tmp/blobs.csv" "$tmp/rd/results.csv"
 expect "--report ''"                            2 "$bin" sweep --data xor --report ''
+: >"$tmp/plainfile"
+expect "--report under a plain file: one line, exit 1" 1 "$bin" sweep --data xor --epochs 1 --quiet --report "$tmp/plainfile/r"
 expect "--config /dev/zero is refused"          2 "$bin" sweep --config /dev/zero --data xor --report "$tmp/x"
 awk 'BEGIN { printf "; "; for (i = 0; i < 5000; i++) printf "x"; printf "\n[grid]\nlr = 0.1,0.2\n" }' >"$tmp/long.ini"
 expect "--config: a line over 4096 bytes is refused" 2 "$bin" sweep --config "$tmp/long.ini" --data xor --report "$tmp/x"

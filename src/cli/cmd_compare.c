@@ -319,17 +319,8 @@ int cmd_compare(int argc, char **argv)
         memcpy(g->value[0], g->name, len);
         g->value[0][len] = '\0';
     }
-    su.train = train;
-    su.val = val;
-    su.eval = ds.test ? ds.test : train;
-    s.eval_name = ds.test ? "test" : "training";
-    s.n_train = train->n;
-    s.n_val = val ? val->n : 0;
-    s.n_eval = su.eval->n;
-    if (rank == 0 && study_mkdir_p(o.report) != 0) {
-        fprintf(stderr, "tinymlp: cannot create the report folder '%s': %s\n", o.report, strerror(errno));
+    if (study_use_sets(&su, train, val, ds.test, rank == 0 ? o.report : NULL) != 0)
         goto done;
-    }
     if (!o.quiet && !o.json && rank == 0) {
         char samples[256];
         report_samples(samples, sizeof samples, &s);

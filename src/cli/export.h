@@ -65,5 +65,8 @@ void export_act_apply(FILE *f, const export_model *m, int i, const char *prefix,
 void export_link_apply(FILE *f, const export_model *m, const char *v);
 /* The libm functions the activations and link use, as text for the header's comment. */
 void export_libm_note(const export_model *m, char *buf, size_t size);
+/* Header comment lines naming what was folded into the dense layers (input scaling and
+ * standardisation, batch norm), float and int8 headers alike. */
+void export_folded_note(FILE *f, const export_model *m);
 
 #endif

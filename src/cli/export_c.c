@@ -214,6 +214,17 @@ int export_libm_mask(const export_model *m)
     return mask;
 }
 
+void export_folded_note(FILE *f, const export_model *m)
+{
+    if (m->prep_scale || m->prep_std)
+        fprintf(f, " * folded into layer 1: %s%s%s\n", m->prep_scale ? "the input scale" : "",
+                m->prep_scale && m->prep_std ? " and " : "",
+                m->prep_std ? "the input standardisation" : "");
+    for (int i = 0; i < m->n_layers; i++)
+        if (m->L[i].bn)
+            fprintf(f, " * folded into layer %d: its batch norm (running statistics)\n", i + 1);
+}
+
 void export_libm_note(const export_model *m, char *buf, size_t size)
 {
     int mask = 0, used = 0;
@@ -353,13 +364,7 @@ int export_c_float(FILE *f, const export_model *m, const export_info *info, tmlp
                " * model file sha256: %s\n"
                " * architecture: %s; loss %s\n",
             p, TINYMLP_VERSION, info->sha256, m->arch, tmlp_loss_name(m->loss));
-    if (m->prep_scale || m->prep_std)
-        fprintf(f, " * folded into layer 1: %s%s%s\n", m->prep_scale ? "the input scale" : "",
-                m->prep_scale && m->prep_std ? " and " : "",
-                m->prep_std ? "the input standardisation" : "");
-    for (i = 0; i < m->n_layers; i++)
-        if (m->L[i].bn)
-            fprintf(f, " * folded into layer %d: its batch norm (running statistics)\n", i + 1);
+    export_folded_note(f, m);
     fprintf(f, " * libm: %s\n"
                " * weights: %zu floats, %zu bytes; RAM for the forward pass: 2 x %d floats\n"
                " *   (%zu bytes) on the stack, nothing written but out\n"

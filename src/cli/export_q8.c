@@ -268,13 +268,7 @@ int export_c_int8(FILE *f, const export_model *m, export_q8 *q, const export_inf
                " * model file sha256: %s\n"
                " * architecture: %s; loss %s\n",
             p, TINYMLP_VERSION, info->sha256, m->arch, tmlp_loss_name(m->loss));
-    if (m->prep_scale || m->prep_std)
-        fprintf(f, " * folded into layer 1: %s%s%s\n", m->prep_scale ? "the input scale" : "",
-                m->prep_scale && m->prep_std ? " and " : "",
-                m->prep_std ? "the input standardisation" : "");
-    for (i = 0; i < m->n_layers; i++)
-        if (m->L[i].bn)
-            fprintf(f, " * folded into layer %d: its batch norm (running statistics)\n", i + 1);
+    export_folded_note(f, m);
     fprintf(f, " * quantised: per-output-channel symmetric int8 weights, int32 accumulators and biases;\n"
                " *   one input scale per layer, from %d calibration rows.\n",
             q->n_rows);

@@ -80,6 +80,10 @@ int study_check_report(const char *cmd, const char *data_arg, const char *report
 int study_prepare_data(const char *cmd, const char *data_name, cli_dataset *ds, double val_frac,
                        uint64_t seed0, int standardize, cli_prep *prep, tmlp_data **train,
                        tmlp_data **val);
+/* Hands the prepared sets to su and its study (evaluation on test, else on train), and, given
+ * a report folder (rank 0), creates it. 0, or -1 after one line naming the folder. */
+int study_use_sets(compare_setup *su, tmlp_data *train, tmlp_data *val, tmlp_data *test,
+                   const char *report);
 /* Marks the study in dir as run to the end. */
 int study_complete(const char *dir, tmlp_err *err);
 

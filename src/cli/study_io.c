@@ -418,3 +418,22 @@ int study_prepare_data(const char *cmd, const char *data_name, cli_dataset *ds, 
     }
     return 0;
 }
+
+int study_use_sets(compare_setup *su, tmlp_data *train, tmlp_data *val, tmlp_data *test,
+                   const char *report)
+{
+    cmp_study *s = su->s;
+    su->train = train;
+    su->val = val;
+    su->eval = test ? test : train;
+    s->eval_name = test ? "test" : "training";
+    s->n_train = train->n;
+    s->n_val = val ? val->n : 0;
+    s->n_eval = su->eval->n;
+    if (report && study_mkdir_p(report) != 0) {
+        fprintf(stderr, "tinymlp: cannot create the report folder '%s': %s\n", report,
+                strerror(errno));
+        return -1;
+    }
+    return 0;
+}
