@@ -39,8 +39,8 @@ fi
 args="$data --layers 32:relu --epochs 1 --grid lr=0.01,0.003 --grid batch=32,64 --seeds 2 --quiet"
 # shellcheck disable=SC2086
 "$bin" sweep $args --jobs 1 --report "$tmp/j1" >/dev/null 2>"$tmp/err" || bad "sweep --jobs 1"
-for np in 2 4; do
-    # -np 2 starts tinymlp-mpi itself; -np 4 the plain tinymlp, as the docs launch it, which
+for np in 2 3 4; do
+    # -np 2 and 3 (uneven: 8 runs over 3 ranks) start tinymlp-mpi itself; -np 4 the plain tinymlp, as the docs launch it, which
     # hands over to the tinymlp-mpi beside it
     launch=$mpibin; [ "$np" -eq 4 ] && launch=$bin
     # shellcheck disable=SC2086
