@@ -177,6 +177,52 @@ START_TEST(threaded_updates_match_one_thread)
 }
 END_TEST
 
+/* Subnormal moments are flushed to zero by the update (x86), on one thread and on a team, and
+ * the caller's own floating-point mode is left as it was. */
+START_TEST(subnormal_moments_are_flushed)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    const size_t n = 40000; /* three chunks: some run on the team's worker */
+    tmlp_team *team = tmlp_team_new(2, NULL);
+    ck_assert_ptr_nonnull(team);
+    float *p = malloc(n * sizeof *p), *g = calloc(n, sizeof *g), *m = malloc(n * sizeof *m);
+    float *v = malloc(n * sizeof *v);
+    ck_assert(p && g && m && v);
+    for (int kind = TMLP_OPT_MOMENTUM; kind <= TMLP_OPT_ADAMW; kind++) {
+        for (int threads = 1; threads <= 2; threads++) {
+            tmlp_optim_cfg c = tmlp_optim_defaults(kind);
+            tmlp_optim *o = tmlp_optim_new(&c, n, NULL);
+            ck_assert_ptr_nonnull(o);
+            tmlp_optim_set_team(o, threads == 2 ? team : NULL);
+            const float *om, *ov;
+            tmlp_optim_state(o, &om, &ov, NULL);
+            for (size_t i = 0; i < n; i++) {
+                p[i] = 0.5f;
+                m[i] = FLT_MIN / 8.0f; /* subnormal: 0.9 of it would stay subnormal */
+                v[i] = 1e-6f;
+            }
+            ck_assert_int_eq(tmlp_optim_set_state(o, m, ov ? v : NULL, 10, NULL), TMLP_OK);
+            ck_assert_int_eq(tmlp_optim_step(o, p, g), 1);
+            /* AdamW's decoupled decay still shrinks the weight; nothing else moves it */
+            const float want = kind == TMLP_OPT_ADAMW ? (1.0f - c.lr * c.weight_decay) * 0.5f : 0.5f;
+            for (size_t i = 0; i < n; i++)
+                ck_assert_msg(om[i] == 0.0f && p[i] == want, "%s on %d thread(s): element %zu: "
+                              "moment %g, parameter %.9g", tmlp_optim_name(kind), threads, i,
+                              (double)om[i], (double)p[i]);
+            tmlp_optim_free(o);
+        }
+    }
+    volatile float tiny = FLT_MIN, half = 0.5f;
+    ck_assert_msg(tiny * half > 0.0f, "the caller's thread was left flushing subnormals");
+    tmlp_team_free(team);
+    free(p);
+    free(g);
+    free(m);
+    free(v);
+#endif
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("optim");
@@ -187,6 +233,7 @@ static Suite *suite(void)
     TMLP_ADD(s, reset_and_lr_accessors);
     TMLP_ADD(s, step_reports_non_finite_parameters);
     TMLP_ADD(s, threaded_updates_match_one_thread);
+    TMLP_ADD(s, subnormal_moments_are_flushed);
     return s;
 }
 

@@ -56,7 +56,12 @@ void tmlp_optim_free(tmlp_optim *o);
 
 /* One update of param[0..n) from grad[0..n). Returns 1 when every parameter is finite after
  * it, 0 when the update made one inf or NaN (the update is applied either way: the check
- * rides along in the same pass, so a training loop needs no second scan to notice). */
+ * rides along in the same pass, so a training loop needs no second scan to notice).
+ * Subnormal values (magnitude below FLT_MIN, 1.2e-38) among the gradients, parameters and
+ * moments, and any the arithmetic would produce, count as 0 during the update (on x86:
+ * flush-to-zero and denormals-are-zero, set for the update only and restored): a moment
+ * decaying through that range otherwise slows the update up to twofold, and the difference
+ * to the step is below lr * 1.2e-38 / eps. */
 int tmlp_optim_step(tmlp_optim *o, float *param, const float *grad);
 
 /* Splits each update between the threads of `team` (tinymlp/team.h), borrowed: it must
