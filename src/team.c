@@ -289,10 +289,15 @@ unsigned tmlp_team_run(tmlp_team *p, tmlp_team_fn fn, void *ctx, size_t n, size_
     return atomic_load(&p->flags);
 }
 
+int tmlp_team_parts_for(int threads, int n, double work)
+{
+    int parts = 2 * threads < n / 16 ? 2 * threads : n / 16;
+    return threads < 2 || parts < 2 || work < 65536.0 ? 1 : parts;
+}
+
 int tmlp_team_parts(const tmlp_team *p, int n, double work)
 {
-    int threads = tmlp_team_threads(p), parts = 2 * threads < n / 16 ? 2 * threads : n / 16;
-    return threads < 2 || parts < 2 || work < 65536.0 ? 1 : parts;
+    return tmlp_team_parts_for(tmlp_team_threads(p), n, work);
 }
 
 typedef struct blocks_job {

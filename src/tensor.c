@@ -76,7 +76,12 @@ static void gemm_block(void *ctx, int lo, int hi)
 
 int tmlp_gemm_parts(const tmlp_team *team, int n, double macs)
 {
-    return openblas_get_num_threads() > 1 ? 1 : tmlp_team_parts(team, n, macs);
+    if (openblas_get_num_threads() > 1)
+        return 1;
+    if (tmlp_team_threads(team) > 1)
+        return tmlp_team_parts(team, n, macs);
+    int two = tmlp_team_parts_for(2, n, macs);
+    return two > 1 && macs / two <= TMLP_SMALL_BLOCK_MACS ? two : 1;
 }
 
 int tmlp_gemm_team(tmlp_team *team, int split, int ta, int tb, float alpha, tmlp_mat a,

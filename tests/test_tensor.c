@@ -145,12 +145,57 @@ START_TEST(team_gemm_matches_reference)
 }
 END_TEST
 
+/* One thread cuts a small product (blocks of at most 2^20 multiply-adds) into the blocks a
+ * team of two uses, so the two give the same bits; a large product runs whole, as one
+ * OpenBLAS call. */
+START_TEST(one_thread_cuts_small_products_like_a_team_of_two)
+{
+    tmlp_rng r;
+    tmlp_rng_seed(&r, 11, 0);
+    tmlp_blas_threads(1);
+    tmlp_team *two = tmlp_team_new(2, NULL);
+    ck_assert_ptr_nonnull(two);
+    /* MNIST's 784-128 layer at batch 32: Z = X·Wᵀ by columns, dW = dZᵀ·X by rows */
+    const int batch = 32, units = 128, n_in = 784;
+    float *x = malloc((size_t)batch * n_in * sizeof *x), *w = malloc((size_t)units * n_in * sizeof *w);
+    float *z1 = malloc((size_t)batch * units * sizeof *z1), *z2 = malloc((size_t)batch * units * sizeof *z2);
+    float *d1 = malloc((size_t)units * n_in * sizeof *d1), *d2 = malloc((size_t)units * n_in * sizeof *d2);
+    ck_assert(x && w && z1 && z2 && d1 && d2);
+    fill(&r, x, batch * n_in);
+    fill(&r, w, units * n_in);
+    tmlp_mat X = tmlp_mat_view(x, batch, n_in), W = tmlp_mat_view(w, units, n_in);
+    ck_assert_int_eq(tmlp_gemm_team(NULL, TMLP_SPLIT_COLS, 0, 1, 1.0f, X, W, 0.0f,
+                                    tmlp_mat_view(z1, batch, units)), TMLP_OK);
+    ck_assert_int_eq(tmlp_gemm_team(two, TMLP_SPLIT_COLS, 0, 1, 1.0f, X, W, 0.0f,
+                                    tmlp_mat_view(z2, batch, units)), TMLP_OK);
+    ck_assert(memcmp(z1, z2, (size_t)batch * units * sizeof *z1) == 0);
+    tmlp_mat dZ = tmlp_mat_view(z1, batch, units);
+    ck_assert_int_eq(tmlp_gemm_team(NULL, TMLP_SPLIT_ROWS, 1, 0, 1.0f, dZ, X, 0.0f,
+                                    tmlp_mat_view(d1, units, n_in)), TMLP_OK);
+    ck_assert_int_eq(tmlp_gemm_team(two, TMLP_SPLIT_ROWS, 1, 0, 1.0f, dZ, X, 0.0f,
+                                    tmlp_mat_view(d2, units, n_in)), TMLP_OK);
+    ck_assert(memcmp(d1, d2, (size_t)units * n_in * sizeof *d1) == 0);
+    /* 128 x 128 x 784: blocks of 3.2M multiply-adds, so one thread runs it whole */
+    float *big = malloc((size_t)units * n_in * sizeof *big);
+    ck_assert_ptr_nonnull(big);
+    fill(&r, big, units * n_in);
+    tmlp_mat B = tmlp_mat_view(big, units, n_in);
+    ck_assert_int_eq(tmlp_gemm_team(NULL, TMLP_SPLIT_COLS, 0, 1, 1.0f, B, W, 0.0f,
+                                    tmlp_mat_view(d1, units, units)), TMLP_OK);
+    ck_assert_int_eq(tmlp_gemm(0, 1, 1.0f, B, W, 0.0f, tmlp_mat_view(d2, units, units)), TMLP_OK);
+    ck_assert(memcmp(d1, d2, (size_t)units * units * sizeof *d1) == 0);
+    tmlp_team_free(two);
+    free(x); free(w); free(z1); free(z2); free(d1); free(d2); free(big);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("tensor");
     TMLP_ADD(s, gemm_matches_reference_in_every_transpose_form);
     TMLP_ADD(s, gemm_respects_row_stride);
     TMLP_ADD(s, team_gemm_matches_reference);
+    TMLP_ADD(s, one_thread_cuts_small_products_like_a_team_of_two);
     TMLP_ADD(s, gemm_rejects_mismatched_shapes);
     TMLP_ADD(s, beta_zero_ignores_nan_in_output);
     TMLP_ADD(s, norm2_is_euclidean);

@@ -14,7 +14,10 @@
  * where it may not, sleeps at once). A team runs one job at a time: two nets trained at once
  * on different threads need a team each. Which thread does which block changes nothing: the
  * update's result is the same bits for any team size; a GEMM split into blocks can differ from
- * the unsplit product in the last bits, as it can with OpenBLAS's own threads. */
+ * the unsplit product in the last bits, as it can with OpenBLAS's own threads. One thread (a
+ * NULL team) cuts small products (blocks of at most 2^20 multiply-adds) into the blocks a
+ * team of two uses, which is faster there, so small nets train to the same bits on one thread
+ * and on two. */
 #ifndef TINYMLP_TEAM_H
 #define TINYMLP_TEAM_H
 
