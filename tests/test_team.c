@@ -151,6 +151,43 @@ START_TEST(a_team_on_one_cpu_finishes_every_job)
 }
 END_TEST
 
+/* A worker that can only run when the caller stops (all on one CPU, so each shared job costs
+ * a wake-up the job does not repay): the trials between the team and the caller alone choose
+ * the caller, and jobs run alone do each element once and return the chunks' flags, as shared
+ * ones do. */
+START_TEST(trials_choose_the_caller_alone_when_the_team_loses)
+{
+    cpu_set_t all, one;
+    ck_assert_int_eq(sched_getaffinity(0, sizeof all, &all), 0);
+    CPU_ZERO(&one);
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &all)) {
+            CPU_SET(c, &one);
+            break;
+        }
+    ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0); /* inherited by the worker */
+    tmlp_team *p = tmlp_team_new(2, NULL);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(tmlp_team_get_stats(p).trials, 0);
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    tmlp_team_stats st;
+    do { /* a trial takes 25 ms of each kind; give it up to 10 s on a loaded machine */
+        jobs_do_each_element(p, 4096, 256, 200, 0);
+        st = tmlp_team_get_stats(p);
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    } while (st.trials < 3 && t.tv_sec - t0.tv_sec < 10);
+    ck_assert_msg(st.trials >= 3, "only %ld trials in 10 s", st.trials);
+    ck_assert_msg(st.trials_alone >= 1 && st.jobs_alone > 0, "%ld of %ld trials chose the "
+                  "caller alone (%ld jobs alone, %ld shared)", st.trials_alone, st.trials,
+                  st.jobs_alone, st.jobs_shared);
+    ck_assert_int_gt(st.jobs_shared, 0); /* the team's own trials */
+    tmlp_team_free(p);
+    ck_assert_int_eq(sched_setaffinity(0, sizeof all, &all), 0);
+    ck_assert_int_eq(tmlp_team_get_stats(NULL).jobs_shared, 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("team");
@@ -160,6 +197,7 @@ static Suite *suite(void)
     TMLP_ADD(s, bad_counts_are_refused);
     TMLP_ADD(s, sleeping_workers_wake);
     TMLP_ADD(s, a_team_on_one_cpu_finishes_every_job);
+    TMLP_ADD(s, trials_choose_the_caller_alone_when_the_team_loses);
     return s;
 }
 
