@@ -275,22 +275,22 @@ void targets_report(const targets *t, cJSON *out)
     printf("\nIssue 20 targets (PASS: the measured value, unrounded, is within the target; "
            "-: not measured):\n");
     if (isnan(t->a_one_floor))
-        snprintf(text, sizeof text, "A, 1 thread: not measured (target <= 1.3)");
+        snprintf(text, sizeof text, "A, 1 thread: not measured (target ≤ 1.3)");
     else
         snprintf(text, sizeof text, "A, 1 thread: %.2f× its one-thread floor (target ≤ 1.3)",
                  t->a_one_floor);
     target(out, "A one thread / one-thread floor", text, t->a_one_floor, 1.3);
 
     if (isnan(t->a_multi_one))
-        snprintf(text, sizeof text, "A, T threads, %s free: not measured (T = %d)", cores,
-                 t->a_threads);
+        snprintf(text, sizeof text, "A, T threads, %s free: not measured%s (target ≤ 0.7)",
+                 cores, t->a_threads == 1 ? " (T = 1)" : "");
     else
         snprintf(text, sizeof text, "A, %d threads, %s free: %.2f× one thread (target ≤ 0.7)",
                  t->a_threads, cores, t->a_multi_one);
     target(out, "A T threads / one thread, machine free", text, t->a_multi_one, 0.7);
 
     if (isnan(t->a_busy))
-        snprintf(text, sizeof text, "A, T threads, one core busy: not measured (--busy)");
+        snprintf(text, sizeof text, "A, T threads, one core busy: not measured (target ≤ 1.1)");
     else
         snprintf(text, sizeof text,
                  "A, %d threads, one core busy: %.2f× one thread (target ≤ 1.1)", t->a_threads,
@@ -300,14 +300,14 @@ void targets_report(const targets *t, cJSON *out)
         printf("    (for context, no target: A, 1 thread, one core busy / free: %.2f×)\n",
                t->a_busy_free);
     if (isnan(t->b_best_floor))
-        snprintf(text, sizeof text, "B, T threads: not measured");
+        snprintf(text, sizeof text, "B, T threads: not measured (target ≤ 1.1)");
     else
         snprintf(text, sizeof text, "B, %d thread%s: %.2f× its floor (target ≤ 1.1)",
                  t->b_threads, t->b_threads == 1 ? "" : "s", t->b_best_floor);
     target(out, "B T threads / best floor", text, t->b_best_floor, 1.1);
 
     if (isnan(t->allocs_step))
-        snprintf(text, sizeof text, "allocations per step: not measured");
+        snprintf(text, sizeof text, "allocations per step: not measured (target 0)");
     else
         snprintf(text, sizeof text, "allocations per step: %.4g (target 0)", t->allocs_step);
     target(out, "allocations per step", text, t->allocs_step, 0.0);
