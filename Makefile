@@ -108,16 +108,19 @@ $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libtinymlp.a
 	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(BUILD)/libtinymlp.a $(LDFLAGS) $(TEST_LDFLAGS) $(CHECK_LIBS) $(LIBS)
 
 # Speed against the GEMM floor and PyTorch (python3-torch), side by side in one run.
-$(BUILD)/bench/bench: bench/bench.c $(BUILD)/libtinymlp.a
+# bench.c's helpers (the floor, the CPU, --busy's competitor; --profile and --replay) are
+# compiled with it; bench.h, which they share, is named here.
+BENCH_SRC := bench/bench.c bench/bench_floor.c bench/bench_modes.c
+$(BUILD)/bench/bench: $(BENCH_SRC) bench/bench.h $(BUILD)/libtinymlp.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(BUILD)/libtinymlp.a $(LDFLAGS) \
+	$(CC) $(ALL_CFLAGS) -o $@ $(BENCH_SRC) $(BUILD)/libtinymlp.a $(LDFLAGS) \
 	    -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=tmlp_gemm_team \
 	    -Wl,--wrap=tmlp_skip_forward,--wrap=tmlp_skip_backward $(LIBS)
 
 bench: data
 	@scripts/deps.sh build bench
 	@$(MAKE) --no-print-directory $(BUILD)/bench/bench
-	$(BUILD)/bench/bench $(BENCH_ARGS)
+	$(BUILD)/bench/bench --busy $(BENCH_ARGS)
 	/usr/bin/python3 bench/torch_ref.py bench/results.json
 
 # Single-row latency of exported headers against tmlp_net_predict (docs/deploy.md), in one run:

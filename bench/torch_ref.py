@@ -2,12 +2,17 @@
 """torch_ref.py: the peer run for `make bench`.
 
 Trains the configurations bench/bench.c measured (read from bench/results.json) in PyTorch on
-the CPU, with the same data, batch sizes, optimizer, epoch counts and thread count, then adds
-PyTorch's figures and tinymlp's speed-ups to results.json and prints the comparison table.
-Seconds per epoch are medians after one warm-up epoch, as in bench.c; where bench.c averaged
-test accuracy over several seeds, so does this: the extra seeds untimed, in parallel processes
-of one thread each. The timed run has as many threads as there are CPUs (PyTorch's own
-default), tinymlp what it chose per configuration.
+the CPU, with the same data, batch sizes, optimizer and epoch counts, then adds PyTorch's
+figures and tinymlp's speed-ups to results.json, prints the comparison tables and, last, the
+issue-20 targets bench.c computed (from results.json).
+Speed: each configuration is timed on 1 thread and on T threads (torch.set_num_threads), T
+being the thread count of tinymlp's multi-thread run of it (team_threads), or, where tinymlp
+trains on one thread, every CPU (PyTorch's own default; "threads" in results.json). The two
+PyTorch runs are interleaved epoch by epoch, as in bench.c, each with its own random stream.
+Seconds per epoch are medians after one warm-up epoch. tinymlp is quoted against PyTorch's
+faster setting: tinymlp on 1 thread against it, and tinymlp on T threads against it.
+Accuracy: where bench.c averaged test accuracy over several seeds, so does this (seed 1 is the
+timed T-thread run; the other seeds untimed, in parallel processes of one thread each).
 The networks start the way tinymlp's do (He-uniform weights before ReLU, Glorot-uniform before
 anything else, zero biases), so that the accuracies compare the same model trained by the two
 frameworks; the accuracy with PyTorch's own default initialisation, U(+-1/sqrt(fan_in)) for
@@ -75,35 +80,74 @@ def init_like_tinymlp(lin, act):
         lin.bias.zero_()
 
 
-def run(cfg, data, seed=1, like_tinymlp=True):
-    torch.manual_seed(seed)
+def setup(cfg, data):
+    """The training and test tensors, output width, loss and learning rate of cfg."""
     if cfg["data"] == "xor":
         x = torch.tensor([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=torch.float32)
         y = torch.tensor([[0], [1], [1], [0]], dtype=torch.float32)
-        xt, yt, n_out, loss_fn, lr = x, y, 1, torch.nn.BCEWithLogitsLoss(), 0.05
-    else:
-        x, y, xt, yt = data
-        x, y = x[: cfg["train_rows"]], y[: cfg["train_rows"]]
-        n_out, loss_fn, lr = 10, torch.nn.CrossEntropyLoss(), 1e-3
-    model = build(x.shape[1], cfg["layers"], n_out, like_tinymlp)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    n, b = x.shape[0], cfg["batch"]
-    times = []
-    for _ in range(1 + cfg["epochs_measured"]):
-        perm = torch.randperm(n)
-        t0 = time.perf_counter()
-        for i in range(0, n, b):
-            sel = perm[i:i + b]
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model(x[sel]), y[sel])
-            loss.backward()
-            opt.step()
-        times.append(time.perf_counter() - t0)
+        return x, y, x, y, 1, torch.nn.BCEWithLogitsLoss(), 0.05
+    x, y, xt, yt = data
+    return (x[: cfg["train_rows"]], y[: cfg["train_rows"]], xt, yt, 10,
+            torch.nn.CrossEntropyLoss(), 1e-3)
+
+
+def epoch(model, opt, loss_fn, x, y, b):
+    """One epoch in a random order (from torch's global generator); its seconds."""
+    n = x.shape[0]
+    perm = torch.randperm(n)
+    t0 = time.perf_counter()
+    for i in range(0, n, b):
+        sel = perm[i:i + b]
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x[sel]), y[sel])
+        loss.backward()
+        opt.step()
+    return time.perf_counter() - t0
+
+
+def test_accuracy(model, xt, yt, n_out):
     with torch.no_grad():
         out = model(xt)
-        acc = ((out > 0).float() == yt).float().mean().item() if n_out == 1 else \
+        return ((out > 0).float() == yt).float().mean().item() if n_out == 1 else \
             (out.argmax(1) == yt).float().mean().item()
-    return statistics.median(times[1:]), acc
+
+
+def run(cfg, data, seed=1, like_tinymlp=True):
+    """cfg trained from seed on the current thread count: median s/epoch, test accuracy."""
+    torch.manual_seed(seed)
+    x, y, xt, yt, n_out, loss_fn, lr = setup(cfg, data)
+    model = build(x.shape[1], cfg["layers"], n_out, like_tinymlp)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    times = [epoch(model, opt, loss_fn, x, y, cfg["batch"])
+             for _ in range(1 + cfg["epochs_measured"])]
+    return statistics.median(times[1:]), test_accuracy(model, xt, yt, n_out)
+
+
+def run_settings(cfg, data, settings, seed=1):
+    """cfg trained from seed once per thread count in settings, the runs interleaved epoch by
+    epoch (the order alternating from round to round), each on its own copy of torch's random
+    stream, so that each run is the one run() would make. Per setting: the epoch times, the
+    median over the epochs after the warm-up, and the test accuracy."""
+    x, y, xt, yt, n_out, loss_fn, lr = setup(cfg, data)
+    runs = []
+    for t in settings:
+        torch.manual_seed(seed)
+        model = build(x.shape[1], cfg["layers"], n_out)
+        runs.append({"threads": t, "model": model, "times": [], "rng": torch.get_rng_state(),
+                     "opt": torch.optim.Adam(model.parameters(), lr=lr)})
+    for k in range(1 + cfg["epochs_measured"]):
+        for r in (runs if k % 2 == 0 else runs[::-1]):
+            torch.set_num_threads(r["threads"])
+            torch.set_rng_state(r["rng"])
+            r["times"].append(epoch(r["model"], r["opt"], loss_fn, x, y, cfg["batch"]))
+            r["rng"] = torch.get_rng_state()
+    out = {}
+    for r in runs:
+        torch.set_num_threads(r["threads"])
+        out[r["threads"]] = {"epoch_seconds": statistics.median(r["times"][1:]),
+                             "epoch_seconds_all": r["times"],
+                             "test_accuracy": test_accuracy(r["model"], xt, yt, n_out)}
+    return out
 
 
 _DATA = {}
@@ -160,45 +204,68 @@ def same_steps(data, steps=300):
 def main():
     path = sys.argv[1] if len(sys.argv) > 1 else "bench/results.json"
     res = json.load(open(path))
-    torch.set_num_threads(res["threads"])
     data = mnist()
-    print(f"\nPyTorch {torch.__version__} on the CPU, {res['threads']} thread(s), same configurations:\n")
-    print("Accuracies are means over seeds 1..n in each (the two frameworks draw differently, so\n"
-          "seed k is not the same run in both). torch acc: started the way\n"
-          "tinymlp starts; (default): PyTorch's own initialisation, over the first "
-          f"{MAX_DEFAULT_SEEDS} seeds at most.\n"
-          "difference: tinymlp's mean minus PyTorch's, +- its standard error.\n")
-    print(f"{'config':8} {'torch s/ep':>11} {'tinymlp s/ep':>13} {'speed-up':>9} "
-          f"{'torch acc':>10} {'(default)':>10} {'tinymlp acc':>12} {'difference':>14} {'n':>3} "
-          f"{'/oblas floor':>13} {'/best floor':>12}")
-    peer = []
+    print(f"\nPyTorch {torch.__version__} on the CPU, same configurations, each on 1 thread and on T "
+          f"threads\n(T: as tinymlp's multi-thread run; {res['threads']} where tinymlp trains on "
+          "one thread), interleaved epoch by epoch.\nspeed-up: PyTorch's faster setting "
+          "(best) / tinymlp, tinymlp on 1 thread and on T threads.\n")
+    print(f"{'config':8} {'T':>2} {'torch 1 thr':>12} {'torch T thr':>12} {'best':>6} "
+          f"{'tinymlp 1 thr':>14} {'speed-up':>9} {'tinymlp T thr':>14} {'speed-up':>9}")
+    peer, timed = [], []
     for cfg in res["tinymlp"]:
         cfg_t = dict(cfg)
         if cfg["data"] == "xor":
             cfg_t["epochs_measured"] = min(cfg["epochs_measured"], 200)  # per-step overhead dominates
-        secs, acc = run(cfg_t, data)
-        # the same seeds as tinymlp's accuracy (its test_accuracy is their mean); timed once
+        t_multi = cfg.get("team_threads", 1)
+        if t_multi <= 1:
+            t_multi = res["threads"]
+        settings = sorted({1, t_multi})
+        by = run_settings(cfg_t, data, settings)
+        best_t = min(settings, key=lambda t: by[t]["epoch_seconds"])
+        best = by[best_t]["epoch_seconds"]
+        ours_1 = cfg["one_thread"]["epoch_seconds"]
+        multi = cfg.get("team_threads", 1) > 1
+        ours_t = cfg["epoch_seconds"] if multi else None
+        entry = {"config": cfg["config"], "threads_compared": settings,
+                 "by_threads": {str(t): by[t] for t in settings},
+                 "epoch_seconds": best, "best_threads": best_t,
+                 "tinymlp_one_thread_speedup": best / ours_1,
+                 "tinymlp_speedup": best / cfg["epoch_seconds"]}
+        print(f"{cfg['config']:8} {t_multi:2d} {by[1]['epoch_seconds']:12.3f} "
+              f"{by[t_multi]['epoch_seconds']:12.3f} {str(best_t) + ' thr':>6} {ours_1:14.3f} "
+              f"{best / ours_1:8.1f}x "
+              + (f"{ours_t:14.3f} {best / ours_t:8.1f}x" if multi else f"{'-':>14} {'-':>9}"),
+              flush=True)
+        peer.append(entry)
+        timed.append((cfg, cfg_t, by[t_multi]["test_accuracy"]))
+
+    print("\nAccuracies are means over seeds 1..n in each (the two frameworks draw differently, so\n"
+          "seed k is not the same run in both). torch acc: started the way\n"
+          "tinymlp starts; (default): PyTorch's own initialisation, over the first "
+          f"{MAX_DEFAULT_SEEDS} seeds at most.\n"
+          "difference: tinymlp's mean minus PyTorch's, +- its standard error.\n")
+    print(f"{'config':8} {'torch acc':>10} {'(default)':>10} {'tinymlp acc':>12} {'difference':>14} "
+          f"{'n':>3} {'/1thr floor':>12} {'/best floor':>12}")
+    for (cfg, cfg_t, acc), entry in zip(timed, peer):
+        # the same seeds as tinymlp's accuracy (its test_accuracy is their mean); seed 1 timed
         n_seeds = len(cfg.get("test_accuracy_seeds", [0]))
+        torch.set_num_threads(res["threads"])
         accs = [acc] + accuracies(cfg_t, range(2, n_seeds + 1), True, res["threads"])
         acc, acc_se = mean_se(accs)
         accs_default = accuracies(cfg_t, range(1, min(n_seeds, MAX_DEFAULT_SEEDS) + 1), False,
                                   res["threads"])
         acc_default = statistics.mean(accs_default)
         ours, ours_se = mean_se(cfg.get("test_accuracy_seeds", [cfg["test_accuracy"]]))
-        speedup = secs / cfg["epoch_seconds"]
-        peer.append({"config": cfg["config"], "epoch_seconds": secs, "test_accuracy": acc,
-                     "test_accuracy_stderr": acc_se, "test_accuracy_seeds": accs,
-                     "test_accuracy_default_init": acc_default,
-                     "test_accuracy_default_init_seeds": accs_default,
-                     "tinymlp_speedup": speedup})
+        entry.update({"test_accuracy": acc, "test_accuracy_stderr": acc_se,
+                      "test_accuracy_seeds": accs, "test_accuracy_default_init": acc_default,
+                      "test_accuracy_default_init_seeds": accs_default})
         # seed k of one framework and seed k of the other share nothing: unpaired samples
         gap = f"{100 * (ours - acc):+.2f}"
         if n_seeds > 1:
             gap += f" +- {100 * (ours_se ** 2 + acc_se ** 2) ** 0.5:.2f}"
-        print(f"{cfg['config']:8} {secs:11.3f} {cfg['epoch_seconds']:13.3f} {speedup:8.1f}x "
-              f"{100 * acc:9.2f}% {100 * acc_default:9.2f}% {100 * ours:11.2f}% {gap:>14} "
-              f"{n_seeds:3d} {cfg['ratio_to_openblas_floor']:12.2f}x {cfg['ratio_to_floor']:11.2f}x",
-              flush=True)
+        print(f"{cfg['config']:8} {100 * acc:9.2f}% {100 * acc_default:9.2f}% {100 * ours:11.2f}% "
+              f"{gap:>14} {n_seeds:3d} {cfg['one_thread']['ratio_to_floor']:11.2f}x "
+              f"{cfg['ratio_to_floor']:11.2f}x", flush=True)
     diff, biggest = same_steps(data)
     print(f"\nSame start, same 300 batches (config A, Adam): the final weights differ by at most "
           f"{diff:.2g} (largest weight {biggest:.2g})")
@@ -212,6 +279,21 @@ def main():
         os.fsync(f.fileno())
     os.replace(tmp, path)
     print(f"\nwritten to {path}")
+    summary(res)
+
+
+def summary(res):
+    """The issue-20 targets as bench.c measured and judged them (results.json "summary")."""
+    cpu = res.get("cpu", {})
+    print(f"\nIssue 20 targets, {cpu.get('model_name', '?')} (family {cpu.get('family', '?')}, "
+          f"model {cpu.get('model', '?')}; {cpu.get('microarch_inferred') or 'microarchitecture unknown'}"
+          f"{', inferred' if cpu.get('microarch_inferred') else ''}):")
+    for t in res.get("summary", []):
+        print(f"  {t['text']:<66} {t['verdict']}")
+    busy = res.get("busy")
+    if busy:
+        print(f"    (for context, no target: A, 1 thread, one core busy / free: "
+              f"{busy['one_thread_busy_over_free']:.2f}\u00d7)")
 
 
 if __name__ == "__main__":
