@@ -35,17 +35,21 @@ double median(double *v, int n);   /* sorts v */
 enum { FLOOR_BLAS1, FLOOR_BLAS2, FLOOR_TEAM2, FLOOR_WAYS };
 extern const char *const floor_way_name[FLOOR_WAYS];
 
-/* The GEMMs of one training epoch of spec on n rows, timed alone, run by team (NULL: whole
- * products through OpenBLAS on however many threads it has); INFINITY without memory. */
-double gemm_floor(const tmlp_net_spec *spec, int n, int batch, tmlp_team *team);
+/* The GEMMs of one training epoch of spec on n rows, timed alone, run by team (NULL and
+ * whole: whole products through OpenBLAS on however many threads it has; NULL and !whole:
+ * cut as one-thread training cuts them, small products in a team of two's blocks);
+ * INFINITY without memory. */
+double gemm_floor(const tmlp_net_spec *spec, int n, int batch, tmlp_team *team, int whole);
 
 /* The floors measured after one epoch. one: OpenBLAS on one thread, whole products, no team.
  * With all set, also OpenBLAS on two threads of its own and a team of two (team2) splitting
  * the products; blas is the faster OpenBLAS way, best the fastest of all, way which one.
- * Without all, blas = best = one. Leaves OpenBLAS on one thread. */
+ * Without all, blas = best = one, and one_cut is one thread with the products cut as
+ * one-thread training cuts them (NAN with all). Leaves OpenBLAS on one thread. */
 typedef struct floors {
     double one, blas, best;
     int way;
+    double one_cut;
 } floors;
 floors measure_floors(const tmlp_net_spec *spec, int n, int batch, int all, tmlp_team *team2);
 
@@ -69,6 +73,7 @@ void competitor_stop(pid_t pid);
  * prints them, from the figures bench.c measured (NAN: not measured). */
 typedef struct targets {
     double a_one_floor;    /* A, 1 thread: epoch / one-thread floor */
+    double a_one_cut;      /* A, 1 thread: epoch / one-thread floor of products cut as trained */
     double a_one_free_s;   /* A, 1 thread, machine free: seconds per epoch (for --busy) */
     int a_threads;         /* T for A (1: no multi-thread run) */
     double a_multi_one;    /* A, T threads / 1 thread, machine free */

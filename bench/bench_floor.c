@@ -40,7 +40,18 @@ const char *const floor_way_name[FLOOR_WAYS] = { "openblas-1", "openblas-2", "te
  * layer, dW = dZᵀ·X for every layer, dX = dZ·W for every layer but the first. Each layer has
  * its own matrices, as in the net (a single shared set would sit in cache and flatter the
  * floor); a layer's Z is the next layer's X, and dX lands in the layer below's dZ. */
-double gemm_floor(const tmlp_net_spec *spec, int n, int batch, tmlp_team *team)
+/* One product of the floor: split by the team, or with none whole through OpenBLAS (whole)
+ * or cut the way one-thread training cuts it (tmlp_gemm_team with no team). */
+static void floor_gemm(tmlp_team *team, int whole, int split, int ta, int tb, float beta,
+                       tmlp_mat a, tmlp_mat b, tmlp_mat c)
+{
+    if (!team && whole)
+        tmlp_gemm(ta, tb, 1.0f, a, b, beta, c);
+    else
+        tmlp_gemm_team(team, split, ta, tb, 1.0f, a, b, beta, c);
+}
+
+double gemm_floor(const tmlp_net_spec *spec, int n, int batch, tmlp_team *team, int whole)
 {
     enum { MAX_LAYERS = 64 };
     const int nl = spec->n_layers < MAX_LAYERS ? spec->n_layers : MAX_LAYERS;
@@ -69,20 +80,19 @@ double gemm_floor(const tmlp_net_spec *spec, int n, int batch, tmlp_team *team)
             for (int i = 0, n_in = spec->n_in; i < nl; n_in = spec->layer[i++].units) {
                 int n_out = spec->layer[i].units;
                 tmlp_mat X = tmlp_mat_view(i ? z[i - 1] : x0, rows, n_in);
-                tmlp_gemm_team(team, TMLP_SPLIT_COLS, TMLP_NOTRANS, TMLP_TRANS, 1.0f, X,
-                               tmlp_mat_view(w[i], n_out, n_in), 1.0f,
-                               tmlp_mat_view(z[i], rows, n_out));
+                floor_gemm(team, whole, TMLP_SPLIT_COLS, TMLP_NOTRANS, TMLP_TRANS, 1.0f, X,
+                           tmlp_mat_view(w[i], n_out, n_in), tmlp_mat_view(z[i], rows, n_out));
             }
             for (int i = nl - 1; i >= 0; i--) {
                 int n_out = spec->layer[i].units, n_in = i ? spec->layer[i - 1].units : spec->n_in;
                 tmlp_mat X = tmlp_mat_view(i ? z[i - 1] : x0, rows, n_in);
                 tmlp_mat dZ = tmlp_mat_view(dz[i], rows, n_out);
-                tmlp_gemm_team(team, TMLP_SPLIT_ROWS, TMLP_TRANS, TMLP_NOTRANS, 1.0f, dZ, X, 0.0f,
-                               tmlp_mat_view(dw[i], n_out, n_in));
+                floor_gemm(team, whole, TMLP_SPLIT_ROWS, TMLP_TRANS, TMLP_NOTRANS, 0.0f, dZ, X,
+                           tmlp_mat_view(dw[i], n_out, n_in));
                 if (i > 0)
-                    tmlp_gemm_team(team, TMLP_SPLIT_COLS, TMLP_NOTRANS, TMLP_NOTRANS, 1.0f, dZ,
-                                   tmlp_mat_view(w[i], n_out, n_in), 0.0f,
-                                   tmlp_mat_view(dz[i - 1], rows, n_in));
+                    floor_gemm(team, whole, TMLP_SPLIT_COLS, TMLP_NOTRANS, TMLP_NOTRANS, 0.0f, dZ,
+                               tmlp_mat_view(w[i], n_out, n_in),
+                               tmlp_mat_view(dz[i - 1], rows, n_in));
             }
         }
     }
@@ -96,11 +106,15 @@ double gemm_floor(const tmlp_net_spec *spec, int n, int batch, tmlp_team *team)
 
 floors measure_floors(const tmlp_net_spec *spec, int n, int batch, int all, tmlp_team *team2)
 {
-    floors f = { INFINITY, INFINITY, INFINITY, FLOOR_BLAS1 };
+    floors f = { INFINITY, INFINITY, INFINITY, FLOOR_BLAS1, NAN };
     double blas2 = 0.0;
+    if (!all) {
+        tmlp_blas_threads(1);
+        f.one_cut = gemm_floor(spec, n, batch, NULL, 0);
+    }
     for (int way = 0; way < (all ? FLOOR_WAYS : 1); way++) {
         tmlp_blas_threads(way == FLOOR_BLAS2 ? 2 : 1);
-        double t = gemm_floor(spec, n, batch, way == FLOOR_TEAM2 ? team2 : NULL);
+        double t = gemm_floor(spec, n, batch, way == FLOOR_TEAM2 ? team2 : NULL, 1);
         if (way == FLOOR_BLAS1)
             f.one = t;
         if (way == FLOOR_BLAS2)
@@ -280,6 +294,9 @@ void targets_report(const targets *t, cJSON *out)
         snprintf(text, sizeof text, "A, 1 thread: %.2f× its one-thread floor (target ≤ 1.3)",
                  t->a_one_floor);
     target(out, "A one thread / one-thread floor", text, t->a_one_floor, 1.3);
+    if (!isnan(t->a_one_cut))
+        printf("    (for context, no target: A, 1 thread, against the same GEMMs cut into blocks "
+               "as one-thread training cuts them: %.2f×)\n", t->a_one_cut);
 
     if (isnan(t->a_multi_one))
         snprintf(text, sizeof text, "A, T threads, %s free: not measured%s (target ≤ 0.7)",

@@ -269,7 +269,7 @@ int tmlp_optim_step(tmlp_optim *o, float *param, const float *grad)
         j.coupled_wd = decoupled ? 0.0f : wd;
         j.shrink = decoupled ? 1.0f - lr * wd : 1.0f;
     }
-    return !tmlp_team_run(o->team, step_chunk, &j, o->n, CHUNK);
+    return !tmlp_team_run(o->team, step_chunk, &j, o->n, tmlp_team_chunk(o->team, o->n, CHUNK));
 }
 
 void tmlp_optim_set_team(tmlp_optim *o, tmlp_team *team) { o->team = team; }

@@ -35,9 +35,11 @@
 /* Choosing between the team and the caller alone (see pace) */
 #define TRIAL_NS 25000000L      /* each trial: at least 25 ms of jobs... */
 #define TRIAL_JOBS 64           /* ...and 64 jobs (a few steps of a large net) */
+#define WARM_NS 2000000L        /* after the first 2 ms of its jobs (caches refilled) */
 #define GAP_NS 5000000L         /* a pause between jobs longer than this restarts a trial */
 #define HOLD_MIN_NS 100000000L  /* the choice holds 100 ms, */
-#define HOLD_MAX_NS 1600000000L /* doubling while the trials agree, up to 1.6 s */
+#define HOLD_MAX_NS 1600000000L /* doubling while the trials agree, up to 1.6 s; */
+#define CLEAR_WIN 1.25          /* at once, when the winner was this much faster */
 enum { TRY_TEAM, TRY_SOLO, HOLD };
 
 /* Each thread owns a run of a job's chunks: thread t (the caller is 0, worker i is i + 1)
@@ -76,11 +78,12 @@ struct tmlp_team {
     /* The caller's own bookkeeping, which only the caller's thread touches (see pace). */
     int phase;                 /* TRY_TEAM, TRY_SOLO or HOLD */
     int solo;                  /* HOLD: the caller runs every job alone */
-    long trial_start_ns;       /* when the trial's first job began */
-    long trial_jobs;           /* jobs begun in the trial so far */
+    long trial_start_ns;       /* when the trial's first counted job began (or may begin) */
+    long trial_jobs;           /* jobs begun and counted in the trial so far; -1 warming up */
     long last_end_ns;          /* when the last job ended */
     long hold_until_ns, hold_ns;
     double team_ns_per_job;    /* the last team trial's pace */
+    int no_trials;             /* tmlp_team_set_trials(team, 0): always share */
     tmlp_team_stats stats;
 };
 
@@ -264,7 +267,8 @@ tmlp_team *tmlp_team_new(int threads, tmlp_err *err)
     atomic_init(&p->flags, 0);
     atomic_init(&p->stop, 0);
     atomic_init(&p->caller_cpu, -1);
-    p->phase = TRY_TEAM;
+    p->phase = TRY_TEAM; /* the first job finds a pause and starts the trial (see pace) */
+    p->trial_jobs = -1;
     p->hold_ns = HOLD_MIN_NS;
     for (int i = 0; i < threads - 1; i++) {
         p->args[i] = (struct worker_arg){ p, i + 1 };
@@ -293,6 +297,12 @@ void tmlp_team_free(tmlp_team *p)
 
 int tmlp_team_threads(const tmlp_team *p) { return p ? p->n_workers + 1 : 1; }
 
+void tmlp_team_set_trials(tmlp_team *p, int on)
+{
+    if (p)
+        p->no_trials = !on;
+}
+
 tmlp_team_stats tmlp_team_get_stats(const tmlp_team *p)
 {
     tmlp_team_stats none = { 0 };
@@ -307,29 +317,43 @@ tmlp_team_stats tmlp_team_get_stats(const tmlp_team *p)
  * than one thread. The caller's own measure of its work cannot see this (the spinning worker
  * also slows the caller, so its own pace flatters the team), so the choice is made by trial:
  * the caller times TRIAL_NS of jobs run by the team and then as many run alone, by the wall
- * clock from job to job (what a training step takes, the work between jobs included), keeps
- * the faster for a hold of HOLD_MIN_NS, doubling while the trials keep choosing the same, and
- * then tries again. On an idle machine the solo trial costs about 1% of a long run (0.5 of
- * its 25 ms every 1.6 s, at a team of two's speed-up). A pause between jobs (the caller doing
- * something else) restarts the trial. Alone, the caller runs the same chunks (fn over [0, n)
- * in one call, which chunk functions must allow: they compute each element the same way
- * however the range is cut), so the choice changes who computes, never the results. The
- * workers meanwhile find no job and sleep. Returns whether this job runs on the caller alone. */
+ * clock from job to job (what a training step takes, the work between jobs included), and
+ * keeps the faster for a hold of HOLD_MIN_NS of jobs (pauses longer than GAP_NS do not
+ * count), doubling while the trials keep choosing the same, or HOLD_MAX_NS at once when the
+ * winner was CLEAR_WIN times faster; then it tries again. On an idle machine, where a team of
+ * two wins by about 1.4 times, the solo trial costs about 0.5% (a third of its 25 ms every
+ * 1.6 s). Each trial leaves out its first WARM_NS of jobs (after a pause or a switch, caches
+ * refill and workers wake: counted, that made the team look slow after every pause), and a
+ * pause between jobs longer than GAP_NS (the caller doing something else) restarts the
+ * trial. Alone, the caller runs the same chunks (fn over [0, n) in one call, which chunk
+ * functions must allow: they compute each element the same way however the range is cut),
+ * so the choice changes who computes, never the results. The workers meanwhile find no job
+ * and sleep. pace returns whether this job runs on the caller alone; a team whose trials are
+ * off (tmlp_team_set_trials) always shares. */
 static void trial(tmlp_team *p, int phase, long now)
 {
     p->phase = phase;
-    p->trial_start_ns = now;
-    p->trial_jobs = 0;
+    p->trial_start_ns = now + WARM_NS;
+    p->trial_jobs = -1;
 }
 
 static int pace(tmlp_team *p, long now)
 {
+    if (p->no_trials)
+        return 0;
     if (p->phase == HOLD) {
+        if (now - p->last_end_ns > GAP_NS)   /* the hold lasts through jobs, not pauses */
+            p->hold_until_ns += now - p->last_end_ns;
         if (now < p->hold_until_ns)
             return p->solo;
         trial(p, TRY_TEAM, now);
     } else if (now - p->last_end_ns > GAP_NS) {
         trial(p, p->phase, now);
+    } else if (p->trial_jobs < 0) {
+        if (now >= p->trial_start_ns) {
+            p->trial_start_ns = now;
+            p->trial_jobs = 0;
+        }
     } else if (now - p->trial_start_ns >= TRIAL_NS && p->trial_jobs >= TRIAL_JOBS) {
         double per_job = (double)(now - p->trial_start_ns) / (double)p->trial_jobs;
         if (p->phase == TRY_TEAM) {
@@ -337,7 +361,10 @@ static int pace(tmlp_team *p, long now)
             trial(p, TRY_SOLO, now);
         } else {
             int solo = per_job < p->team_ns_per_job;
-            p->hold_ns = solo != p->solo ? HOLD_MIN_NS
+            double fast = solo ? per_job : p->team_ns_per_job;
+            double slow = solo ? p->team_ns_per_job : per_job;
+            p->hold_ns = slow > CLEAR_WIN * fast ? HOLD_MAX_NS
+                         : solo != p->solo ? HOLD_MIN_NS
                          : p->hold_ns < HOLD_MAX_NS / 2 ? 2 * p->hold_ns : HOLD_MAX_NS;
             p->solo = solo;
             p->stats.trials++;
@@ -347,7 +374,8 @@ static int pace(tmlp_team *p, long now)
             return solo;
         }
     }
-    p->trial_jobs++;
+    if (p->trial_jobs >= 0)
+        p->trial_jobs++;
     return p->phase == TRY_SOLO;
 }
 
@@ -379,6 +407,17 @@ unsigned tmlp_team_run(tmlp_team *p, tmlp_team_fn fn, void *ctx, size_t n, size_
         relax();
     p->last_end_ns = now_ns();
     return atomic_load(&p->flags);
+}
+
+size_t tmlp_team_chunk(const tmlp_team *p, size_t n, size_t max_chunk)
+{
+    const size_t threads = (size_t)tmlp_team_threads(p);
+    if (threads < 2 || n <= max_chunk || max_chunk < 16)
+        return max_chunk;
+    size_t per_thread = (n + threads * max_chunk - 1) / (threads * max_chunk);
+    size_t parts = per_thread * threads, chunk = (n + parts - 1) / parts;
+    chunk = (chunk + 15) & ~(size_t)15;
+    return chunk < max_chunk ? chunk : max_chunk;
 }
 
 int tmlp_team_parts_for(int threads, int n, double work)

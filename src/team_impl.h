@@ -19,6 +19,12 @@ typedef unsigned (*tmlp_team_fn)(void *ctx, size_t begin, size_t end);
  * thread (or NULL, or chunk 0, or n <= chunk) one call fn(ctx, 0, n) on the caller's thread. */
 unsigned tmlp_team_run(tmlp_team *team, tmlp_team_fn fn, void *ctx, size_t n, size_t chunk);
 
+/* A chunk size for a job over n elements of at most max_chunk each that gives every thread of
+ * the team the same number of chunks (the last one short), in multiples of 16 elements:
+ * 109,386 parameters in chunks of at most 16,384 on two threads are 8 chunks of 13,680, four
+ * each, not 7 of 16,384 (three and four). max_chunk itself for one thread, or when n fits. */
+size_t tmlp_team_chunk(const tmlp_team *team, size_t n, size_t max_chunk);
+
 /* Work on the block [lo, hi) of something cut along one dimension (a product's rows or
  * columns, a layer's units). */
 typedef void (*tmlp_block_fn)(void *ctx, int lo, int hi);

@@ -514,7 +514,8 @@ int tmlp_train(tmlp_net *net, tmlp_optim *opt, const tmlp_data *train, const tml
                                    "gradient across ranks failed", epoch, k + 1);
                     goto done;
                 }
-                if ((bad = tmlp_team_run(team, grads_bad_chunk, grads, n_params, GRAD_CHUNK) != 0))
+                if ((bad = tmlp_team_run(team, grads_bad_chunk, grads, n_params,
+                                         tmlp_team_chunk(team, n_params, GRAD_CHUNK)) != 0))
                     cause = explain_grad(net, xb, mine, idx + start + off, grads, n_params, where,
                                          sizeof where);
             }

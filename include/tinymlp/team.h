@@ -42,8 +42,8 @@ int tmlp_team_threads(const tmlp_team *team);
 /* How a team's jobs have run since it was made. On a busy machine (another process holding a
  * core) a worker is preempted in the middle of its share and the caller waits for it, so the
  * caller times a spell of jobs run by the team against a spell run by itself alone, every
- * 0.1 to 1.6 s, and runs them the faster way until the next trial; the results are the same
- * bits either way. jobs_shared: jobs handed to the workers; jobs_alone: jobs of more than one
+ * 0.1 to 1.6 s of jobs, and runs them the faster way until the next trial; the results are
+ * the same bits either way. jobs_shared: jobs handed to the workers; jobs_alone: jobs of more than one
  * chunk the caller ran alone because of that choice (or during a trial); trials: the choices
  * made, trials_alone of which chose the caller alone. */
 typedef struct tmlp_team_stats {
@@ -52,6 +52,10 @@ typedef struct tmlp_team_stats {
 
 /* The counts so far; all 0 for NULL. Only while no job runs (from the caller's thread). */
 tmlp_team_stats tmlp_team_get_stats(const tmlp_team *team);
+
+/* Trials on (the default) or off: off, every job of more than one chunk is shared, however
+ * slow the workers (what a benchmark of the team itself wants). NULL is fine. */
+void tmlp_team_set_trials(tmlp_team *team, int on);
 
 #ifdef __cplusplus
 }
