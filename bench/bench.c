@@ -598,7 +598,7 @@ int main(int argc, char **argv)
     int torch_threads = force_threads ? force_threads : cpus > 0 ? (int)cpus : 1;
     const config configs[] = {
         { "A", "mnist", "128:relu,64:tanh", 32, quick ? 1 : 3, 0, quick ? 1 : 20 },
-        { "B", "mnist", "1024:relu,1024:relu", 256, quick ? 1 : 2, quick ? 10000 : 0, 1 },
+        { "B", "mnist", "1024:relu,1024:relu", 256, quick ? 1 : 3, quick ? 10000 : 0, 1 },
         { "online", "mnist", "128:relu", 1, 1, quick ? 2000 : 10000, quick ? 1 : 10 },
         { "xor", "xor", "4:tanh", 4, quick ? 100 : 2000, 0, 1 },
     };

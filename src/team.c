@@ -34,11 +34,11 @@
 
 /* Choosing between the team and the caller alone (see pace) */
 #define TRIAL_NS 25000000L      /* each trial: at least 25 ms of jobs... */
-#define TRIAL_JOBS 64           /* ...and 64 jobs (a few steps of a large net) */
+#define TRIAL_JOBS 16           /* ...and 16 jobs (a step of a large net) */
 #define WARM_NS 2000000L        /* after the first 2 ms of its jobs (caches refilled) */
 #define GAP_NS 5000000L         /* a pause between jobs longer than this restarts a trial */
 #define HOLD_MIN_NS 100000000L  /* the choice holds 100 ms, */
-#define HOLD_MAX_NS 1600000000L /* doubling while the trials agree, up to 1.6 s; */
+#define HOLD_MAX_NS 4000000000L /* doubling while the trials agree, up to 4 s; */
 #define CLEAR_WIN 1.25          /* at once, when the winner was this much faster */
 enum { TRY_TEAM, TRY_SOLO, HOLD };
 
@@ -321,8 +321,9 @@ tmlp_team_stats tmlp_team_get_stats(const tmlp_team *p)
  * keeps the faster for a hold of HOLD_MIN_NS of jobs (pauses longer than GAP_NS do not
  * count), doubling while the trials keep choosing the same, or HOLD_MAX_NS at once when the
  * winner was CLEAR_WIN times faster; then it tries again. On an idle machine, where a team of
- * two wins by about 1.4 times, the solo trial costs about 0.5% (a third of its 25 ms every
- * 1.6 s). Each trial leaves out its first WARM_NS of jobs (after a pause or a switch, caches
+ * two wins by 1.4 (A) to 1.7 times (B, 784-1024-1024-10 at batch 256), the solo trial costs
+ * 0.2-0.3% (a third to two fifths of its 25 ms every 4 s; with holds of 1.6 s and trials of
+ * at least 64 jobs it took 3.7% of B's jobs and about 2.5% of its time). Each trial leaves out its first WARM_NS of jobs (after a pause or a switch, caches
  * refill and workers wake: counted, that made the team look slow after every pause), and a
  * pause between jobs longer than GAP_NS (the caller doing something else) restarts the
  * trial. Alone, the caller runs the same chunks (fn over [0, n) in one call, which chunk
