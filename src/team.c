@@ -33,13 +33,15 @@
 #define SPIN_NS 100000L
 
 /* Choosing between the team and the caller alone (see pace) */
-#define TRIAL_NS 25000000L      /* each trial: at least 25 ms of jobs... */
-#define TRIAL_JOBS 16           /* ...and 16 jobs (a step of a large net) */
-#define WARM_NS 2000000L        /* after the first 2 ms of its jobs (caches refilled) */
-#define GAP_NS 5000000L         /* a pause between jobs longer than this restarts a trial */
-#define HOLD_MIN_NS 100000000L  /* the choice holds 100 ms, */
-#define HOLD_MAX_NS 4000000000L /* doubling while the trials agree, up to 4 s; */
-#define CLEAR_WIN 1.25          /* at once, when the winner was this much faster */
+#define WINDOW_NS 25000000L      /* the pace of jobs is taken over windows of 25 ms... */
+#define WINDOW_JOBS 16           /* ...and 16 jobs (a step of a large net), */
+#define WARM_NS 2000000L         /* after 2 ms of jobs to refill caches and wake workers; */
+#define GAP_NS 5000000L          /* a pause between jobs longer than this starts a new window */
+#define HOLD_MIN_NS 100000000L   /* a choice holds for 100 ms of jobs, doubling while trials */
+#define HOLD_TEAM_NS 4000000000L /* agree, up to 4 s for the team */
+#define HOLD_ALONE_NS 1000000000L /* and 1 s for the caller alone; the longest at once when */
+#define CLEAR_WIN 1.25           /* the winner was this much faster */
+#define ALARM 1.4                /* a team this much slower than at its trial is tried again */
 enum { TRY_TEAM, TRY_SOLO, HOLD };
 
 /* Each thread owns a run of a job's chunks: thread t (the caller is 0, worker i is i + 1)
@@ -78,11 +80,11 @@ struct tmlp_team {
     /* The caller's own bookkeeping, which only the caller's thread touches (see pace). */
     int phase;                 /* TRY_TEAM, TRY_SOLO or HOLD */
     int solo;                  /* HOLD: the caller runs every job alone */
-    long trial_start_ns;       /* when the trial's first counted job began (or may begin) */
-    long trial_jobs;           /* jobs begun and counted in the trial so far; -1 warming up */
+    long win_start_ns;         /* when the window's first counted job began (or may begin) */
+    long win_jobs;             /* jobs counted in the window so far; -1 warming up */
     long last_end_ns;          /* when the last job ended */
     long hold_until_ns, hold_ns;
-    double team_ns_per_job;    /* the last team trial's pace */
+    double team_ns_per_job;    /* the team's pace at its last trial */
     int no_trials;             /* tmlp_team_set_trials(team, 0): always share */
     tmlp_team_stats stats;
 };
@@ -267,8 +269,8 @@ tmlp_team *tmlp_team_new(int threads, tmlp_err *err)
     atomic_init(&p->flags, 0);
     atomic_init(&p->stop, 0);
     atomic_init(&p->caller_cpu, -1);
-    p->phase = TRY_TEAM; /* the first job finds a pause and starts the trial (see pace) */
-    p->trial_jobs = -1;
+    p->phase = TRY_TEAM; /* the first job finds a pause and opens the window (see pace) */
+    p->win_jobs = -1;
     p->hold_ns = HOLD_MIN_NS;
     for (int i = 0; i < threads - 1; i++) {
         p->args[i] = (struct worker_arg){ p, i + 1 };
@@ -314,70 +316,95 @@ tmlp_team_stats tmlp_team_get_stats(const tmlp_team *p)
  * caller, done with everything else, must wait for: up to a scheduler time slice,
  * milliseconds, against jobs of tens of microseconds. With one of this machine's two cores
  * held by a busy loop, a team of two trained MNIST's 784-128-64-10 net 1.1-1.3 times slower
- * than one thread. The caller's own measure of its work cannot see this (the spinning worker
- * also slows the caller, so its own pace flatters the team), so the choice is made by trial:
- * the caller times TRIAL_NS of jobs run by the team and then as many run alone, by the wall
- * clock from job to job (what a training step takes, the work between jobs included), and
- * keeps the faster for a hold of HOLD_MIN_NS of jobs (pauses longer than GAP_NS do not
- * count), doubling while the trials keep choosing the same, or HOLD_MAX_NS at once when the
- * winner was CLEAR_WIN times faster; then it tries again. On an idle machine, where a team of
- * two wins by 1.4 (A) to 1.7 times (B, 784-1024-1024-10 at batch 256), the solo trial costs
- * 0.2-0.3% (a third to two fifths of its 25 ms every 4 s; with holds of 1.6 s and trials of
- * at least 64 jobs it took 3.7% of B's jobs and about 2.5% of its time). Each trial leaves out its first WARM_NS of jobs (after a pause or a switch, caches
- * refill and workers wake: counted, that made the team look slow after every pause), and a
- * pause between jobs longer than GAP_NS (the caller doing something else) restarts the
- * trial. Alone, the caller runs the same chunks (fn over [0, n) in one call, which chunk
- * functions must allow: they compute each element the same way however the range is cut),
- * so the choice changes who computes, never the results. The workers meanwhile find no job
- * and sleep. pace returns whether this job runs on the caller alone; a team whose trials are
- * off (tmlp_team_set_trials) always shares. */
-static void trial(tmlp_team *p, int phase, long now)
+ * than one thread; and in the host's slow spells, when the second CPU runs at a fraction of
+ * its speed, 1.35 times. The caller's own measure of its work cannot see this (the spinning
+ * worker also slows the caller, so its own pace flatters the team), so the choice is made by
+ * trial, on the wall clock from job to job (what a training step takes, the work between
+ * jobs included), over windows of WINDOW_NS and WINDOW_JOBS that leave out their first
+ * WARM_NS (after a pause or a switch caches refill and workers wake; counted, that made the
+ * team look slow after every pause). A trial is one window of jobs run by the team, then
+ * one run by the caller alone; the faster holds for HOLD_MIN_NS of jobs (pauses longer than
+ * GAP_NS do not count), doubling while the trials agree, up to HOLD_TEAM_NS for the team and
+ * HOLD_ALONE_NS alone, or that at once when the winner was CLEAR_WIN times faster. While the
+ * team holds, its pace is still taken window by window: a window ALARM times slower than the
+ * team's trial starts a new trial at once (that window is the team's half). So on an idle
+ * machine, where a team of two wins by 1.4 (A) to 1.7 times (B, 784-1024-1024-10 at batch
+ * 256), a trial comes every 4 s and its solo half costs 0.2-0.3% (with holds of 1.6 s and
+ * trials of at least 64 jobs it took 3.7% of B's jobs); a slow spell or a competitor that
+ * starts mid-run is noticed within a window. Alone, the caller runs the same chunks (fn over
+ * [0, n) in one call, which chunk functions must allow: they compute each element the same
+ * way however the range is cut), so the choice changes who computes, never the results. The
+ * workers meanwhile find no job and sleep. pace returns whether this job runs on the caller
+ * alone; a team whose trials are off (tmlp_team_set_trials) always shares. */
+static void window(tmlp_team *p, long now)
+{
+    p->win_start_ns = now + WARM_NS;
+    p->win_jobs = -1;
+}
+
+/* Counts the job beginning at `now`; when it closes a window, returns that window's time per
+ * job (and the job opens the next), else 0. */
+static double window_pace(tmlp_team *p, long now)
+{
+    double per_job = 0.0;
+    if (p->win_jobs < 0 && now >= p->win_start_ns) {
+        p->win_start_ns = now;
+        p->win_jobs = 0;
+    } else if (p->win_jobs >= WINDOW_JOBS && now - p->win_start_ns >= WINDOW_NS) {
+        per_job = (double)(now - p->win_start_ns) / (double)p->win_jobs;
+        p->win_start_ns = now;
+        p->win_jobs = 0;
+    }
+    if (p->win_jobs >= 0)
+        p->win_jobs++;
+    return per_job;
+}
+
+static void begin(tmlp_team *p, int phase, long now)
 {
     p->phase = phase;
-    p->trial_start_ns = now + WARM_NS;
-    p->trial_jobs = -1;
+    window(p, now);
+}
+
+/* The end of a trial: the caller alone took solo_pace a job, the team team_ns_per_job. */
+static void decide(tmlp_team *p, double solo_pace, long now)
+{
+    const int solo = solo_pace < p->team_ns_per_job;
+    const double fast = solo ? solo_pace : p->team_ns_per_job;
+    const double slow = solo ? p->team_ns_per_job : solo_pace;
+    const long most = solo ? HOLD_ALONE_NS : HOLD_TEAM_NS;
+    p->hold_ns = slow > CLEAR_WIN * fast ? most
+                 : solo != p->solo ? HOLD_MIN_NS
+                 : 2 * p->hold_ns < most ? 2 * p->hold_ns : most;
+    p->solo = solo;
+    p->stats.trials++;
+    p->stats.trials_alone += solo;
+    p->hold_until_ns = now + p->hold_ns;
+    begin(p, HOLD, now);
 }
 
 static int pace(tmlp_team *p, long now)
 {
     if (p->no_trials)
         return 0;
-    if (p->phase == HOLD) {
-        if (now - p->last_end_ns > GAP_NS)   /* the hold lasts through jobs, not pauses */
+    if (now - p->last_end_ns > GAP_NS) {
+        if (p->phase == HOLD)                /* the hold lasts through jobs, not pauses */
             p->hold_until_ns += now - p->last_end_ns;
-        if (now < p->hold_until_ns)
-            return p->solo;
-        trial(p, TRY_TEAM, now);
-    } else if (now - p->last_end_ns > GAP_NS) {
-        trial(p, p->phase, now);
-    } else if (p->trial_jobs < 0) {
-        if (now >= p->trial_start_ns) {
-            p->trial_start_ns = now;
-            p->trial_jobs = 0;
-        }
-    } else if (now - p->trial_start_ns >= TRIAL_NS && p->trial_jobs >= TRIAL_JOBS) {
-        double per_job = (double)(now - p->trial_start_ns) / (double)p->trial_jobs;
-        if (p->phase == TRY_TEAM) {
-            p->team_ns_per_job = per_job;
-            trial(p, TRY_SOLO, now);
-        } else {
-            int solo = per_job < p->team_ns_per_job;
-            double fast = solo ? per_job : p->team_ns_per_job;
-            double slow = solo ? p->team_ns_per_job : per_job;
-            p->hold_ns = slow > CLEAR_WIN * fast ? HOLD_MAX_NS
-                         : solo != p->solo ? HOLD_MIN_NS
-                         : p->hold_ns < HOLD_MAX_NS / 2 ? 2 * p->hold_ns : HOLD_MAX_NS;
-            p->solo = solo;
-            p->stats.trials++;
-            p->stats.trials_alone += solo;
-            p->phase = HOLD;
-            p->hold_until_ns = now + p->hold_ns;
-            return solo;
-        }
+        window(p, now);
     }
-    if (p->trial_jobs >= 0)
-        p->trial_jobs++;
-    return p->phase == TRY_SOLO;
+    if (p->phase == HOLD && now >= p->hold_until_ns)
+        begin(p, TRY_TEAM, now);
+    const double per_job = window_pace(p, now);
+    if (p->phase == HOLD && !p->solo && per_job > ALARM * p->team_ns_per_job) {
+        p->team_ns_per_job = per_job;        /* the team slowed down: try alone at once */
+        begin(p, TRY_SOLO, now);
+    } else if (p->phase == TRY_TEAM && per_job > 0.0) {
+        p->team_ns_per_job = per_job;
+        begin(p, TRY_SOLO, now);
+    } else if (p->phase == TRY_SOLO && per_job > 0.0) {
+        decide(p, per_job, now);
+    }
+    return p->phase == HOLD ? p->solo : p->phase == TRY_SOLO;
 }
 
 unsigned tmlp_team_run(tmlp_team *p, tmlp_team_fn fn, void *ctx, size_t n, size_t chunk)

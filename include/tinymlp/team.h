@@ -42,8 +42,8 @@ int tmlp_team_threads(const tmlp_team *team);
 /* How a team's jobs have run since it was made. On a busy machine (another process holding a
  * core) a worker is preempted in the middle of its share and the caller waits for it, so the
  * caller times a spell of jobs run by the team against a spell run by itself alone, every
- * 0.1 to 4 s of jobs, and runs them the faster way until the next trial; the results are
- * the same bits either way. jobs_shared: jobs handed to the workers; jobs_alone: jobs of more than one
+ * 0.1 to 4 s of jobs (and at once when the team's jobs slow down), and runs them the faster
+ * way until the next trial; the results are the same bits either way. jobs_shared: jobs handed to the workers; jobs_alone: jobs of more than one
  * chunk the caller ran alone because of that choice (or during a trial); trials: the choices
  * made, trials_alone of which chose the caller alone. */
 typedef struct tmlp_team_stats {
