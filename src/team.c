@@ -41,7 +41,7 @@
 #define HOLD_TEAM_NS 4000000000L /* agree, up to 4 s for the team */
 #define HOLD_ALONE_NS 1000000000L /* and 1 s for the caller alone; the longest at once when */
 #define CLEAR_WIN 1.25           /* the winner was this much faster */
-#define ALARM 1.4                /* a team this much slower than at its trial is tried again */
+#define ALARM 1.5                /* a team this much slower than at its trial is tried again */
 enum { TRY_TEAM, TRY_SOLO, HOLD };
 
 /* Each thread owns a run of a job's chunks: thread t (the caller is 0, worker i is i + 1)
@@ -327,7 +327,8 @@ tmlp_team_stats tmlp_team_get_stats(const tmlp_team *p)
  * GAP_NS do not count), doubling while the trials agree, up to HOLD_TEAM_NS for the team and
  * HOLD_ALONE_NS alone, or that at once when the winner was CLEAR_WIN times faster. While the
  * team holds, its pace is still taken window by window: a window ALARM times slower than the
- * team's trial starts a new trial at once (that window is the team's half). So on an idle
+ * team's trial starts a new trial at once (a fresh one: taking the slow window as the team's
+ * half sent a team alone for a whole hold after a passing stall). So on an idle
  * machine, where a team of two wins by 1.4 (A) to 1.7 times (B, 784-1024-1024-10 at batch
  * 256), a trial comes every 4 s and its solo half costs 0.2-0.3% (with holds of 1.6 s and
  * trials of at least 64 jobs it took 3.7% of B's jobs); a slow spell or a competitor that
@@ -396,8 +397,7 @@ static int pace(tmlp_team *p, long now)
         begin(p, TRY_TEAM, now);
     const double per_job = window_pace(p, now);
     if (p->phase == HOLD && !p->solo && per_job > ALARM * p->team_ns_per_job) {
-        p->team_ns_per_job = per_job;        /* the team slowed down: try alone at once */
-        begin(p, TRY_SOLO, now);
+        begin(p, TRY_TEAM, now);             /* the team slowed down: a new trial at once */
     } else if (p->phase == TRY_TEAM && per_job > 0.0) {
         p->team_ns_per_job = per_job;
         begin(p, TRY_SOLO, now);
