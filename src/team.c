@@ -42,6 +42,8 @@
 #define HOLD_ALONE_NS 1000000000L /* and 1 s for the caller alone; the longest at once when */
 #define CLEAR_WIN 1.25           /* the winner was this much faster */
 #define ALARM 1.5                /* a team this much slower than at its trial is tried again */
+#define SWITCH 0.9               /* from the team to the caller alone: only when alone took at
+                                    most this share of the team's time a job */
 enum { TRY_TEAM, TRY_SOLO, HOLD };
 
 /* Each thread owns a run of a job's chunks: thread t (the caller is 0, worker i is i + 1)
@@ -325,7 +327,12 @@ tmlp_team_stats tmlp_team_get_stats(const tmlp_team *p)
  * team look slow after every pause). A trial is one window of jobs run by the team, then
  * one run by the caller alone; the faster holds for HOLD_MIN_NS of jobs (pauses longer than
  * GAP_NS do not count), doubling while the trials agree, up to HOLD_TEAM_NS for the team and
- * HOLD_ALONE_NS alone, or that at once when the winner was CLEAR_WIN times faster. While the
+ * HOLD_ALONE_NS alone, or that at once when the winner was CLEAR_WIN times faster. Leaving
+ * the team takes a clear win (alone at most SWITCH of the team's time a job), staying alone
+ * only a win: a wrong move to the caller alone costs the team's whole gain (1.4-1.7 times)
+ * for its hold, and a window of 25 ms holds under two steps of a large net, whose jobs it
+ * then mixes unevenly (B chose alone in one of four to six trials on an idle machine and
+ * read 1.12 times its floor instead of 1.02-1.08). While the
  * team holds, its pace is still taken window by window: a window ALARM times slower than the
  * team's trial starts a new trial at once (a fresh one: taking the slow window as the team's
  * half sent a team alone for a whole hold after a passing stall). So on an idle
@@ -370,7 +377,7 @@ static void begin(tmlp_team *p, int phase, long now)
 /* The end of a trial: the caller alone took solo_pace a job, the team team_ns_per_job. */
 static void decide(tmlp_team *p, double solo_pace, long now)
 {
-    const int solo = solo_pace < p->team_ns_per_job;
+    const int solo = solo_pace < (p->solo ? 1.0 : SWITCH) * p->team_ns_per_job;
     const double fast = solo ? solo_pace : p->team_ns_per_job;
     const double slow = solo ? p->team_ns_per_job : solo_pace;
     const long most = solo ? HOLD_ALONE_NS : HOLD_TEAM_NS;
