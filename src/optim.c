@@ -19,7 +19,7 @@
  * A flushed value changes an update by at most lr * 1.2e-38 / eps, below any weight's last
  * bit unless the weight itself is under about 1e-30. Every vector width uses the same MXCSR,
  * so the choice of clone (hot.h) still changes nothing. */
-#if defined(__x86_64__) || defined(__i386__) || defined(_M_X64)
+#if defined(__x86_64__) || defined(_M_X64) || (defined(__i386__) && defined(__SSE_MATH__))
 #include <xmmintrin.h>
 #define FLUSH_SUBNORMALS 0x8040u /* FTZ (bit 15) | DAZ (bit 6) */
 typedef unsigned fp_mode;
@@ -29,7 +29,11 @@ static fp_mode flush_begin(void)
     _mm_setcsr(old | FLUSH_SUBNORMALS);
     return old;
 }
-static void flush_end(fp_mode old) { _mm_setcsr(old); }
+/* Only the two mode bits go back: exception flags the update raised stay visible. */
+static void flush_end(fp_mode old)
+{
+    _mm_setcsr((_mm_getcsr() & ~FLUSH_SUBNORMALS) | (old & FLUSH_SUBNORMALS));
+}
 #else
 typedef int fp_mode;
 static fp_mode flush_begin(void) { return 0; }

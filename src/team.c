@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -33,17 +34,16 @@
 #define SPIN_NS 100000L
 
 /* Choosing between the team and the caller alone (see pace) */
-#define WINDOW_NS 25000000L      /* the pace of jobs is taken over windows of 25 ms... */
-#define WINDOW_JOBS 16           /* ...and 16 jobs (a step of a large net), */
-#define WARM_NS 2000000L         /* after 2 ms of jobs to refill caches and wake workers; */
-#define GAP_NS 5000000L          /* a pause between jobs longer than this starts a new window */
-#define HOLD_MIN_NS 100000000L   /* a choice holds for 100 ms of jobs, doubling while trials */
-#define HOLD_TEAM_NS 4000000000L /* agree, up to 4 s for the team */
-#define HOLD_ALONE_NS 1000000000L /* and 1 s for the caller alone; the longest at once when */
-#define CLEAR_WIN 1.25           /* the winner was this much faster */
-#define ALARM 1.5                /* a team this much slower than at its trial is tried again */
-#define SWITCH 0.9               /* from the team to the caller alone: only when alone took at
-                                    most this share of the team's time a job */
+#define WINDOW_NS INT64_C(25000000)        /* the pace of jobs is taken over windows of 25 ms */
+#define WINDOW_JOBS 16                     /* and 16 jobs (a step of a large net), */
+#define WARM_NS INT64_C(2000000)           /* after 2 ms of jobs (caches, waking workers); */
+#define GAP_NS INT64_C(5000000)            /* a pause longer than this starts a new window */
+#define HOLD_MIN_NS INT64_C(100000000)     /* a choice holds 100 ms of jobs, doubling while */
+#define HOLD_TEAM_NS INT64_C(4000000000)   /* trials agree, up to 4 s for the team */
+#define HOLD_ALONE_NS INT64_C(1000000000)  /* and 1 s alone; the longest at once when */
+#define CLEAR_WIN 1.25                     /* the winner was this much faster */
+#define ALARM 1.5      /* a team this much slower than at its trial is tried again */
+#define SWITCH 0.9     /* leaving the team: only when alone took at most this share of its time */
 enum { TRY_TEAM, TRY_SOLO, HOLD };
 
 /* Each thread owns a run of a job's chunks: thread t (the caller is 0, worker i is i + 1)
@@ -82,10 +82,10 @@ struct tmlp_team {
     /* The caller's own bookkeeping, which only the caller's thread touches (see pace). */
     int phase;                 /* TRY_TEAM, TRY_SOLO or HOLD */
     int solo;                  /* HOLD: the caller runs every job alone */
-    long win_start_ns;         /* when the window's first counted job began (or may begin) */
+    int64_t win_start_ns;      /* when the window's first counted job began (or may begin) */
     long win_jobs;             /* jobs counted in the window so far; -1 warming up */
-    long last_end_ns;          /* when the last job ended */
-    long hold_until_ns, hold_ns;
+    int64_t last_end_ns;       /* when the last job ended */
+    int64_t hold_until_ns, hold_ns;
     double team_ns_per_job;    /* the team's pace at its last trial */
     int no_trials;             /* tmlp_team_set_trials(team, 0): always share */
     tmlp_team_stats stats;
@@ -105,11 +105,11 @@ static long elapsed_ns(const struct timespec *t0)
     return (t.tv_sec - t0->tv_sec) * 1000000000L + (t.tv_nsec - t0->tv_nsec);
 }
 
-static long now_ns(void)
+static int64_t now_ns(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1000000000L + t.tv_nsec;
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
 static void work(tmlp_team *p, int self)
@@ -344,7 +344,7 @@ tmlp_team_stats tmlp_team_get_stats(const tmlp_team *p)
  * way however the range is cut), so the choice changes who computes, never the results. The
  * workers meanwhile find no job and sleep. pace returns whether this job runs on the caller
  * alone; a team whose trials are off (tmlp_team_set_trials) always shares. */
-static void window(tmlp_team *p, long now)
+static void window(tmlp_team *p, int64_t now)
 {
     p->win_start_ns = now + WARM_NS;
     p->win_jobs = -1;
@@ -352,7 +352,7 @@ static void window(tmlp_team *p, long now)
 
 /* Counts the job beginning at `now`; when it closes a window, returns that window's time per
  * job (and the job opens the next), else 0. */
-static double window_pace(tmlp_team *p, long now)
+static double window_pace(tmlp_team *p, int64_t now)
 {
     double per_job = 0.0;
     if (p->win_jobs < 0 && now >= p->win_start_ns) {
@@ -368,19 +368,19 @@ static double window_pace(tmlp_team *p, long now)
     return per_job;
 }
 
-static void begin(tmlp_team *p, int phase, long now)
+static void begin(tmlp_team *p, int phase, int64_t now)
 {
     p->phase = phase;
     window(p, now);
 }
 
 /* The end of a trial: the caller alone took solo_pace a job, the team team_ns_per_job. */
-static void decide(tmlp_team *p, double solo_pace, long now)
+static void decide(tmlp_team *p, double solo_pace, int64_t now)
 {
     const int solo = solo_pace < (p->solo ? 1.0 : SWITCH) * p->team_ns_per_job;
     const double fast = solo ? solo_pace : p->team_ns_per_job;
     const double slow = solo ? p->team_ns_per_job : solo_pace;
-    const long most = solo ? HOLD_ALONE_NS : HOLD_TEAM_NS;
+    const int64_t most = solo ? HOLD_ALONE_NS : HOLD_TEAM_NS;
     p->hold_ns = slow > CLEAR_WIN * fast ? most
                  : solo != p->solo ? HOLD_MIN_NS
                  : 2 * p->hold_ns < most ? 2 * p->hold_ns : most;
@@ -391,13 +391,24 @@ static void decide(tmlp_team *p, double solo_pace, long now)
     begin(p, HOLD, now);
 }
 
-static int pace(tmlp_team *p, long now)
+/* A trial that a pause interrupted is given up: the last choice holds again for HOLD_MIN_NS
+ * of jobs. (Restarting its window instead left a team whose jobs came in bursts shorter than
+ * a window stuck in the solo half of a trial for good.) */
+static void decide_again(tmlp_team *p, int64_t now)
+{
+    p->phase = HOLD;
+    p->hold_until_ns = now + HOLD_MIN_NS;
+}
+
+static int pace(tmlp_team *p, int64_t now)
 {
     if (p->no_trials)
         return 0;
     if (now - p->last_end_ns > GAP_NS) {
         if (p->phase == HOLD)                /* the hold lasts through jobs, not pauses */
             p->hold_until_ns += now - p->last_end_ns;
+        else                                 /* a trial cut by a pause: back to the last */
+            decide_again(p, now);            /* choice, for a short hold */
         window(p, now);
     }
     if (p->phase == HOLD && now >= p->hold_until_ns)

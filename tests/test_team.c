@@ -54,6 +54,7 @@ START_TEST(every_element_once_per_job)
         tmlp_team *p = tmlp_team_new(threads, NULL);
         ck_assert_int_eq(tmlp_team_threads(p), threads);
         ck_assert_ptr_nonnull(p);
+        tmlp_team_set_trials(p, 0); /* every job shared: these tests are about sharing */
         static const size_t chunks[] = { 1, 7, 64, 1000, N, 2 * N };
         for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
             memset(count, 0, sizeof count);
@@ -96,6 +97,7 @@ START_TEST(many_tiny_jobs)
     static unsigned char count[N];
     visits v = { count, N };
     tmlp_team *p = tmlp_team_new(3, NULL);
+    tmlp_team_set_trials(p, 0);
     for (int job = 0; job < 20000; job++)
         ck_assert_uint_eq(tmlp_team_run(p, visit, &v, N, 4), 1);
     for (size_t i = 0; i < N; i++)
@@ -125,6 +127,7 @@ END_TEST
 START_TEST(sleeping_workers_wake)
 {
     tmlp_team *p = tmlp_team_new(2, NULL);
+    tmlp_team_set_trials(p, 0);
     jobs_do_each_element(p, 4096, 16, 5, 2000000L); /* 2 ms apart: far past the spin */
     tmlp_team_free(p);
 }
@@ -145,6 +148,7 @@ START_TEST(a_team_on_one_cpu_finishes_every_job)
     ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0); /* inherited by the workers */
     tmlp_team *p = tmlp_team_new(3, NULL);
     ck_assert_ptr_nonnull(p);
+    tmlp_team_set_trials(p, 0);
     jobs_do_each_element(p, 5000, 64, 2000, 0);
     tmlp_team_free(p);
     ck_assert_int_eq(sched_setaffinity(0, sizeof all, &all), 0);
@@ -175,13 +179,13 @@ START_TEST(trials_choose_the_caller_alone_when_the_team_loses)
     do { /* a trial takes 25 ms of jobs of each kind, with no pause of 5 ms between them:
           * batches of 20000 back-to-back jobs (a few hundred ms) (the checks between batches are such a pause
           * under the sanitizers); give it up to 10 s on a loaded machine */
-        jobs_do_each_element(p, 4096, 256, 20000, 0);
+        jobs_do_each_element(p, 256, 16, 20000, 0);
         st = tmlp_team_get_stats(p);
         clock_gettime(CLOCK_MONOTONIC, &t);
     } while (st.trials < 1 && t.tv_sec - t0.tv_sec < 10);
     ck_assert_msg(st.trials >= 1, "no trial in 10 s");
     /* the choice then holds: the jobs after it run alone too */
-    jobs_do_each_element(p, 4096, 256, 200, 0);
+    jobs_do_each_element(p, 256, 16, 200, 0);
     tmlp_team_stats after = tmlp_team_get_stats(p);
     ck_assert_msg(st.trials_alone == st.trials && after.jobs_alone >= st.jobs_alone + 200,
                   "%ld of %ld trials chose the "
@@ -190,7 +194,7 @@ START_TEST(trials_choose_the_caller_alone_when_the_team_loses)
     ck_assert_int_gt(st.jobs_shared, 0); /* the team's own trials */
     /* trials off: every job is shared again, however slow */
     tmlp_team_set_trials(p, 0);
-    jobs_do_each_element(p, 4096, 256, 100, 0);
+    jobs_do_each_element(p, 256, 16, 100, 0);
     tmlp_team_stats off = tmlp_team_get_stats(p);
     ck_assert_int_eq(off.jobs_shared, after.jobs_shared + 100);
     ck_assert_int_eq(off.jobs_alone, after.jobs_alone);
