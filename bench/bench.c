@@ -114,6 +114,7 @@ typedef struct trun {
     double cols_used;            /* input columns the first layer multiplied, over batches */
     long batches;
     double acc;                  /* test accuracy at the end */
+    tmlp_team_stats timed_stats; /* the team's record over the timed epochs alone */
 } trun;
 
 static int on_batch(void *ctx, const tmlp_batch_info *b)
@@ -287,13 +288,25 @@ static int same_results(const char *what, trun *one, trun *multi, cJSON *j)
     return !same_acc;
 }
 
+/* Each run's team record over the interleaved (timed) epochs: what it counted since `before` */
+static void timed_stats(trun **runs, int nruns)
+{
+    for (int i = 0; i < nruns; i++) {
+        tmlp_team_stats now_st = tmlp_team_get_stats(runs[i]->team), *t = &runs[i]->timed_stats;
+        t->jobs_shared = now_st.jobs_shared - t->jobs_shared;
+        t->jobs_alone = now_st.jobs_alone - t->jobs_alone;
+        t->trials = now_st.trials - t->trials;
+        t->trials_alone = now_st.trials_alone - t->trials_alone;
+    }
+}
+
 /* How the multi-thread run's team ran its jobs (tmlp_team_get_stats): on the team, or on the
  * caller alone where its trials found that faster (a busy machine). */
 static void team_report(const char *what, const trun *multi, cJSON *j)
 {
-    tmlp_team_stats ts = tmlp_team_get_stats(multi->team);
-    printf("%-7s team of %d: %ld jobs shared, %ld run by the caller alone; %ld of %ld trials "
-           "chose the caller alone\n", what, multi->threads, ts.jobs_shared, ts.jobs_alone,
+    tmlp_team_stats ts = multi->timed_stats;
+    printf("%-7s team of %d, timed epochs: %ld jobs shared, %ld run by the caller alone; %ld of "
+           "%ld trials chose the caller alone\n", what, multi->threads, ts.jobs_shared, ts.jobs_alone,
            ts.trials_alone, ts.trials);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "jobs_shared", (double)ts.jobs_shared);
@@ -348,8 +361,11 @@ static int run(const config *c, tmlp_data *mtrain, tmlp_data *mtest, cJSON *out,
     }
     trun *one = runs[0], *multi = runs[nruns - 1];
     double t0 = now();
+    for (int i = 0; i < nruns; i++) /* the team may have served earlier runs: count from here */
+        runs[i]->timed_stats = tmlp_team_get_stats(runs[i]->team);
     if (interleave(c, train, &spec, runs, nruns, 1, &err))
         goto fail;
+    timed_stats(runs, nruns);
     double wall = now() - t0;
     const int m = c->epochs;
     double one_s = med(one->seconds, NULL, m), one_fl = med(one->fl_one, NULL, m);
@@ -524,7 +540,10 @@ static int busy(const config *c, tmlp_data *train, tmlp_data *test, cJSON *root,
     pid_t pid = competitor_start();
     if (pid < 0)
         goto fail;
+    for (int i = 0; i < 2; i++)
+        runs[i]->timed_stats = tmlp_team_get_stats(runs[i]->team);
     int bad = interleave(c, train, &spec, runs, 2, 0, &err);
+    timed_stats(runs, 2);
     competitor_stop(pid);
     if (bad || tmlp_evaluate(runs[0]->net, test, NULL, &runs[0]->acc, &err) ||
         tmlp_evaluate(runs[1]->net, test, NULL, &runs[1]->acc, &err))

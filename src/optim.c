@@ -16,8 +16,8 @@
  * is blank in every image of the batch) decays geometrically through the subnormal range, and
  * this CPU's arithmetic on subnormals is slow: with 5-6% of Adam's first moments subnormal,
  * MNIST's 784-128-64-10 net spent 61-73 us per update instead of 33 us (docs/performance.md).
- * A flushed value changes an update by at most lr * 1.2e-38 / eps, below any weight's last
- * bit unless the weight itself is under about 1e-30. Every vector width uses the same MXCSR,
+ * With eps well above sqrt(FLT_MIN) (about 1e-19; the default is 1e-8) a flushed value
+ * changes the step by far less than a weight's last bit (see tinymlp/optim.h for a tiny eps). Every vector width uses the same MXCSR,
  * so the choice of clone (hot.h) still changes nothing. */
 #if defined(__x86_64__) || defined(_M_X64) || (defined(__i386__) && defined(__SSE_MATH__))
 #include <xmmintrin.h>

@@ -58,10 +58,12 @@ void tmlp_optim_free(tmlp_optim *o);
  * it, 0 when the update made one inf or NaN (the update is applied either way: the check
  * rides along in the same pass, so a training loop needs no second scan to notice).
  * Subnormal values (magnitude below FLT_MIN, 1.2e-38) among the gradients, parameters and
- * moments, and any the arithmetic would produce, count as 0 during the update (on x86:
- * flush-to-zero and denormals-are-zero, set for the update only and restored): a moment
- * decaying through that range otherwise slows the update up to twofold, and the difference
- * to the step is below lr * 1.2e-38 / eps. */
+ * moments, and any the arithmetic would produce, count as 0 during the update (on x86-64:
+ * flush-to-zero and denormals-are-zero, set for the update only, the caller's mode restored;
+ * elsewhere they are kept): a moment decaying through that range otherwise slows the update
+ * up to twofold. With eps well above sqrt(FLT_MIN), about 1e-19 (the default is 1e-8), the
+ * step changes by far less than a weight's last bit; with a tinier eps, a second moment
+ * flushed to 0 can leave the step to eps alone and make it much larger. */
 int tmlp_optim_step(tmlp_optim *o, float *param, const float *grad);
 
 /* Splits each update between the threads of `team` (tinymlp/team.h), borrowed: it must

@@ -54,7 +54,8 @@ typedef struct tmlp_team_stats {
 tmlp_team_stats tmlp_team_get_stats(const tmlp_team *team);
 
 /* Trials on (the default) or off: off, every job of more than one chunk is shared, however
- * slow the workers (what a benchmark of the team itself wants). NULL is fine. */
+ * slow the workers (what a benchmark of the team itself wants). From the caller's thread,
+ * between jobs. NULL is fine. */
 void tmlp_team_set_trials(tmlp_team *team, int on);
 
 #ifdef __cplusplus

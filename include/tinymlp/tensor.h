@@ -38,8 +38,13 @@ int tmlp_gemm(int ta, int tb, float alpha, tmlp_mat a, tmlp_mat b, float beta, t
  * block is one cblas_sgemm on one thread. Thread t takes blocks 2t and 2t+1 first, so the
  * same thread computes the same part of C every call (a net splits along its units, and each
  * thread keeps its units' weights in cache), then helps with blocks left over. Products under
- * 2^16 multiply-adds, a dimension too narrow for two blocks, a team of one (or NULL), and
- * OpenBLAS set to more than one thread of its own leave the product whole to tmlp_gemm. */
+ * 2^16 multiply-adds, a dimension too narrow for two blocks, and OpenBLAS set to more than
+ * one thread of its own leave the product whole to tmlp_gemm. A team of one (or NULL) cuts
+ * the product into the blocks a team of two would when they average at most 2^20
+ * multiply-adds (OpenBLAS's small-matrix kernels run such blocks faster than the whole) and
+ * runs them one after another, else leaves it whole; so for small products one thread and
+ * two give the same bits. A team's jobs may run on the caller alone (tinymlp/team.h): the
+ * same blocks, the same bits. */
 enum { TMLP_SPLIT_COLS = 0, TMLP_SPLIT_ROWS = 1 };
 int tmlp_gemm_team(tmlp_team *team, int split, int ta, int tb, float alpha, tmlp_mat a,
                    tmlp_mat b, float beta, tmlp_mat c);
