@@ -133,19 +133,27 @@ START_TEST(sleeping_workers_wake)
 }
 END_TEST
 
+/* Pins this thread (and the workers a team started next inherits it) to its first allowed
+ * CPU; *all receives the affinity to restore. */
+static void pin_to_one_cpu(cpu_set_t *all)
+{
+    cpu_set_t one;
+    ck_assert_int_eq(sched_getaffinity(0, sizeof *all, all), 0);
+    CPU_ZERO(&one);
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, all)) {
+            CPU_SET(c, &one);
+            break;
+        }
+    ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0);
+}
+
 /* A team whose threads all run on one CPU (as when the scheduler puts a woken worker beside
  * the caller) still finishes every job, each element once. */
 START_TEST(a_team_on_one_cpu_finishes_every_job)
 {
-    cpu_set_t all, one;
-    ck_assert_int_eq(sched_getaffinity(0, sizeof all, &all), 0);
-    CPU_ZERO(&one);
-    for (int c = 0; c < CPU_SETSIZE; c++)
-        if (CPU_ISSET(c, &all)) {
-            CPU_SET(c, &one);
-            break;
-        }
-    ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0); /* inherited by the workers */
+    cpu_set_t all;
+    pin_to_one_cpu(&all);
     tmlp_team *p = tmlp_team_new(3, NULL);
     ck_assert_ptr_nonnull(p);
     tmlp_team_set_trials(p, 0);
@@ -161,15 +169,8 @@ END_TEST
  * ones do. */
 START_TEST(trials_choose_the_caller_alone_when_the_team_loses)
 {
-    cpu_set_t all, one;
-    ck_assert_int_eq(sched_getaffinity(0, sizeof all, &all), 0);
-    CPU_ZERO(&one);
-    for (int c = 0; c < CPU_SETSIZE; c++)
-        if (CPU_ISSET(c, &all)) {
-            CPU_SET(c, &one);
-            break;
-        }
-    ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0); /* inherited by the worker */
+    cpu_set_t all;
+    pin_to_one_cpu(&all);
     tmlp_team *p = tmlp_team_new(2, NULL);
     ck_assert_ptr_nonnull(p);
     ck_assert_int_eq(tmlp_team_get_stats(p).trials, 0);
