@@ -83,6 +83,29 @@ static float step_for(const tmlp_act *act, float arg, float x)
     return (float)h;
 }
 
+
+/* The analytic gradient of the loss on (x, t) into g (dz: the loss gradient's scratch, batch
+ * rows of outputs). A net in training mode is left replaying that forward, so that the
+ * probes that follow see the same dropout masks and leave the running statistics alone. */
+static int analytic_grads(tmlp_net *net, const float *x, int batch, tmlp_targets t, float *dz,
+                          float *g, tmlp_err *err)
+{
+    double loss;
+    const float *z = tmlp_net_forward(net, x, batch, err);
+    if (!z)
+        return err ? err->code : TMLP_EINVAL;
+    int rc = tmlp_loss_eval(tmlp_net_get_spec(net)->loss, z, batch, tmlp_net_n_out(net), t,
+                            &loss, dz, err);
+    if (rc || (rc = tmlp_net_backward(net, dz, batch, err)))
+        return rc;
+    if (tmlp_net_mode(net) == TMLP_MODE_TRAIN)
+        tmlp_net_set_mode(net, TMLP_MODE_TRAIN_REPLAY);
+    size_t np;
+    const float *grads = tmlp_net_grads(net, &np);
+    memcpy(g, grads, np * sizeof *g);
+    return TMLP_OK;
+}
+
 int tmlp_gradcheck_act(const tmlp_act *act, float arg, float lim, double tol,
                        tmlp_gradcheck_result *res, tmlp_err *err)
 {
@@ -192,20 +215,8 @@ int tmlp_gradcheck_net(tmlp_net *net, const float *x, int batch, const int *labe
         rc = tmlp_fail(err, TMLP_ENOMEM, "gradcheck: no memory");
         goto done;
     }
-    double loss;
-    const float *z = tmlp_net_forward(net, x, batch, err);
-    if (!z) {
-        rc = err ? err->code : TMLP_EINVAL;
+    if ((rc = analytic_grads(net, x, batch, t, dz, g, err)) != TMLP_OK)
         goto done;
-    }
-    if ((rc = tmlp_loss_eval(tmlp_net_get_spec(net)->loss, z, batch, n_out, t, &loss, dz, err)) ||
-        (rc = tmlp_net_backward(net, dz, batch, err)))
-        goto done;
-    /* In training mode the probes must see the same dropout masks and leave the running
-     * statistics alone: replay the forward just made. */
-    if (mode == TMLP_MODE_TRAIN)
-        tmlp_net_set_mode(net, TMLP_MODE_TRAIN_REPLAY);
-    memcpy(g, tmlp_net_grads(net, NULL), np * sizeof *g);
     memcpy(keep, p, np * sizeof *keep);
     const float h = 5e-3f;
     if (np <= 4000) { /* every parameter on its own */
@@ -360,18 +371,8 @@ int tmlp_gradcheck_net_tensors(tmlp_net *net, const float *x, int batch, const i
         rc = tmlp_fail(err, TMLP_ENOMEM, "gradcheck: no memory");
         goto done;
     }
-    double loss;
-    const float *z = tmlp_net_forward(net, x, batch, err);
-    if (!z) {
-        rc = err ? err->code : TMLP_EINVAL;
+    if ((rc = analytic_grads(net, x, batch, t, dz, g, err)) != TMLP_OK)
         goto done;
-    }
-    if ((rc = tmlp_loss_eval(tmlp_net_get_spec(net)->loss, z, batch, k_out, t, &loss, dz, err)) ||
-        (rc = tmlp_net_backward(net, dz, batch, err)))
-        goto done;
-    if (mode == TMLP_MODE_TRAIN) /* the probes replay this forward's dropout masks */
-        tmlp_net_set_mode(net, TMLP_MODE_TRAIN_REPLAY);
-    memcpy(g, tmlp_net_grads(net, NULL), np * sizeof *g);
     size_t n_side = kink_sides(net, side0, cap);
     int n_t = list_tensors(net, out);
     const float h = 5e-3f;

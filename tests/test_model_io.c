@@ -105,6 +105,15 @@ static tmlp_net *make_net(int n_in, int loss, const char *layers, uint64_t seed)
     return net;
 }
 
+/* The safetensors header length: the file's first 8 bytes, little-endian. */
+static uint64_t header_len(const unsigned char *buf)
+{
+    uint64_t n = 0;
+    for (int i = 7; i >= 0; i--)
+        n = n << 8 | buf[i];
+    return n;
+}
+
 static void save(const char *path, const tmlp_net *net, const tmlp_model_meta *meta)
 {
     tmlp_err err = { 0 };
@@ -313,9 +322,7 @@ START_TEST(model_round_trip_keeps_learnable_act_params)
     snprintf(path, sizeof path, "%s/m.safetensors", dir);
     size_t size;
     unsigned char *buf = slurp(path, &size);
-    uint64_t n = 0;
-    for (int i = 7; i >= 0; i--)
-        n = n << 8 | buf[i];
+    uint64_t n = header_len(buf);
     cJSON *root = cJSON_ParseWithLength((const char *)buf + 8, (size_t)n);
     ck_assert_ptr_nonnull(root);
     cJSON *ap = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "layers.0.act_param"), "shape");
@@ -433,9 +440,7 @@ START_TEST(model_file_is_safetensors)
     save(path, net, NULL);
     size_t size;
     unsigned char *buf = slurp(path, &size);
-    uint64_t n = 0;
-    for (int i = 7; i >= 0; i--)
-        n = n << 8 | buf[i];
+    uint64_t n = header_len(buf);
     ck_assert_uint_eq(n % 8, 0);
     ck_assert_uint_eq(size, 8 + n + 4 * (8 * 4 + 8 + 6 * 8 + 6 + 5 * 6 + 5 + 3 * 5 + 3));
     const char *end;
@@ -488,9 +493,7 @@ START_TEST(model_read_accepts_any_tensor_order)
     save(path, a, NULL);
     size_t size;
     unsigned char *buf = slurp(path, &size), *data = malloc(size);
-    uint64_t n = 0;
-    for (int i = 7; i >= 0; i--)
-        n = n << 8 | buf[i];
+    uint64_t n = header_len(buf);
     cJSON *root = cJSON_ParseWithLength((const char *)buf + 8, (size_t)n);
     cJSON *out = cJSON_CreateObject();
     cJSON_AddItemReferenceToObject(out, "__metadata__", cJSON_GetObjectItem(root, "__metadata__"));
@@ -695,9 +698,7 @@ static void write_corrupt(const char *path, const corrupt_case *c)
         free(buf);
         return;
     }
-    uint64_t n = 0;
-    for (int i = 7; i >= 0; i--)
-        n = n << 8 | buf[i];
+    uint64_t n = header_len(buf);
     cJSON *root = cJSON_ParseWithLength((const char *)buf + 8, (size_t)n);
     ck_assert_ptr_nonnull(root);
     c->mutate(root);
@@ -728,9 +729,7 @@ START_TEST(model_read_rejects_negative_bn_variance)
     tmlp_net_free(net);
     size_t size;
     unsigned char *buf = slurp(path, &size);
-    uint64_t n = 0;
-    for (int i = 7; i >= 0; i--)
-        n = n << 8 | buf[i];
+    uint64_t n = header_len(buf);
     cJSON *root = cJSON_ParseWithLength((const char *)buf + 8, (size_t)n);
     cJSON *var = cJSON_GetObjectItem(root, "layers.0.bn_running_var");
     ck_assert_ptr_nonnull(var);
@@ -867,9 +866,7 @@ START_TEST(model_header_size_is_capped)
     save(path, net, NULL);
     size_t size;
     unsigned char *buf = slurp(path, &size);
-    uint64_t n = 0;
-    for (int i = 7; i >= 0; i--)
-        n = n << 8 | buf[i];
+    uint64_t n = header_len(buf);
     uint64_t n2 = (1u << 20) + 8;
     unsigned char *out = malloc(8 + n2 + (size - 8 - n));
     for (int i = 0; i < 8; i++)

@@ -188,6 +188,21 @@ START_TEST(non_finite_loss_stops_training_naming_epoch_and_batch)
 END_TEST
 
 /* Counts epochs and keeps the last loss, for the divergence test. */
+/* XOR's 2-4 tanh-1 net with a sigmoid output, initialised from seed 1. */
+static tmlp_net *xor_tanh_net(void)
+{
+    tmlp_err err = { 0 };
+    tmlp_net_spec spec;
+    tmlp_net_spec_init(&spec, 2, TMLP_LOSS_SIGMOID_BCE);
+    ck_assert_int_eq(tmlp_net_spec_parse(&spec, "4:tanh,1", &err), TMLP_OK);
+    tmlp_net *net = tmlp_net_new(&spec, 4, &err);
+    ck_assert_ptr_nonnull(net);
+    tmlp_rng r;
+    tmlp_rng_seed(&r, 1, 1);
+    ck_assert_int_eq(tmlp_net_init(net, &r, &err), TMLP_OK);
+    return net;
+}
+
 static int diverge_epoch(void *ctx, const tmlp_epoch_info *e)
 {
     double *seen = ctx;
@@ -201,13 +216,7 @@ START_TEST(a_diverging_loss_stops_training_or_is_skipped)
     for (int policy = TMLP_ON_NAN_STOP; policy <= TMLP_ON_NAN_SKIP; policy++) {
         tmlp_err err = { 0 };
         tmlp_data *d = tmlp_data_xor(&err);
-        tmlp_net_spec spec;
-        tmlp_net_spec_init(&spec, 2, TMLP_LOSS_SIGMOID_BCE);
-        ck_assert_int_eq(tmlp_net_spec_parse(&spec, "4:tanh,1", &err), TMLP_OK);
-        tmlp_net *net = tmlp_net_new(&spec, 4, &err);
-        tmlp_rng r;
-        tmlp_rng_seed(&r, 1, 1);
-        tmlp_net_init(net, &r, &err);
+        tmlp_net *net = xor_tanh_net();
         size_t np;
         tmlp_net_params(net, &np);
         tmlp_optim_cfg oc = tmlp_optim_defaults(TMLP_OPT_SGD);
@@ -246,13 +255,7 @@ START_TEST(a_resumed_run_keeps_its_divergence_yardstick)
     for (int resumed = 0; resumed <= 1; resumed++) {
         tmlp_err err = { 0 };
         tmlp_data *d = tmlp_data_xor(&err);
-        tmlp_net_spec spec;
-        tmlp_net_spec_init(&spec, 2, TMLP_LOSS_SIGMOID_BCE);
-        ck_assert_int_eq(tmlp_net_spec_parse(&spec, "4:tanh,1", &err), TMLP_OK);
-        tmlp_net *net = tmlp_net_new(&spec, 4, &err);
-        tmlp_rng r;
-        tmlp_rng_seed(&r, 1, 1);
-        tmlp_net_init(net, &r, &err);
+        tmlp_net *net = xor_tanh_net();
         size_t np;
         float *p = tmlp_net_params(net, &np);
         for (size_t i = 0; i < np; i++) /* saturated units and huge logits: a loss in the 1000s */

@@ -19,6 +19,11 @@ int cmd_export(int argc, char **argv);
 
 /* Prints "tinymlp: <msg>" on stderr and returns EXIT_RUNTIME (or code if nonzero). */
 int cli_fail(const tmlp_err *err, int code);
+
+/* Prints root as one line of JSON on stdout: 0, or a one-line error and EXIT_RUNTIME when
+ * there is no memory to render it. */
+struct cJSON;
+int cli_print_json(const struct cJSON *root);
 /* Prints "tinymlp <cmd>: <printf message>" on stderr and returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 #if defined(__GNUC__)

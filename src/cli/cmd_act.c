@@ -87,15 +87,9 @@ static int list_json(void)
         cJSON_AddBoolToObject(o, "learnable", a->params != TMLP_ACT_PARAM_NONE);
         cJSON_AddBoolToObject(o, "rowwise", (a->flags & TMLP_ACT_ROWWISE) != 0);
     }
-    char *text = arr ? cJSON_PrintUnformatted(root) : NULL;
+    int rc = cli_print_json(arr ? root : NULL);
     cJSON_Delete(root);
-    if (!text) {
-        fprintf(stderr, "tinymlp act: out of memory\n");
-        return EXIT_RUNTIME;
-    }
-    printf("%s\n", text);
-    free(text);
-    return 0;
+    return rc;
 }
 
 /* One JSON array of n numbers, null for those that are not finite. */

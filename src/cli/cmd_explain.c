@@ -613,12 +613,7 @@ int cmd_explain(int argc, char **argv)
             fprintf(stderr, "tinymlp explain: %s\n", err.msg);
         status = r.usage ? EXIT_USAGE : cli_fail(&err, 0);
     } else if (o.json) {
-        char *text = cJSON_PrintUnformatted(r.root);
-        if (text)
-            printf("%s\n", text);
-        else
-            status = cli_fail(NULL, EXIT_RUNTIME);
-        free(text);
+        status = cli_print_json(r.root);
     }
     cJSON_Delete(r.root);
     free(r.buf);

@@ -231,12 +231,7 @@ static int run(int argc, char **argv, int json)
     if (!rc && json) {
         cJSON_AddNumberToObject(root, "passed", n_checked - failed);
         cJSON_AddNumberToObject(root, "total", n_checked);
-        char *text = cJSON_PrintUnformatted(root);
-        if (text)
-            printf("%s\n", text);
-        else
-            rc = cli_fail(NULL, EXIT_RUNTIME);
-        free(text);
+        rc = cli_print_json(root);
     } else if (!rc) {
         printf("\n%d of %d checks passed\n", n_checked - failed, n_checked);
     }

@@ -151,12 +151,7 @@ int gradcheck_net_run(const char *layers, int loss, long k_out, uint64_t seed, i
     if (json) {
         cJSON_AddNumberToObject(root, "passed", n_t - failed);
         cJSON_AddNumberToObject(root, "total", n_t);
-        char *text = cJSON_PrintUnformatted(root);
-        if (text)
-            printf("%s\n", text);
-        else
-            rc = cli_fail(NULL, EXIT_RUNTIME);
-        free(text);
+        rc = cli_print_json(root);
         cJSON_Delete(root);
     } else {
         printf("\n%d of %d tensors passed\n", n_t - failed, n_t);

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cJSON.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -40,6 +42,18 @@ int cli_fail(const tmlp_err *err, int code)
 {
     fprintf(stderr, "tinymlp: %s\n", err && err->msg[0] ? err->msg : tmlp_strerror(err ? err->code : 0));
     return code ? code : EXIT_RUNTIME;
+}
+
+int cli_print_json(const struct cJSON *root)
+{
+    char *text = root ? cJSON_PrintUnformatted(root) : NULL;
+    if (!text) {
+        fprintf(stderr, "tinymlp: no memory to write the JSON result\n");
+        return EXIT_RUNTIME;
+    }
+    printf("%s\n", text);
+    free(text);
+    return 0;
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
